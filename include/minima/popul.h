@@ -138,6 +138,7 @@ typedef struct {
     int k, n, restarts;
     int count[MN_POPUL_NCLASS]; /* runs per class */
     int early, polished;        /* runs that took shortcut (b) / (c) */
+    long long steps;            /* GD steps (gradient evaluations of the GD loop) over all runs */
     double spurious_pct, spurious_lo, spurious_hi; /* % with a 95% Wilson interval */
     double mean_lambda_min;     /* over the spurious runs (NaN when none) */
     double mean_loss;           /* over the spurious runs (NaN when none) */
@@ -166,6 +167,12 @@ mn_status mn_popul_experiment(mn_popul_row *row, mn_popul_run *runs, const mn_po
 mn_status mn_popul_experiment_many(mn_popul_row *rows, mn_popul_run **runs, const mn_popul_spec *specs,
                                    int nspecs, const mn_popul_opts *opts, int restarts,
                                    uint64_t base_seed, int threads);
+
+/* Figure of % spurious (95% Wilson intervals) against k, one series per
+ * (n - k, eliminator) present among the rows: PREFIX.png and PREFIX.svg by
+ * gnuplot. specs[i] describes rows[i]. MN_EIO when gnuplot is missing or
+ * fails, MN_EINVAL for no rows. */
+mn_status mn_popul_plot(const mn_popul_row *rows, const mn_popul_spec *specs, int nrows, const char *prefix);
 
 /* 1 when A and B (rows x cols, row-major) are equal within tol up to a
  * permutation of the first `rows - pinned` rows and a permutation of the

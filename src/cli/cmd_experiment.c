@@ -215,6 +215,7 @@ static void print_row(const exp_opts *o, const mn_popul_row *r)
         jw_num(&w, "diverged_pct", 100 * r->count[MN_POPUL_DIVERGED] / m);
         jw_int(&w, "early_global", r->early);
         jw_int(&w, "polished", r->polished);
+        jw_int(&w, "gd_steps", r->steps);
         if (o->elim) {
             jw_num(&w, "lambda", o->lambda);
             jw_num(&w, "median_abs_a", r->median_abs_a);

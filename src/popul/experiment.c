@@ -126,6 +126,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
         mn_popul_run *q = &res[r];
         row->count[q->cls]++;
         row->early += q->early, row->polished += q->polished;
+        row->steps += q->iters;
         if (q->cls == MN_POPUL_SPURIOUS) {
             q->lambda_min = lmin[q->distinct];
             sl_sum += q->lambda_min, sf += q->loss;
