@@ -31,6 +31,10 @@ cases=(
   "missing value|experiment safran-shamir --restarts|needs a value"
   "flag with a value|experiment safran-shamir --json=1|takes no value"
   "stray argument|experiment safran-shamir extra|unexpected argument 'extra'"
+  "eliminator list|experiment safran-shamir --eliminate none,none|--eliminate 'none,none'"
+  "db in a missing folder|experiment safran-shamir --k 6 --db /nonexistent/dir/x.db|/nonexistent/dir/x.db"
+  "db not a database|experiment safran-shamir --k 6 --db $0|$0"
+  "empty db path|experiment safran-shamir --db=|needs a non-empty value"
 )
 for c in "${cases[@]}"; do
   IFS='|' read -r what args want <<< "$c"
@@ -58,7 +62,7 @@ for key in k n restarts spurious_pct spurious_lo spurious_hi mean_lambda_min mea
   saddle_pct not_converged_pct diverged_pct seconds; do
   if [ "$(grep -c "\"$key\":" "$tmp/j1")" = 4 ]; then ok; else no "key $key missing"; fi
 done
-grep -q '"k":8,"n":9,"restarts":40' "$tmp/j1" && ok || no "row k=8 n=9 missing"
+grep -q '"k":8,"n":9,"restarts":40,"eliminate":"none"' "$tmp/j1" && ok || no "row k=8 n=9 missing"
 
 # The same rows on two threads (all but the wall time).
 "$bin" experiment safran-shamir --k 7..8 --extra 0,1 --restarts 40 --seed 5 --json --threads 2 > "$tmp/j2" 2>&1
@@ -73,6 +77,55 @@ if "$bin" experiment safran-shamir --k 6 --extra 0 --restarts 20 > "$tmp/t" 2>&1
 if "$bin" experiment safran-shamir --k 6 --extra 0 --restarts 10 --eliminate liang --lambda 0.05 --json \
   > "$tmp/el" 2>&1 && grep -q '"median_abs_a":' "$tmp/el" && grep -q '"median_a_exp_b":' "$tmp/el"; then ok
 else no "eliminator: $(cat "$tmp/el")"; fi
+
+# Both eliminator values in one call: the rows without, then with; the one
+# without equals a call without the eliminator.
+"$bin" experiment safran-shamir --k 6 --extra 0 --restarts 10 --json > "$tmp/j6" 2>&1
+if "$bin" experiment safran-shamir --k 6 --extra 0 --restarts 10 --eliminate none,liang --json > "$tmp/el2" 2>&1 \
+  && [ "$(grep -c '"eliminate":"liang"' "$tmp/el2")" = 1 ] \
+  && [ "$(sed -n 1p "$tmp/el2" | sed 's/"seconds":[^}]*//')" = "$(sed 's/"seconds":[^}]*//' "$tmp/j6")" ]; then ok
+else no "--eliminate none,liang: $(cat "$tmp/el2")"; fi
+
+# --db: kill the experiment with SIGKILL at random moments, resume each time,
+# then finish; the rows equal those of an uninterrupted run without a
+# database (all but the timings and the count of loaded runs).
+rows="--k 10..13 --extra 0,1 --restarts 150 --seed 3 --json"
+# shellcheck disable=SC2086
+"$bin" experiment safran-shamir $rows > "$tmp/ref" 2>&1 || no "reference run: $(cat "$tmp/ref")"
+cut_timing() { sed 's/"loaded":.*//' "$1"; }
+kills=0
+for t in 0.3 0.6 0.9; do
+  # shellcheck disable=SC2086
+  "$bin" experiment safran-shamir $rows --db "$tmp/ss.db" > "$tmp/part" 2>&1 &
+  pid=$!
+  sleep "$t"
+  kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+  wait "$pid" 2>/dev/null
+done
+# shellcheck disable=SC2086
+if "$bin" experiment safran-shamir $rows --db "$tmp/ss.db" > "$tmp/resumed" 2> "$tmp/err"; then ok
+else no "resume failed: $(cat "$tmp/err")"; fi
+if [ "$(cut_timing "$tmp/ref")" = "$(cut_timing "$tmp/resumed")" ]; then ok
+else no "resumed rows differ from the uninterrupted run (after $kills kills)"; diff <(cut_timing "$tmp/ref") <(cut_timing "$tmp/resumed") | head -4; fi
+# A second call loads everything and runs nothing.
+# shellcheck disable=SC2086
+"$bin" experiment safran-shamir $rows --db "$tmp/ss.db" > "$tmp/again" 2>&1
+if [ "$(grep -c '"loaded":150,' "$tmp/again")" = 8 ] && [ "$(cut_timing "$tmp/ref")" = "$(cut_timing "$tmp/again")" ]; then ok
+else no "second call with --db: $(head -2 "$tmp/again")"; fi
+# More restarts: the stored ones are reused, the rows equal a fresh run's.
+"$bin" experiment safran-shamir --k 10..13 --extra 0,1 --restarts 180 --seed 3 --json --db "$tmp/ss.db" > "$tmp/more" 2>&1
+"$bin" experiment safran-shamir --k 10..13 --extra 0,1 --restarts 180 --seed 3 --json > "$tmp/more_ref" 2>&1
+if [ "$(grep -c '"loaded":150,' "$tmp/more")" = 8 ] && [ "$(cut_timing "$tmp/more")" = "$(cut_timing "$tmp/more_ref")" ]; then ok
+else no "more restarts with --db: $(head -1 "$tmp/more")"; fi
+# The runs are in the sweep database: summary reads them.
+if "$bin" summary "$tmp/ss.db" > "$tmp/sum" 2>&1 && grep -q "experiment=safran-shamir k=13 n=14" "$tmp/sum"; then ok
+else no "summary of the experiment's database: $(head -3 "$tmp/sum")"; fi
+
+# --plot: the figure's two files.
+if command -v gnuplot > /dev/null; then
+  if "$bin" experiment safran-shamir --k 6..7 --extra 0,1 --restarts 10 --plot "$tmp/fig" > "$tmp/p" 2>&1 \
+    && [ -s "$tmp/fig.png" ] && grep -q "<svg" "$tmp/fig.svg"; then ok; else no "--plot: $(cat "$tmp/p")"; fi
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

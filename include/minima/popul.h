@@ -123,6 +123,7 @@ typedef struct {
     double a, b, c_norm, a_exp_b; /* eliminator at the end (NaN without) */
     double max_f_after; /* largest F seen after F first fell below global_tol (NaN: never) */
     int distinct;       /* index of its spurious minimum within the row, or -1 */
+    double seconds;     /* wall seconds of the run in its thread (0 from mn_popul_run_one) */
 } mn_popul_run;
 
 /* Runs restart `restart` from seed mn_seed_derive(base_seed, {k, n, restart});
@@ -145,6 +146,8 @@ typedef struct {
     int distinct;               /* distinct spurious minima up to symmetry */
     double median_abs_a, median_a_exp_b; /* eliminator (NaN without) */
     double seconds;             /* wall seconds of the row (see mn_popul_experiment) */
+    double run_seconds;         /* sum of the runs' seconds, runs loaded from a database included */
+    int loaded;                 /* runs loaded from a database instead of run (mn_popul_experiment_db) */
 } mn_popul_row;
 
 /* The restarts of one row, in parallel (threads <= 0: OpenMP's default),
@@ -167,6 +170,30 @@ mn_status mn_popul_experiment(mn_popul_row *row, mn_popul_run *runs, const mn_po
 mn_status mn_popul_experiment_many(mn_popul_row *rows, mn_popul_run **runs, const mn_popul_spec *specs,
                                    int nspecs, const mn_popul_opts *opts, int restarts,
                                    uint64_t base_seed, int threads);
+
+/* Persistence in a sweep database (minima/sweep.h). Each row is a setting
+ * with the canonical string below; each run a row of its runs table:
+ * optimizer "gd" or "gd+newton" (polished), iterations = GD steps, reason
+ * "early global: F < global_tol" for shortcut (b), elim_w_norm = |c|, the
+ * end point (theta) for spurious runs only (the points the distinct-minima
+ * test compares: Newton-sharpened GD end points), lambda_min written once
+ * the row is reduced. Not stored: newton_tries, orth_err, max_f_after
+ * (0, NaN, NaN for loaded runs); nothing a row reports depends on them. */
+/* "experiment=safran-shamir k=.. n=.. eliminate=none|liang [lambda=..]
+ * step=.. gtol=.. global_tol=.. max_iter=.. max_norm=.. early_global=..
+ * newton=.. seed=.." (doubles as %.17g; step 0 is written 5/n): everything
+ * a run's result depends on. MN_EINVAL when it does not fit in len. */
+mn_status mn_popul_canon(char *buf, size_t len, const mn_popul_spec *spec, const mn_popul_opts *opts,
+                         uint64_t base_seed);
+/* mn_popul_experiment_many with a database (db may be NULL: the same as
+ * mn_popul_experiment_many): runs already stored for a row's setting are
+ * loaded instead of run, the others stored as they finish (in transactions
+ * of up to 256 runs or 2 seconds, so a killed experiment loses at most
+ * that), and the row's spurious runs get their lambda_min. Rows are
+ * bit-identical to an uninterrupted run's, timing aside. */
+mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const mn_popul_spec *specs, int nspecs,
+                                 const mn_popul_opts *opts, int restarts, uint64_t base_seed, int threads,
+                                 mn_db *db);
 
 /* Figure of % spurious (95% Wilson intervals) against k, one series per
  * (n - k, eliminator) present among the rows: PREFIX.png and PREFIX.svg by

@@ -259,6 +259,10 @@ mn_status mn_db_setting(int64_t *id, mn_db *db, const char *canon, const char *j
 mn_status mn_db_done(unsigned char *done, mn_db *db, int64_t setting, long restarts);
 /* Inserts n rows in one transaction; a row whose key is stored is skipped. */
 mn_status mn_db_insert(mn_db *db, const mn_run_row *rows, int n);
+/* Sets the lambda_min of stored runs (restarts[i] gets values[i]; NaN
+ * stores NULL) in one transaction: for values known only after a whole
+ * setting is in (the population experiment's eigenvalue per distinct minimum). */
+mn_status mn_db_set_lambda_min(mn_db *db, int64_t setting, const long *restarts, const double *values, int n);
 /* Adds IN's settings (matched by canonical string) and runs to db, skipping
  * runs whose (canonical string, restart) is stored; `differing` counts the
  * skipped ones whose results (timing aside) differ from the stored ones. */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 #include "minima/popul.h"
 
@@ -19,7 +21,9 @@
 typedef struct {
     int k[MAX_LIST], nk;
     int extra[MAX_LIST], nextra;
-    int restarts, threads, json, elim;
+    int restarts, threads, json;
+    int elim[2], nelim;      /* eliminator values: 0 none, 1 liang */
+    const char *db, *plot; /* --db PATH, --plot PREFIX (NULL: none) */
     uint64_t seed;
     double lambda;
     mn_popul_opts opts;
@@ -41,8 +45,13 @@ static void usage(FILE *f)
             "  --seed S            base seed; run r of row (k, n) uses mn_seed_derive(S, {k, n, r}) (default 1)\n"
             "  --threads T         OpenMP threads (default: all); results do not depend on it\n"
             "  --json              one JSON object per row instead of the table\n"
-            "  --eliminate liang   add Liang et al.'s neuron a*exp(c.x + b) with penalty (lambda/2) a^2\n"
+            "  --eliminate LIST    none (default), liang, or none,liang (rows with and without): Liang et\n"
+            "                      al.'s neuron a*exp(c.x + b) with penalty (lambda/2) a^2 added\n"
             "  --lambda X          its penalty (default 0.01)\n"
+            "  --db PATH           store every run in this sweep database (created if absent) and load\n"
+            "                      the runs already there: a killed experiment resumes where it stopped\n"
+            "  --plot PREFIX       figure of %% spurious vs k per series: PREFIX.png and PREFIX.svg; with\n"
+            "                      --db, of every row stored there with this seed and these shortcuts\n"
             "  --no-shortcuts      the plain protocol: no early global classification, no Newton polish\n"
             "  --step X            GD step (default 5/n, the protocol's)\n"
             "  --max-iter N        safety cap on GD steps per run, reported as not-converged (default 5000000)\n"
@@ -106,6 +115,7 @@ static int parse(exp_opts *o, int argc, char **argv)
     o->restarts = 1000;
     o->seed = 1;
     o->lambda = 1e-2;
+    o->elim[0] = 0, o->nelim = 1;
     mn_popul_opts_default(&o->opts);
     int have_name = 0;
     for (int i = 1; i < argc; i++) {
@@ -131,7 +141,8 @@ static int parse(exp_opts *o, int argc, char **argv)
         int flag = !strcmp(name, "--json") || !strcmp(name, "--no-shortcuts");
         int known = flag || !strcmp(name, "--k") || !strcmp(name, "--extra") || !strcmp(name, "--restarts") ||
                     !strcmp(name, "--seed") || !strcmp(name, "--threads") || !strcmp(name, "--eliminate") ||
-                    !strcmp(name, "--lambda") || !strcmp(name, "--max-iter") || !strcmp(name, "--step");
+                    !strcmp(name, "--lambda") || !strcmp(name, "--max-iter") || !strcmp(name, "--step") ||
+                    !strcmp(name, "--db") || !strcmp(name, "--plot");
         if (!known) return bad("unknown option '%s' (see minima experiment --help)", name);
         if (flag) {
             if (eq) return bad("option '%s' takes no value", name);
@@ -166,8 +177,15 @@ static int parse(exp_opts *o, int argc, char **argv)
                 return bad("--seed '%s': expected an unsigned integer", val);
             o->seed = (uint64_t)s;
         } else if (!strcmp(name, "--eliminate")) {
-            if (strcmp(val, "liang") != 0) return bad("--eliminate '%s': the one available is 'liang'", val);
-            o->elim = 1;
+            if (!strcmp(val, "liang")) o->elim[0] = 1, o->nelim = 1;
+            else if (!strcmp(val, "none")) o->elim[0] = 0, o->nelim = 1;
+            else if (!strcmp(val, "none,liang")) o->elim[0] = 0, o->elim[1] = 1, o->nelim = 2;
+            else if (!strcmp(val, "liang,none")) o->elim[0] = 1, o->elim[1] = 0, o->nelim = 2;
+            else return bad("--eliminate '%s': expected none, liang or none,liang", val);
+        } else if (!strcmp(name, "--db") || !strcmp(name, "--plot")) {
+            if (!*val) return bad("option '%s' needs a non-empty value", name);
+            if (!strcmp(name, "--db")) o->db = val;
+            else o->plot = val;
         } else if (!strcmp(name, "--step")) {
             char *end;
             errno = 0;
@@ -193,7 +211,7 @@ static int parse(exp_opts *o, int argc, char **argv)
     return 0;
 }
 
-static void print_row(const exp_opts *o, const mn_popul_row *r)
+static void print_row(const exp_opts *o, const mn_popul_row *r, const mn_popul_spec *spec)
 {
     const double m = r->restarts;
     if (o->json) {
@@ -203,6 +221,7 @@ static void print_row(const exp_opts *o, const mn_popul_row *r)
         jw_int(&w, "k", r->k);
         jw_int(&w, "n", r->n);
         jw_int(&w, "restarts", r->restarts);
+        jw_str(&w, "eliminate", spec->elim ? "liang" : "none");
         jw_num(&w, "spurious_pct", r->spurious_pct);
         jw_num(&w, "spurious_lo", r->spurious_lo);
         jw_num(&w, "spurious_hi", r->spurious_hi);
@@ -216,22 +235,92 @@ static void print_row(const exp_opts *o, const mn_popul_row *r)
         jw_int(&w, "early_global", r->early);
         jw_int(&w, "polished", r->polished);
         jw_int(&w, "gd_steps", r->steps);
-        if (o->elim) {
-            jw_num(&w, "lambda", o->lambda);
+        if (spec->elim) {
+            jw_num(&w, "lambda", spec->lambda);
             jw_num(&w, "median_abs_a", r->median_abs_a);
             jw_num(&w, "median_a_exp_b", r->median_a_exp_b);
         }
+        jw_int(&w, "loaded", r->loaded);
+        /* timings last: comparisons cut from "seconds" on */
         jw_num(&w, "seconds", r->seconds);
+        jw_num(&w, "run_seconds", r->run_seconds);
         jw_end(&w);
     } else {
         printf("%4d %4d %6d %9.1f  [%5.1f, %5.1f] %10.5f %9.5f %8d %8.1f %7.1f %8.1f %9.1f", r->k, r->n, r->restarts,
                r->spurious_pct, r->spurious_lo, r->spurious_hi, r->mean_lambda_min, r->mean_loss, r->distinct,
                100 * r->count[MN_POPUL_GLOBAL] / m, 100 * r->count[MN_POPUL_SADDLE] / m,
                100 * r->count[MN_POPUL_NOT_CONVERGED] / m, 100 * r->count[MN_POPUL_DIVERGED] / m);
-        if (o->elim) printf(" %10.3g %10.3g", r->median_abs_a, r->median_a_exp_b);
+        if (o->nelim > 1 || o->elim[0]) {
+            if (spec->elim) printf(" %5s %10.3g %10.3g", "liang", r->median_abs_a, r->median_a_exp_b);
+            else printf(" %5s %10s %10s", "none", "-", "-");
+        }
         printf(" %8.2f\n", r->seconds);
     }
     fflush(stdout);
+}
+
+/* A number of a settings JSON object (NAN when absent). */
+static double jnum(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* Every Safran-Shamir row stored in db with this call's seed and shortcuts
+ * (other options, e.g. --max-iter, may differ), as rows rebuilt from their
+ * stored runs (restarts 0..m-1 all present; nothing is run): what --plot
+ * draws with --db, so one figure can hold rows from several calls. */
+static int stored_rows(mn_popul_row **rows_out, mn_popul_spec **specs_out, int *nout, mn_db *db, const exp_opts *o)
+{
+    int64_t *ids = NULL;
+    char **canon = NULL, **json = NULL;
+    int ns = 0, m = 0;
+    *rows_out = NULL, *specs_out = NULL, *nout = 0;
+    if (mn_db_settings(&ids, &canon, &json, &ns, db)) return 1;
+    mn_popul_row *rows = malloc((size_t)(ns ? ns : 1) * sizeof *rows);
+    mn_popul_spec *specs = malloc((size_t)(ns ? ns : 1) * sizeof *specs);
+    int rc = rows && specs ? 0 : (mn_fail(MN_ENOMEM, "out of memory"), 1);
+    for (int i = 0; i < ns && !rc; i++) {
+        cJSON *j = cJSON_Parse(json[i]);
+        const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "experiment");
+        const cJSON *el = cJSON_GetObjectItemCaseSensitive(j, "eliminate");
+        if (!cJSON_IsString(ex) || strcmp(ex->valuestring, "safran-shamir") != 0 || !cJSON_IsString(el) ||
+            jnum(j, "seed") != (double)o->seed || jnum(j, "early_global") != o->opts.early_global ||
+            jnum(j, "newton") != o->opts.newton) {
+            cJSON_Delete(j);
+            continue;
+        }
+        mn_popul_spec sp = {.k = (int)jnum(j, "k"), .n = (int)jnum(j, "n"), .elim = !strcmp(el->valuestring, "liang"),
+                            .lambda = jnum(j, "lambda")};
+        if (!sp.elim) sp.lambda = 0;
+        mn_popul_opts op = o->opts;
+        op.step = jnum(j, "step") == 5.0 / sp.n ? 0 : jnum(j, "step");
+        op.gtol = jnum(j, "gtol"), op.global_tol = jnum(j, "global_tol");
+        op.max_iter = (long)jnum(j, "max_iter"), op.max_norm = jnum(j, "max_norm");
+        cJSON_Delete(j);
+        /* the canonical string must come back the same, or this is not the setting */
+        char again[512];
+        if (mn_popul_canon(again, sizeof again, &sp, &op, o->seed) || strcmp(again, canon[i]) != 0) continue;
+        mn_run_row *dr = NULL;
+        long nr = 0;
+        if (mn_db_runs(&dr, &nr, db, ids[i])) {
+            rc = 1;
+            break;
+        }
+        long have = 0;
+        while (have < nr && dr[have].restart == have) have++;
+        free(dr);
+        if (have == 0) continue;
+        if (mn_popul_experiment_db(&rows[m], NULL, &sp, 1, &op, (int)have, o->seed, o->threads, db)) {
+            rc = 1;
+            break;
+        }
+        specs[m++] = sp;
+    }
+    mn_db_settings_free(ids, canon, json, ns);
+    if (rc) free(rows), free(specs), m = 0, rows = NULL, specs = NULL;
+    *rows_out = rows, *specs_out = specs, *nout = m;
+    return rc;
 }
 
 int cmd_experiment(int argc, char **argv)
@@ -240,41 +329,60 @@ int cmd_experiment(int argc, char **argv)
     exp_opts o;
     const int r = parse(&o, argc, argv);
     if (r) return r == 2 ? 0 : 1;
+    const int any_elim = o.nelim > 1 || o.elim[0];
+    /* open the database before any work: a bad path fails at once */
+    mn_db *db = NULL;
+    if (o.db && mn_db_open(&db, o.db, 1)) return cli_error("experiment");
     if (!o.json) {
         char step[32] = "5/n";
         if (o.opts.step > 0) snprintf(step, sizeof step, "%g", o.opts.step);
         printf("# Safran & Shamir (ICML 2018): n = k + extra ReLU units vs teacher V = I_k, x ~ N(0, I_k);\n"
                "# Xavier init, GD step %s to ||grad|| <= %g; spurious: F >= %g and Hessian > 0.\n"
-               "# %d restarts per row, seed %llu%s%s\n",
+               "# %d restarts per row, seed %llu%s",
                step, o.opts.gtol, o.opts.global_tol, o.restarts, (unsigned long long)o.seed,
-               o.opts.newton ? "; shortcuts: early global (F < 1e-3), certified Newton polish" : "; no shortcuts",
-               o.elim ? "; eliminator: Liang a*exp(c.x+b)" : "");
-        printf("%4s %4s %6s %9s  %14s %10s %9s %8s %8s %7s %8s %9s", "k", "n", "runs", "spur%", "[95% Wilson]",
+               o.opts.newton ? "; shortcuts: early global (F < 1e-3), certified Newton polish" : "; no shortcuts");
+        if (any_elim) printf("; eliminator: Liang a*exp(c.x+b), lambda %g", o.lambda);
+        if (db) printf("; database %s", o.db);
+        printf("\n%4s %4s %6s %9s  %14s %10s %9s %8s %8s %7s %8s %9s", "k", "n", "runs", "spur%", "[95% Wilson]",
                "mean_lmin", "mean_F", "distinct", "global%", "saddle%", "noconv%", "diverged%");
-        if (o.elim) printf(" %10s %10s", "med|a|", "med_a*e^b");
+        if (any_elim) printf(" %5s %10s %10s", "elim", "med|a|", "med_a*e^b");
         printf(" %8s\n", "seconds"); /* a row's wall span: rows run as one pool, their spans overlap */
     }
     /* all rows as one pool of runs (every core busy to the end), printed in
-     * the order asked for: the extra values, each over the k values */
-    const int nrow = o.nk * o.nextra;
+     * the order asked for: eliminator values, then extra values, each over
+     * the k values */
+    const int nrow = o.nk * o.nextra * o.nelim;
     mn_popul_spec *specs = malloc((size_t)nrow * sizeof *specs);
     mn_popul_row *rows = malloc((size_t)nrow * sizeof *rows);
     if (!specs || !rows) {
-        free(specs), free(rows);
+        free(specs), free(rows), mn_db_close(db);
         mn_fail(MN_ENOMEM, "out of memory for %d rows", nrow);
         return cli_error("experiment");
     }
-    for (int b = 0; b < o.nextra; b++)
-        for (int a = 0; a < o.nk; a++)
-            specs[b * o.nk + a] = (mn_popul_spec){.n = o.k[a] + o.extra[b], .k = o.k[a], .elim = o.elim,
-                                                  .lambda = o.lambda};
+    int i = 0;
+    for (int e = 0; e < o.nelim; e++)
+        for (int b = 0; b < o.nextra; b++)
+            for (int a = 0; a < o.nk; a++)
+                specs[i++] = (mn_popul_spec){.n = o.k[a] + o.extra[b], .k = o.k[a], .elim = o.elim[e],
+                                             .lambda = o.elim[e] ? o.lambda : 0};
     const double t0 = omp_get_wtime();
-    if (mn_popul_experiment_many(rows, NULL, specs, nrow, &o.opts, o.restarts, o.seed, o.threads)) {
-        free(specs), free(rows);
-        return cli_error("experiment");
+    int rc = 0;
+    if (mn_popul_experiment_db(rows, NULL, specs, nrow, &o.opts, o.restarts, o.seed, o.threads, db)) {
+        rc = cli_error("experiment");
+    } else {
+        for (i = 0; i < nrow; i++) print_row(&o, &rows[i], &specs[i]);
+        if (!o.json) printf("# total wall time %.2f s\n", omp_get_wtime() - t0);
+        if (o.plot && !db && mn_popul_plot(rows, specs, nrow, o.plot)) rc = cli_error("experiment");
+        if (o.plot && db) {
+            mn_popul_row *all;
+            mn_popul_spec *aspec;
+            int nall;
+            if (stored_rows(&all, &aspec, &nall, db, &o) || mn_popul_plot(all, aspec, nall, o.plot))
+                rc = cli_error("experiment");
+            free(all), free(aspec);
+        }
     }
-    for (int i = 0; i < nrow; i++) print_row(&o, &rows[i]);
     free(specs), free(rows);
-    if (!o.json) printf("# total wall time %.2f s\n", omp_get_wtime() - t0);
-    return 0;
+    mn_db_close(db);
+    return rc;
 }

@@ -277,6 +277,28 @@ mn_status mn_db_insert(mn_db *db, const mn_run_row *rows, int n)
     return st;
 }
 
+mn_status mn_db_set_lambda_min(mn_db *db, int64_t setting, const long *restarts, const double *values, int n)
+{
+    sqlite3_stmt *s;
+    mn_status st = prepare(db, &s, "UPDATE runs SET lambda_min = ?3 WHERE setting = ?1 AND restart = ?2");
+    if (st) return st;
+    if ((st = exec(db, "BEGIN IMMEDIATE", "cannot update runs"))) {
+        sqlite3_finalize(s);
+        return st;
+    }
+    for (int i = 0; i < n && !st; i++) {
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, setting);
+        sqlite3_bind_int64(s, 2, restarts[i]);
+        bind_real(s, 3, values[i]);
+        if (sqlite3_step(s) != SQLITE_DONE) st = db_err(db, "updating a run");
+    }
+    sqlite3_finalize(s);
+    if (!st) st = exec(db, "COMMIT", "cannot update runs");
+    if (st) sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
 static double col_real(sqlite3_stmt *s, int i)
 {
     return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);

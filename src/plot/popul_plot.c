@@ -1,0 +1,258 @@
+/* The Safran-Shamir figure: % of runs ending at a spurious local minimum
+ * against k, one series per (n - k, eliminator) among the rows, with 95%
+ * Wilson error bars. Drawn by gnuplot as a subprocess, as in plot.c (see
+ * there for why gnuplot); the spawning and error reporting are copied from
+ * there because plot.c keeps them static. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "minima.h"
+#include "minima/popul.h"
+
+extern char **environ;
+
+/* One series: rows with the same n - k and eliminator. lambda is part of
+ * the key with the eliminator: rows at two penalties are two curves. */
+typedef struct {
+    int d, elim;
+    double lambda;
+} series;
+
+/* Legend order: plain before eliminator, then by n - k, then by lambda. */
+static int cmp_series(const void *pa, const void *pb)
+{
+    const series *a = pa, *b = pb;
+    if (a->elim != b->elim) return a->elim - b->elim;
+    if (a->d != b->d) return a->d < b->d ? -1 : 1;
+    return a->elim ? (a->lambda > b->lambda) - (a->lambda < b->lambda) : 0; /* finite: checked */
+}
+
+static int same_series(const series *a, const series *b) { return cmp_series(a, b) == 0; }
+
+/* Row order within a series: by k (ties keep input order). */
+typedef struct {
+    const mn_popul_row *row;
+    int s, i; /* series index, input index */
+} item;
+
+static int cmp_item(const void *pa, const void *pb)
+{
+    const item *a = pa, *b = pb;
+    if (a->s != b->s) return a->s - b->s;
+    if (a->row->k != b->row->k) return a->row->k - b->row->k;
+    return a->i - b->i;
+}
+
+/* s as a gnuplot single-quoted string (a quote is doubled). */
+static void gp_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'') fputc('\'', f);
+        fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+static void series_label(char *buf, size_t len, const series *s)
+{
+    int o = s->d == 0 ? snprintf(buf, len, "n = k")
+                      : snprintf(buf, len, "n = k %c %d", s->d > 0 ? '+' : '-', abs(s->d));
+    if (s->elim) snprintf(buf + o, len - (size_t)o, ", eliminating neuron (lambda = %g)", s->lambda);
+}
+
+static void put_num(FILE *f, double x)
+{
+    if (isfinite(x))
+        fprintf(f, " %.6g", x);
+    else
+        fputs(" NaN", f); /* a row with no restarts: gnuplot skips the point */
+}
+
+/* Data: one gnuplot index (blocks two blank lines apart) per series, lines
+ * "x k pct lo hi" sorted by k; x is k nudged sideways by `dodge` per series
+ * so error bars at the same k do not hide one another. */
+static mn_status write_data(const char *path, const item *it, int nrows, int nser, double dodge)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
+    fprintf(f, "# x k spurious%% lo%% hi%%, one block per series\n");
+    for (int r = 0; r < nrows; r++) {
+        if (r && it[r].s != it[r - 1].s) fputs("\n\n", f);
+        const mn_popul_row *w = it[r].row;
+        fprintf(f, "%.6g %d", w->k + dodge * (it[r].s - (nser - 1) / 2.0), w->k);
+        put_num(f, w->spurious_pct);
+        put_num(f, w->spurious_lo);
+        put_num(f, w->spurious_hi);
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
+}
+
+static mn_status write_script(const char *path, const char *data, const char *prefix, const series *ser,
+                              int nser, int kmin, int kmax)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
+    const int span = kmax - kmin, step = span <= 24 ? 1 : (span + 23) / 24; /* integer ticks, at most ~25 */
+    fprintf(f, "# minima population figure (generated)\ndata = ");
+    gp_str(f, data);
+    fprintf(f, "\narray colours[8] = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', "
+               "'#e377c2', '#7f7f7f']\n"
+               "do for [fmt in 'png svg'] {\n"
+               "  if (fmt eq 'png') {\n"
+               "    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+               "      set terminal pngcairo size 1000,650 noenhanced font 'sans,11'\n"
+               "    } else {\n"
+               "      set terminal png size 1000,650 noenhanced\n"
+               "    }\n"
+               "  } else {\n"
+               "    set terminal svg size 1000,650 noenhanced font 'sans,11' background '#ffffff'\n"
+               "  }\n"
+               "  set output ");
+    gp_str(f, prefix);
+    /* y a little past 0..100 so markers and caps at the ends are not cut by the border */
+    fprintf(f, " . '.' . fmt\n"
+               "  set title 'Safran & Shamir: spurious minima of two-layer ReLU nets (population loss)'\n"
+               "  set xlabel 'k (teacher units)'\n"
+               "  set ylabel '%% of runs ending at a spurious local minimum'\n"
+               "  set xrange [%g:%g]\n"
+               "  set xtics %d, %d out nomirror\n"
+               "  set format x '%%.0f'\n"
+               "  set yrange [-3:103]\n"
+               "  set ytics 0, 10, 100\n"
+               "  set grid xtics ytics lt 1 lw 0.5 lc rgb '#d8d8d8'\n"
+               "  set key top left Left reverse box opaque samplen 2 title 'error bars: 95%% Wilson intervals'\n"
+               "  set bars 0.5\n"
+               "  if (GPVAL_VERSION >= 5.4) { set errorbars dt solid }\n" /* solid bars on dashed curves */
+               "  plot ",
+            kmin - 0.6, kmax + 0.6, kmin, step);
+    for (int s = 0; s < nser; s++) {
+        char label[200];
+        series_label(label, sizeof label, &ser[s]);
+        /* the eliminator's curves dashed with open markers, the plain ones solid */
+        fprintf(f, "%sdata index %d using 1:3:4:5 with yerrorlines lw 1.5 ps 1.2 pt %d dt %d lc rgb colours[%d] title ",
+                s ? ", \\\n    " : "", s, ser[s].elim ? 6 : 7, ser[s].elim ? 2 : 1, s % 8 + 1);
+        gp_str(f, label);
+    }
+    fprintf(f, "\n  unset output\n}\n");
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
+}
+
+/* Runs gnuplot on the script, stderr to errpath (as run_gnuplot in plot.c). */
+static mn_status run_gnuplot(const char *script, const char *errpath)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    char *argv[] = {"gnuplot", (char *)script, NULL};
+    pid_t pid;
+    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc == ENOENT)
+        return mn_fail(MN_EIO, "gnuplot not found on PATH: install it (Debian: apt-get install gnuplot-nox) "
+                               "to draw figures");
+    if (rc) return mn_fail(MN_EIO, "cannot start gnuplot: %s", strerror(rc));
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return mn_fail(MN_EIO, "waiting for gnuplot: %s", strerror(errno));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return MN_OK;
+    char line[300] = "";
+    FILE *e = fopen(errpath, "r");
+    if (e) { /* the first non-blank line that says something */
+        char buf[300];
+        while (fgets(buf, sizeof buf, e)) {
+            buf[strcspn(buf, "\n")] = '\0';
+            if (strspn(buf, " \t^") < strlen(buf)) {
+                snprintf(line, sizeof line, "%s", buf + strspn(buf, " \t"));
+                if (strstr(buf, "line")) break; /* gnuplot's '"script" line N: message' */
+            }
+        }
+        fclose(e);
+    }
+    if (WIFEXITED(status))
+        return mn_fail(MN_EIO, "gnuplot failed (exit %d): %s", WEXITSTATUS(status), line);
+    return mn_fail(MN_EIO, "gnuplot was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+mn_status mn_popul_plot(const mn_popul_row *rows, const mn_popul_spec *specs, int nrows, const char *prefix)
+{
+    if (!rows || !specs || !prefix) return mn_fail(MN_EINVAL, "mn_popul_plot: rows, specs and prefix must not be NULL");
+    if (nrows < 1) return mn_fail(MN_EINVAL, "nothing to plot: no rows");
+    if (!*prefix || strlen(prefix) > 4000)
+        return mn_fail(MN_EINVAL, "bad figure prefix (empty or over 4000 characters)");
+    for (int i = 0; i < nrows; i++) { /* sizes in range, and rows[i] really from specs[i] */
+        mn_status st = mn_popul_check(&specs[i]);
+        if (st) return st;
+        if (rows[i].k != specs[i].k || rows[i].n != specs[i].n)
+            return mn_fail(MN_EINVAL, "mn_popul_plot: row %d has (n, k) = (%d, %d) but its spec (%d, %d)", i,
+                           rows[i].n, rows[i].k, specs[i].n, specs[i].k);
+    }
+    item *it = malloc((size_t)nrows * sizeof *it);
+    series *ser = malloc((size_t)nrows * sizeof *ser);
+    if (!it || !ser) {
+        free(it), free(ser);
+        return mn_fail(MN_ENOMEM, "mn_popul_plot: out of memory for %d rows", nrows);
+    }
+    /* distinct series, sorted; then each row's series index */
+    int nser = 0, kmin = rows[0].k, kmax = rows[0].k;
+    for (int i = 0; i < nrows; i++) {
+        series s = {specs[i].n - specs[i].k, specs[i].elim != 0, specs[i].lambda};
+        int j = 0;
+        while (j < nser && !same_series(&ser[j], &s)) j++;
+        if (j == nser) ser[nser++] = s;
+        kmin = rows[i].k < kmin ? rows[i].k : kmin;
+        kmax = rows[i].k > kmax ? rows[i].k : kmax;
+    }
+    qsort(ser, (size_t)nser, sizeof *ser, cmp_series);
+    for (int i = 0; i < nrows; i++) {
+        series s = {specs[i].n - specs[i].k, specs[i].elim != 0, specs[i].lambda};
+        int j = 0;
+        while (j < nser - 1 && !same_series(&ser[j], &s)) j++;
+        it[i] = (item){&rows[i], j, i};
+    }
+    qsort(it, (size_t)nrows, sizeof *it, cmp_item);
+    const double dodge = nser > 1 ? fmin(0.08, 0.5 / (nser - 1)) : 0; /* series spread over <= 0.5 in k */
+
+    const char *tmpdir = getenv("TMPDIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/minima-plot-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(dir)) {
+        free(it), free(ser);
+        return mn_fail(MN_EIO, "cannot make a temporary folder in '%s': %s", dir, strerror(errno));
+    }
+    char data[4200], script[4200], err[4200], png[4200], svg[4200];
+    snprintf(data, sizeof data, "%s/spurious.dat", dir);
+    snprintf(script, sizeof script, "%s/figure.gp", dir);
+    snprintf(err, sizeof err, "%s/gnuplot.err", dir);
+    snprintf(png, sizeof png, "%s.png", prefix);
+    snprintf(svg, sizeof svg, "%s.svg", prefix);
+    remove(png), remove(svg); /* so an old figure is never taken for a new one */
+    mn_status st = write_data(data, it, nrows, nser, dodge);
+    if (!st) st = write_script(script, data, prefix, ser, nser, kmin, kmax);
+    if (!st) st = run_gnuplot(script, err);
+    for (int k = 0; !st && k < 2; k++) { /* gnuplot can exit 0 without writing an unwritable output */
+        const char *out = k ? svg : png;
+        struct stat sb;
+        if (stat(out, &sb) != 0 || sb.st_size == 0) st = mn_fail(MN_EIO, "gnuplot did not write '%s'", out);
+    }
+    if (st) remove(png), remove(svg); /* a failed gnuplot may have left one half-written */
+    remove(data), remove(script), remove(err);
+    rmdir(dir);
+    free(it), free(ser);
+    return st;
+}
