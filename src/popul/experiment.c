@@ -211,9 +211,11 @@ static void to_db_row(mn_run_row *d, const mn_popul_run *q, int64_t id, double *
     d->lambda_max = d->kink_margin = d->accuracy = NAN;
     d->cls = class_map[q->cls];
     d->elim_a = q->a, d->elim_b = q->b, d->elim_w_norm = q->c_norm, d->elim_a_exp_b = q->a_exp_b;
-    if (q->early) snprintf(d->reason, sizeof d->reason, "%s", EARLY_REASON);
-    else if (q->cls == MN_POPUL_DIVERGED) snprintf(d->reason, sizeof d->reason, "non-finite value or |theta| > max_norm");
-    else if (q->cls == MN_POPUL_NOT_CONVERGED) snprintf(d->reason, sizeof d->reason, "max_iter GD steps");
+    const char *why = q->early                             ? EARLY_REASON
+                      : q->cls == MN_POPUL_DIVERGED      ? "non-finite value or |theta| > max_norm"
+                      : q->cls == MN_POPUL_NOT_CONVERGED ? "max_iter GD steps"
+                                                         : "";
+    snprintf(d->reason, sizeof d->reason, "%s", why);
     d->seconds = q->seconds;
     d->theta = q->cls == MN_POPUL_SPURIOUS ? pt : NULL;
     d->ntheta = d->theta ? P : 0;
@@ -254,8 +256,9 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
             double *th = NULL;
             size_t np = 0;
             if ((st = mn_db_point(&th, &np, db, sl->id, r))) break;
-            if (np != sl->P) st = mn_fail(MN_EFORMAT, "popul: stored end point of run %d of setting %lld has %zu values, "
-                                          "expected %zu", r, (long long)sl->id, np, sl->P);
+            if (np != sl->P)
+                st = mn_fail(MN_EFORMAT, "popul: stored end point of run %d of setting %lld: %zu values, not %zu", r,
+                             (long long)sl->id, np, sl->P);
             else memcpy(sl->pts + (size_t)r * sl->P, th, sl->P * sizeof *th);
             free(th);
         }

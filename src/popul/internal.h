@@ -27,7 +27,6 @@ struct mn_popul_work {
     double *row;   /* (max(np, n)) scratch: a row of the Gram matrix, squared norms */
     double *mask;  /* (kp) 1 for the k real columns, 0 for the padding */
     double *coef;  /* (n) alpha_i */
-    double *Af;    /* (n x np) (pi - t_ij) / (2 pi), full symmetric, zero diagonal */
     double *el;    /* (3 (n + k) + 2 k) eliminator scratch */
 };
 
