@@ -56,6 +56,12 @@ typedef struct {
     size_t P;
 } slot;
 
+/* Field by field: a struct's padding bytes are not comparable. */
+static int same_spec(const mn_popul_spec *a, const mn_popul_spec *b)
+{
+    return a->n == b->n && a->k == b->k && a->elim == b->elim && a->lambda == b->lambda;
+}
+
 /* Record the first failure of any thread (message kept: it is thread-local). */
 static void keep_error(mn_status *worst, char *why, size_t len, mn_status mine)
 {
@@ -361,7 +367,7 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
             if (mine) continue;
             const int s = order[t / restarts], r = (int)(t % restarts);
             if (sl[s].done[r]) continue;
-            if (!R || memcmp(&R->spec, &specs[s], sizeof R->spec) != 0) {
+            if (!R || !same_spec(&R->spec, &specs[s])) {
                 mn_popul_runner_free(R);
                 R = NULL;
                 if ((mine = mn_popul_runner_alloc(&R, &specs[s]))) continue;
