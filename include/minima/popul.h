@@ -144,7 +144,8 @@ typedef struct {
     double mean_lambda_min;     /* over the spurious runs (NaN when none) */
     double mean_loss;           /* over the spurious runs (NaN when none) */
     int distinct;               /* distinct spurious minima up to symmetry */
-    double median_abs_a, median_a_exp_b; /* eliminator (NaN without) */
+    double median_abs_a, median_a_exp_b, median_b, median_c_norm; /* eliminator, over the runs not
+                                                                   * diverged (NaN without) */
     double seconds;             /* wall seconds of the row (see mn_popul_experiment) */
     double run_seconds;         /* sum of the runs' seconds, runs loaded from a database included */
     int loaded;                 /* runs loaded from a database instead of run (mn_popul_experiment_db) */

@@ -239,6 +239,8 @@ static void print_row(const exp_opts *o, const mn_popul_row *r, const mn_popul_s
             jw_num(&w, "lambda", spec->lambda);
             jw_num(&w, "median_abs_a", r->median_abs_a);
             jw_num(&w, "median_a_exp_b", r->median_a_exp_b);
+            jw_num(&w, "median_b", r->median_b);
+            jw_num(&w, "median_c_norm", r->median_c_norm);
         }
         jw_int(&w, "loaded", r->loaded);
         /* timings last: comparisons cut from "seconds" on */
@@ -251,8 +253,11 @@ static void print_row(const exp_opts *o, const mn_popul_row *r, const mn_popul_s
                100 * r->count[MN_POPUL_GLOBAL] / m, 100 * r->count[MN_POPUL_SADDLE] / m,
                100 * r->count[MN_POPUL_NOT_CONVERGED] / m, 100 * r->count[MN_POPUL_DIVERGED] / m);
         if (o->nelim > 1 || o->elim[0]) {
-            if (spec->elim) printf(" %5s %10.3g %10.3g", "liang", r->median_abs_a, r->median_a_exp_b);
-            else printf(" %5s %10s %10s", "none", "-", "-");
+            if (spec->elim)
+                printf(" %5s %8.3g %8.3g %8.3g %9.3g", "liang", r->median_abs_a, r->median_b, r->median_c_norm,
+                       r->median_a_exp_b);
+            else
+                printf(" %5s %8s %8s %8s %9s", "none", "-", "-", "-", "-");
         }
         printf(" %8.2f\n", r->seconds);
     }
@@ -345,7 +350,7 @@ int cmd_experiment(int argc, char **argv)
         if (db) printf("; database %s", o.db);
         printf("\n%4s %4s %6s %9s  %14s %10s %9s %8s %8s %7s %8s %9s", "k", "n", "runs", "spur%", "[95% Wilson]",
                "mean_lmin", "mean_F", "distinct", "global%", "saddle%", "noconv%", "diverged%");
-        if (any_elim) printf(" %5s %10s %10s", "elim", "med|a|", "med_a*e^b");
+        if (any_elim) printf(" %5s %8s %8s %8s %9s", "elim", "med|a|", "med_b", "med|c|", "med_a*e^b");
         printf(" %8s\n", "seconds"); /* a row's wall span: rows run as one pool, their spans overlap */
     }
     /* all rows as one pool of runs (every core busy to the end), printed in

@@ -149,7 +149,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
     row->mean_lambda_min = ns ? sl_sum / ns : NAN;
     row->mean_loss = ns ? sf / ns : NAN;
     row->distinct = ndist;
-    row->median_abs_a = row->median_a_exp_b = NAN;
+    row->median_abs_a = row->median_a_exp_b = row->median_b = row->median_c_norm = NAN;
     if (spec->elim) {
         int m = 0;
         for (int r = 0; r < restarts; r++)
@@ -159,6 +159,14 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
         for (int r = 0; r < restarts; r++)
             if (res[r].cls != MN_POPUL_DIVERGED) tmp[m++] = res[r].a_exp_b;
         row->median_a_exp_b = median(tmp, m);
+        m = 0;
+        for (int r = 0; r < restarts; r++)
+            if (res[r].cls != MN_POPUL_DIVERGED) tmp[m++] = res[r].b;
+        row->median_b = median(tmp, m);
+        m = 0;
+        for (int r = 0; r < restarts; r++)
+            if (res[r].cls != MN_POPUL_DIVERGED) tmp[m++] = res[r].c_norm;
+        row->median_c_norm = median(tmp, m);
     }
 done:
     free(rep), free(tmp), free(Ma), free(Mb);
