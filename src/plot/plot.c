@@ -26,6 +26,7 @@
 
 #include "minima.h"
 #include "minima/sweep.h"
+#include "plot/internal.h"
 
 extern char **environ;
 
@@ -33,8 +34,7 @@ extern char **environ;
 #define LOSS_CEIL 1e20 /* a diverged run's loss would squash every other point */
 #define DENSE 24 /* settings past which the figure turns compact (see write_script) */
 
-/* s as a gnuplot single-quoted string (a quote is doubled). */
-static void gp_str(FILE *f, const char *s)
+void mn_gp_str(FILE *f, const char *s)
 {
     fputc('\'', f);
     for (; *s; s++) {
@@ -161,9 +161,9 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
     W = W < 900 ? 900 : W > (dense ? 8000 : 4000) ? (dense ? 8000 : 4000) : W;
     const int H = 700 + 2 * 14 * (lines > 40 ? 40 : lines);
     fprintf(f, "# minima summary figure (generated)\nfrac = ");
-    gp_str(f, frac);
+    mn_gp_str(f, frac);
     fprintf(f, "\nloss = ");
-    gp_str(f, loss);
+    mn_gp_str(f, loss);
     fprintf(f, "\nnames = '");
     for (int c = 0; c < MN_NCLASS; c++) fprintf(f, "%s%s", c ? " " : "", mn_class_name((mn_class)c));
     fprintf(f, "'\n# colours per class: global, spurious, saddle, degenerate, not-converged, diverged\n"
@@ -180,7 +180,7 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
                "  }\n"
                "  set output ",
             W, H, W, H, W, H);
-    gp_str(f, prefix);
+    mn_gp_str(f, prefix);
     fprintf(f, " . '.' . fmt\n"
                "  set multiplot layout 2,1\n"
                "  set xrange [-0.5:%d.5]\n"
@@ -242,8 +242,7 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
     return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
 }
 
-/* Runs gnuplot on the script, stderr to errpath. */
-static mn_status run_gnuplot(const char *script, const char *errpath)
+mn_status mn_gp_run(const char *script, const char *errpath)
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -298,7 +297,7 @@ mn_status mn_plot_summary(const mn_summary *s, int n, mn_db *db, const char *pre
     remove(png), remove(svg); /* so an old figure is never taken for a new one */
     mn_status st = write_data(frac, loss, s, n, db);
     if (!st) st = write_script(script, frac, loss, prefix, s, n);
-    if (!st) st = run_gnuplot(script, err);
+    if (!st) st = mn_gp_run(script, err);
     for (int k = 0; !st && k < 2; k++) { /* gnuplot can exit 0 without writing an unwritable output */
         const char *out = k ? svg : png;
         struct stat sb;

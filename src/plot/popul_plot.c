@@ -1,23 +1,18 @@
 /* The Safran-Shamir figure: % of runs ending at a spurious local minimum
  * against k, one series per (n - k, eliminator) among the rows, with 95%
  * Wilson error bars. Drawn by gnuplot as a subprocess, as in plot.c (see
- * there for why gnuplot); the spawning and error reporting are copied from
- * there because plot.c keeps them static. */
+ * there for why gnuplot). */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "minima.h"
 #include "minima/popul.h"
-
-extern char **environ;
+#include "plot/internal.h"
 
 /* One series: rows with the same n - k and eliminator. lambda is part of
  * the key with the eliminator: rows at two penalties are two curves. */
@@ -49,17 +44,6 @@ static int cmp_item(const void *pa, const void *pb)
     if (a->s != b->s) return a->s - b->s;
     if (a->row->k != b->row->k) return a->row->k - b->row->k;
     return a->i - b->i;
-}
-
-/* s as a gnuplot single-quoted string (a quote is doubled). */
-static void gp_str(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'') fputc('\'', f);
-        fputc(*s, f);
-    }
-    fputc('\'', f);
 }
 
 static void series_label(char *buf, size_t len, const series *s)
@@ -106,7 +90,7 @@ static mn_status write_script(const char *path, const char *data, const char *pr
     if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
     const int span = kmax - kmin, step = span <= 24 ? 1 : (span + 23) / 24; /* integer ticks, at most ~25 */
     fprintf(f, "# minima population figure (generated)\ndata = ");
-    gp_str(f, data);
+    mn_gp_str(f, data);
     fprintf(f, "\narray colours[8] = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', "
                "'#e377c2', '#7f7f7f']\n"
                "do for [fmt in 'png svg'] {\n"
@@ -120,7 +104,7 @@ static mn_status write_script(const char *path, const char *data, const char *pr
                "    set terminal svg size 1000,650 noenhanced font 'sans,11' background '#ffffff'\n"
                "  }\n"
                "  set output ");
-    gp_str(f, prefix);
+    mn_gp_str(f, prefix);
     /* y a little past 0..100 so markers and caps at the ends are not cut by the border */
     fprintf(f, " . '.' . fmt\n"
                "  set title 'Safran & Shamir: spurious minima of two-layer ReLU nets (population loss)'\n"
@@ -143,50 +127,12 @@ static mn_status write_script(const char *path, const char *data, const char *pr
         /* the eliminator's curves dashed with open markers, the plain ones solid */
         fprintf(f, "%sdata index %d using 1:3:4:5 with yerrorlines lw 1.5 ps 1.2 pt %d dt %d lc rgb colours[%d] title ",
                 s ? ", \\\n    " : "", s, ser[s].elim ? 6 : 7, ser[s].elim ? 2 : 1, s % 8 + 1);
-        gp_str(f, label);
+        mn_gp_str(f, label);
     }
     fprintf(f, "\n  unset output\n}\n");
     int bad = ferror(f);
     bad |= fclose(f) != 0;
     return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
-}
-
-/* Runs gnuplot on the script, stderr to errpath (as run_gnuplot in plot.c). */
-static mn_status run_gnuplot(const char *script, const char *errpath)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    char *argv[] = {"gnuplot", (char *)script, NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc == ENOENT)
-        return mn_fail(MN_EIO, "gnuplot not found on PATH: install it (Debian: apt-get install gnuplot-nox) "
-                               "to draw figures");
-    if (rc) return mn_fail(MN_EIO, "cannot start gnuplot: %s", strerror(rc));
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return mn_fail(MN_EIO, "waiting for gnuplot: %s", strerror(errno));
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return MN_OK;
-    char line[300] = "";
-    FILE *e = fopen(errpath, "r");
-    if (e) { /* the first non-blank line that says something */
-        char buf[300];
-        while (fgets(buf, sizeof buf, e)) {
-            buf[strcspn(buf, "\n")] = '\0';
-            if (strspn(buf, " \t^") < strlen(buf)) {
-                snprintf(line, sizeof line, "%s", buf + strspn(buf, " \t"));
-                if (strstr(buf, "line")) break; /* gnuplot's '"script" line N: message' */
-            }
-        }
-        fclose(e);
-    }
-    if (WIFEXITED(status))
-        return mn_fail(MN_EIO, "gnuplot failed (exit %d): %s", WEXITSTATUS(status), line);
-    return mn_fail(MN_EIO, "gnuplot was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 mn_status mn_popul_plot(const mn_popul_row *rows, const mn_popul_spec *specs, int nrows, const char *prefix)
@@ -244,7 +190,7 @@ mn_status mn_popul_plot(const mn_popul_row *rows, const mn_popul_spec *specs, in
     remove(png), remove(svg); /* so an old figure is never taken for a new one */
     mn_status st = write_data(data, it, nrows, nser, dodge);
     if (!st) st = write_script(script, data, prefix, ser, nser, kmin, kmax);
-    if (!st) st = run_gnuplot(script, err);
+    if (!st) st = mn_gp_run(script, err);
     for (int k = 0; !st && k < 2; k++) { /* gnuplot can exit 0 without writing an unwritable output */
         const char *out = k ? svg : png;
         struct stat sb;
