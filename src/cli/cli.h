@@ -56,6 +56,8 @@ mn_status cli_read_params(const char *path, double *theta, size_t P);
 mn_status cli_write_params(const char *path, const double *theta, size_t P);
 /* Prints "minima CMD: message" for the last error; returns 1. */
 int cli_error(const char *cmd);
+/* One line "minima CMD: message" on stderr; returns 1 (bad options). */
+int cli_bad(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Hessian (P x P) and the ascending eigenvalues of its free-parameter block
  * (nfree of them). */

@@ -65,18 +65,6 @@ typedef struct {
     char *canon, *json;
 } eset;
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "minima experiment eliminate: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 1;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -170,7 +158,7 @@ static int probe(int *d, int *m, const source *src, const char *path, const char
     mn_model *model = NULL;
     int r = cli_setting_build(&so, &data, &model, s.key, vals, s.nopt);
     if (r == 2) {
-        bad("%s", mn_last_error());
+        cli_bad("experiment eliminate", "%s", mn_last_error());
     } else if (r == 0) {
         *d = mn_data_d(data), *m = mn_data_m(data);
     }
@@ -276,8 +264,8 @@ static int parse_long(const char *opt, const char *s, long lo, long hi, long *ou
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (end == s || *end || errno) return bad("%s: '%s' is not an integer", opt, s);
-    if (v < lo || v > hi) return bad("%s %s is out of range [%ld, %ld]", opt, s, lo, hi);
+    if (end == s || *end || errno) return cli_bad("experiment eliminate", "%s: '%s' is not an integer", opt, s);
+    if (v < lo || v > hi) return cli_bad("experiment eliminate", "%s %s is out of range [%ld, %ld]", opt, s, lo, hi);
     *out = v;
     return 0;
 }
@@ -301,10 +289,13 @@ int cmd_experiment_eliminate(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if (strncmp(a, "--", 2)) return bad("unexpected argument '%s' (see minima experiment eliminate --help)", a);
+        if (strncmp(a, "--", 2))
+            return cli_bad("experiment eliminate",
+                           "unexpected argument '%s' (see minima experiment eliminate --help)", a);
         const char *eq = strchr(a, '=');
         size_t len = eq ? (size_t)(eq - a) : strlen(a);
-        if (len >= sizeof name) return bad("unknown option '%s' (see minima experiment eliminate --help)", a);
+        if (len >= sizeof name)
+            return cli_bad("experiment eliminate", "unknown option '%s' (see minima experiment eliminate --help)", a);
         memcpy(name, a, len);
         name[len] = '\0';
         static const char *const with_value[] = {"--data", "--label", "--restarts", "--threads", "--db", "--plot"};
@@ -312,9 +303,9 @@ int cmd_experiment_eliminate(int argc, char **argv)
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) takes |= !strcmp(name, with_value[k]);
         if (takes) {
             val = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
-            if (!val || !*val) return bad("option '%s' needs a value", name);
+            if (!val || !*val) return cli_bad("experiment eliminate", "option '%s' needs a value", name);
         } else if (eq) {
-            return bad("option '%s' takes no value", name);
+            return cli_bad("experiment eliminate", "option '%s' takes no value", name);
         }
         if (!strcmp(name, "--data"))
             path = val;
@@ -333,10 +324,10 @@ int cmd_experiment_eliminate(int argc, char **argv)
         else if (!strcmp(name, "--quick"))
             is_quick = 1;
         else
-            return bad("unknown option '%s' (see minima experiment eliminate --help)", a);
+            return cli_bad("experiment eliminate", "unknown option '%s' (see minima experiment eliminate --help)", a);
     }
-    if (path && !label) return bad("--data needs --label to name the label column");
-    if (label && !path) return bad("--label applies to --data only");
+    if (path && !label) return cli_bad("experiment eliminate", "--data needs --label to name the label column");
+    if (label && !path) return cli_bad("experiment eliminate", "--label applies to --data only");
     const params *P = is_quick ? &quick : &full;
     if (restarts < 0) restarts = P->restarts;
     if (threads == 0) threads = omp_get_max_threads();
@@ -351,7 +342,7 @@ int cmd_experiment_eliminate(int argc, char **argv)
     const int nl = (int)(sizeof losses / sizeof *losses), nd = (int)(sizeof defences / sizeof *defences);
     const int cap = nsrc * 2 * nl * nd;
     eset *e = calloc((size_t)cap, sizeof *e);
-    if (!e) return bad("out of memory");
+    if (!e) return cli_bad("experiment eliminate", "out of memory");
     int ns = 0;
     for (int k = 0; k < nsrc; k++)
         for (int fl = 0; fl < 2; fl++)
@@ -385,7 +376,7 @@ int cmd_experiment_eliminate(int argc, char **argv)
     mn_summary *sum = NULL;
     int nsum = 0, rc = 1;
     if (!set || !ids) {
-        bad("out of memory");
+        cli_bad("experiment eliminate", "out of memory");
         goto out;
     }
     for (int i = 0; i < ns; i++) {
@@ -393,14 +384,14 @@ int cmd_experiment_eliminate(int argc, char **argv)
         const char *vals[MAXO];
         for (int j = 0; j < s->nopt; j++) vals[j] = s->val[j];
         if (mn_canon(&s->canon, &s->json, s->key, vals, s->nopt)) {
-            bad("%s", mn_last_error());
+            cli_bad("experiment eliminate", "%s", mn_last_error());
             goto out;
         }
         cli_opts so;
         int br = cli_setting_build(&so, &s->d, &s->model, s->key, vals, s->nopt);
         if (br == 1) goto out; /* the message is printed */
         if (br) {
-            bad("setting %s: %s", s->canon, mn_last_error());
+            cli_bad("experiment eliminate", "setting %s: %s", s->canon, mn_last_error());
             goto out;
         }
         mn_sweep_setting *t = &set[i];
@@ -410,12 +401,12 @@ int cmd_experiment_eliminate(int argc, char **argv)
         t->canon = s->canon;
     }
     if (mn_db_open(&db, db_path, 1)) {
-        bad("%s", mn_last_error());
+        cli_bad("experiment eliminate", "%s", mn_last_error());
         goto out;
     }
     for (int i = 0; i < ns; i++) {
         if (mn_db_setting(&set[i].db_id, db, e[i].canon, e[i].json)) {
-            bad("%s", mn_last_error());
+            cli_bad("experiment eliminate", "%s", mn_last_error());
             goto out;
         }
         ids[i] = set[i].db_id;
@@ -425,7 +416,7 @@ int cmd_experiment_eliminate(int argc, char **argv)
                         .progress = stderr, .tty = -1};
     mn_sweep_stats st;
     if (mn_sweep_run(&st, db, set, ns, &so)) {
-        bad("%s", mn_last_error());
+        cli_bad("experiment eliminate", "%s", mn_last_error());
         goto out;
     }
     fprintf(stderr,
@@ -433,7 +424,7 @@ int cmd_experiment_eliminate(int argc, char **argv)
             "(database %s)\n",
             ns, restarts, st.done, st.skipped, now() - t0, db_path);
     if (mn_summarize(&sum, &nsum, db, ids, ns, NULL, NULL)) {
-        bad("%s", mn_last_error());
+        cli_bad("experiment eliminate", "%s", mn_last_error());
         goto out;
     }
     if (json)
@@ -441,10 +432,10 @@ int cmd_experiment_eliminate(int argc, char **argv)
     else
         table(stdout, e, sum, nsum);
     if (plot && (plot_labels(sum, e, nsum) || mn_plot_summary(sum, nsum, db, plot))) {
-        bad("%s", mn_last_error());
+        cli_bad("experiment eliminate", "%s", mn_last_error());
         goto out;
     }
-    rc = fflush(stdout) ? bad("cannot write the output") : 0;
+    rc = fflush(stdout) ? cli_bad("experiment eliminate", "cannot write the output") : 0;
 out:
     for (int i = 0; i < ns; i++) {
         mn_model_free(e[i].model);

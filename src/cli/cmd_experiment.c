@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,19 +55,6 @@ static void usage(FILE *f)
             "  --step X            GD step (default 5/n, the protocol's)\n"
             "  --max-iter N        safety cap on GD steps per run, reported as not-converged (default 5000000)\n"
             "  --help              this help\n");
-}
-
-/* One line on stderr; returns 1. */
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "minima experiment: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 1;
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -125,9 +111,9 @@ static int parse(exp_opts *o, int argc, char **argv)
             return 2;
         }
         if (strncmp(a, "--", 2) != 0) {
-            if (have_name) return bad("unexpected argument '%s'", a);
+            if (have_name) return cli_bad("experiment", "unexpected argument '%s'", a);
             if (strcmp(a, "safran-shamir") != 0)
-                return bad("unknown experiment '%s' (the one available: safran-shamir)", a);
+                return cli_bad("experiment", "unknown experiment '%s' (the one available: safran-shamir)", a);
             have_name = 1;
             continue;
         }
@@ -135,7 +121,7 @@ static int parse(exp_opts *o, int argc, char **argv)
         char name[64];
         const char *val = NULL, *eq = strchr(a, '=');
         size_t len = eq ? (size_t)(eq - a) : strlen(a);
-        if (len >= sizeof name) return bad("unknown option '%s'", a);
+        if (len >= sizeof name) return cli_bad("experiment", "unknown option '%s'", a);
         memcpy(name, a, len);
         name[len] = 0;
         int flag = !strcmp(name, "--json") || !strcmp(name, "--no-shortcuts");
@@ -143,47 +129,51 @@ static int parse(exp_opts *o, int argc, char **argv)
                     !strcmp(name, "--seed") || !strcmp(name, "--threads") || !strcmp(name, "--eliminate") ||
                     !strcmp(name, "--lambda") || !strcmp(name, "--max-iter") || !strcmp(name, "--step") ||
                     !strcmp(name, "--db") || !strcmp(name, "--plot");
-        if (!known) return bad("unknown option '%s' (see minima experiment --help)", name);
+        if (!known) return cli_bad("experiment", "unknown option '%s' (see minima experiment --help)", name);
         if (flag) {
-            if (eq) return bad("option '%s' takes no value", name);
+            if (eq) return cli_bad("experiment", "option '%s' takes no value", name);
             if (!strcmp(name, "--json")) o->json = 1;
             else o->opts.early_global = o->opts.newton = 0;
             continue;
         }
         if (eq) val = eq + 1;
         else if (i + 1 < argc) val = argv[++i];
-        else return bad("option '%s' needs a value", name);
+        else return cli_bad("experiment", "option '%s' needs a value", name);
         long v;
         if (!strcmp(name, "--k")) {
             if (!parse_list(val, 1, MN_POPUL_MAX_K, o->k, &o->nk))
-                return bad("--k '%s': expected A..B, A or A,B,.. with values 1..%d", val, MN_POPUL_MAX_K);
+                return cli_bad("experiment", "--k '%s': expected A..B, A or A,B,.. with values 1..%d", val,
+                               MN_POPUL_MAX_K);
         } else if (!strcmp(name, "--extra")) {
             if (!parse_list(val, 0, 64, o->extra, &o->nextra))
-                return bad("--extra '%s': expected A..B, A or A,B,.. with n - k values 0..64", val);
+                return cli_bad("experiment", "--extra '%s': expected A..B, A or A,B,.. with n - k values 0..64", val);
         } else if (!strcmp(name, "--restarts")) {
-            if (!parse_int(val, 1, 100000000, &v)) return bad("--restarts '%s': expected an integer >= 1", val);
+            if (!parse_int(val, 1, 100000000, &v))
+                return cli_bad("experiment", "--restarts '%s': expected an integer >= 1", val);
             o->restarts = (int)v;
         } else if (!strcmp(name, "--max-iter")) {
-            if (!parse_int(val, 1, 2000000000L, &v)) return bad("--max-iter '%s': expected an integer >= 1", val);
+            if (!parse_int(val, 1, 2000000000L, &v))
+                return cli_bad("experiment", "--max-iter '%s': expected an integer >= 1", val);
             o->opts.max_iter = v;
         } else if (!strcmp(name, "--threads")) {
-            if (!parse_int(val, 1, 4096, &v)) return bad("--threads '%s': expected an integer >= 1", val);
+            if (!parse_int(val, 1, 4096, &v))
+                return cli_bad("experiment", "--threads '%s': expected an integer >= 1", val);
             o->threads = (int)v;
         } else if (!strcmp(name, "--seed")) {
             char *end;
             errno = 0;
             unsigned long long s = strtoull(val, &end, 10);
             if (errno || end == val || *end || val[0] == '-')
-                return bad("--seed '%s': expected an unsigned integer", val);
+                return cli_bad("experiment", "--seed '%s': expected an unsigned integer", val);
             o->seed = (uint64_t)s;
         } else if (!strcmp(name, "--eliminate")) {
             if (!strcmp(val, "liang")) o->elim[0] = 1, o->nelim = 1;
             else if (!strcmp(val, "none")) o->elim[0] = 0, o->nelim = 1;
             else if (!strcmp(val, "none,liang")) o->elim[0] = 0, o->elim[1] = 1, o->nelim = 2;
             else if (!strcmp(val, "liang,none")) o->elim[0] = 1, o->elim[1] = 0, o->nelim = 2;
-            else return bad("--eliminate '%s': expected none, liang or none,liang", val);
+            else return cli_bad("experiment", "--eliminate '%s': expected none, liang or none,liang", val);
         } else if (!strcmp(name, "--db") || !strcmp(name, "--plot")) {
-            if (!*val) return bad("option '%s' needs a non-empty value", name);
+            if (!*val) return cli_bad("experiment", "option '%s' needs a non-empty value", name);
             if (!strcmp(name, "--db")) o->db = val;
             else o->plot = val;
         } else if (!strcmp(name, "--step")) {
@@ -191,23 +181,23 @@ static int parse(exp_opts *o, int argc, char **argv)
             errno = 0;
             double x = strtod(val, &end);
             if (errno || end == val || *end || !(x > 0) || !isfinite(x))
-                return bad("--step '%s': expected a finite number > 0", val);
+                return cli_bad("experiment", "--step '%s': expected a finite number > 0", val);
             o->opts.step = x;
         } else if (!strcmp(name, "--lambda")) {
             char *end;
             errno = 0;
             double x = strtod(val, &end);
             if (errno || end == val || *end || !(x >= 0) || !isfinite(x))
-                return bad("--lambda '%s': expected a finite number >= 0", val);
+                return cli_bad("experiment", "--lambda '%s': expected a finite number >= 0", val);
             o->lambda = x;
         }
     }
-    if (!have_name) return bad("which experiment? (minima experiment safran-shamir [options])");
+    if (!have_name) return cli_bad("experiment", "which experiment? (minima experiment safran-shamir [options])");
     for (int a = 0; a < o->nk; a++)
         for (int b = 0; b < o->nextra; b++)
             if (o->k[a] + o->extra[b] > MN_POPUL_MAX_N)
-                return bad("k + extra = %d exceeds the largest student (%d units)", o->k[a] + o->extra[b],
-                           MN_POPUL_MAX_N);
+                return cli_bad("experiment", "k + extra = %d exceeds the largest student (%d units)",
+                               o->k[a] + o->extra[b], MN_POPUL_MAX_N);
     return 0;
 }
 

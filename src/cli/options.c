@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,17 @@ void cli_usage(FILE *out, const char *cmd)
 int cli_error(const char *cmd)
 {
     fprintf(stderr, "minima %s: %s\n", cmd, mn_last_error());
+    return 1;
+}
+
+int cli_bad(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "minima %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
     return 1;
 }
 
