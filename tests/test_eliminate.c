@@ -16,31 +16,19 @@
 #include <cmocka.h>
 
 #include "minima.h"
+#include "tmpdir.h"
 
-static char dir[256];
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "%s/minima-test-elim-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(dir) ? 0 : -1;
+    return tmpdir_make("elim");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tmpdir_remove();
 }
 
 static mn_model *model_of(const char *arch, mn_elim elim, mn_loss loss)

@@ -14,31 +14,21 @@
 #include <cmocka.h>
 
 #include "minima.h"
+#include "tmpdir.h"
 
 #define NSET 3
 #define R 6
 
-static char dir[256];
 static mn_data *data;
 static mn_model *models[NSET];
 static mn_sweep_setting settings[NSET];
 static const char *canon[NSET] = {"arch=2-3-1 generate=xor", "arch=2-3-1 eliminate=liang generate=xor",
                                   "act=tanh arch=2-2-1 generate=xor optimizer=lbfgs polish=on"};
 
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "%s/minima-test-sweep-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(dir)) return -1;
+    if (tmpdir_make("sweep")) return -1;
     if (mn_gen_xor(&data, 100, 0.1, 1)) return -1;
     for (int i = 0; i < NSET; i++) {
         mn_spec s;
@@ -69,9 +59,7 @@ static int teardown(void **state)
     (void)state;
     for (int i = 0; i < NSET; i++) mn_model_free(models[i]);
     mn_data_free(data);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tmpdir_remove();
 }
 
 /* Opens (creates) a database with the settings registered. */
