@@ -50,7 +50,7 @@ static double median(double *v, int m)
 typedef struct {
     mn_popul_run *res;   /* (restarts) */
     double *pts;         /* (restarts x P) end points */
-    unsigned char *done; /* (restarts) 1: loaded from the database */
+    unsigned char *done; /* (restarts) 1: loaded from the database, 2: with its lambda_min */
     int64_t id;          /* settings.id in the database */
     double t_first, t_last;
     size_t P;
@@ -116,6 +116,11 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
         for (int d = 0; d < ndist; d++) {
             lmin[d] = NAN;
             if (mine) continue;
+            /* computed at this same point by the call that stored it */
+            if (sl->done[rep[d]] == 2) {
+                lmin[d] = res[rep[d]].lambda_min;
+                continue;
+            }
             mine = mn_popul_hessian(R->w, sl->pts + (size_t)rep[d] * P, R->L);
             if (!mine) mine = mn_sym_eigvals(R->ev, R->L, (int)P);
             if (!mine) lmin[d] = R->ev[0];
@@ -137,7 +142,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
         row->early += q->early, row->polished += q->polished;
         row->steps += q->iters;
         row->run_seconds += q->seconds;
-        row->loaded += sl->done ? sl->done[r] : 0;
+        row->loaded += sl->done[r] != 0;
         if (q->cls == MN_POPUL_SPURIOUS) {
             q->lambda_min = lmin[q->distinct];
             sl_sum += q->lambda_min, sf += q->loss;
@@ -276,7 +281,7 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
             else memcpy(sl->pts + (size_t)r * sl->P, th, sl->P * sizeof *th);
             free(th);
         }
-        sl->done[r] = 1;
+        sl->done[r] = isnan(q->lambda_min) ? 1 : 2;
     }
     free(dr);
     return st;
@@ -300,7 +305,8 @@ static mn_status flush(pending *p)
     return st;
 }
 
-/* After the reduction: the spurious runs' lambda_min (one value per distinct minimum). */
+/* After the reduction: the spurious runs' lambda_min (one value per distinct
+ * minimum), for the runs that do not have it stored yet. */
 static mn_status store_lambda_min(mn_db *db, const slot *sl, int restarts)
 {
     long *rs = malloc((size_t)restarts * sizeof *rs);
@@ -309,7 +315,7 @@ static mn_status store_lambda_min(mn_db *db, const slot *sl, int restarts)
     if (!rs || !v) st = mn_fail(MN_ENOMEM, "popul: out of memory");
     int m = 0;
     for (int r = 0; r < restarts && !st; r++)
-        if (sl->res[r].cls == MN_POPUL_SPURIOUS) rs[m] = r, v[m++] = sl->res[r].lambda_min;
+        if (sl->res[r].cls == MN_POPUL_SPURIOUS && sl->done[r] != 2) rs[m] = r, v[m++] = sl->res[r].lambda_min;
     if (!st && m) st = mn_db_set_lambda_min(db, sl->id, rs, v, m);
     free(rs), free(v);
     return st;
