@@ -156,22 +156,17 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
     row->distinct = ndist;
     row->median_abs_a = row->median_a_exp_b = row->median_b = row->median_c_norm = NAN;
     if (spec->elim) {
-        int m = 0;
-        for (int r = 0; r < restarts; r++)
-            if (res[r].cls != MN_POPUL_DIVERGED) tmp[m++] = fabs(res[r].a);
-        row->median_abs_a = median(tmp, m);
-        m = 0;
-        for (int r = 0; r < restarts; r++)
-            if (res[r].cls != MN_POPUL_DIVERGED) tmp[m++] = res[r].a_exp_b;
-        row->median_a_exp_b = median(tmp, m);
-        m = 0;
-        for (int r = 0; r < restarts; r++)
-            if (res[r].cls != MN_POPUL_DIVERGED) tmp[m++] = res[r].b;
-        row->median_b = median(tmp, m);
-        m = 0;
-        for (int r = 0; r < restarts; r++)
-            if (res[r].cls != MN_POPUL_DIVERGED) tmp[m++] = res[r].c_norm;
-        row->median_c_norm = median(tmp, m);
+        /* the neuron at the end of the runs that did not diverge */
+        double *med[4] = {&row->median_abs_a, &row->median_a_exp_b, &row->median_b, &row->median_c_norm};
+        for (int f = 0; f < 4; f++) {
+            int m = 0;
+            for (int r = 0; r < restarts; r++) {
+                const mn_popul_run *q = &res[r];
+                if (q->cls == MN_POPUL_DIVERGED) continue;
+                tmp[m++] = f == 0 ? fabs(q->a) : f == 1 ? q->a_exp_b : f == 2 ? q->b : q->c_norm;
+            }
+            *med[f] = median(tmp, m);
+        }
     }
 done:
     free(rep), free(tmp), free(Ma), free(Mb);
