@@ -130,6 +130,21 @@ static void test_bad_arguments(void **state)
     assert_false(exists(fx->png) || exists(fx->svg));
 }
 
+/* mn_popul_plot with PATH set to `path` for the call (restored after). */
+static mn_status plot_with_path(const char *path, const mn_popul_row *rows, const mn_popul_spec *specs,
+                                const char *prefix)
+{
+    char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", path, 1);
+    mn_status st = mn_popul_plot(rows, specs, NROWS, prefix);
+    if (saved)
+        setenv("PATH", saved, 1);
+    else
+        unsetenv("PATH");
+    free(saved);
+    return st;
+}
+
 /* PATH without gnuplot: MN_EIO saying so, and an old figure at the prefix
  * is removed rather than left to pass for a new one. */
 static void test_no_gnuplot(void **state)
@@ -141,17 +156,10 @@ static void test_no_gnuplot(void **state)
     FILE *f = fopen(fx->png, "w");
     assert_non_null(f);
     fputs("old", f), fclose(f);
-    char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
     char empty[100];
     snprintf(empty, sizeof empty, "%s/bin", fx->dir);
     assert_int_equal(mkdir(empty, 0700), 0);
-    setenv("PATH", empty, 1);
-    mn_status st = mn_popul_plot(rows, specs, NROWS, fx->prefix);
-    if (saved)
-        setenv("PATH", saved, 1);
-    else
-        unsetenv("PATH");
-    free(saved);
+    mn_status st = plot_with_path(empty, rows, specs, fx->prefix);
     assert_int_equal(st, MN_EIO);
     assert_non_null(strstr(mn_last_error(), "gnuplot not found"));
     assert_false(exists(fx->png) || exists(fx->svg));
@@ -172,14 +180,7 @@ static void test_gnuplot_fails(void **state)
     fprintf(f, "#!/bin/sh\nprintf '\\211PNG' > '%s'\necho 'line 3: all went wrong' >&2\nexit 1\n", fx->png);
     fclose(f);
     assert_int_equal(chmod(fake, 0700), 0);
-    char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
-    setenv("PATH", fx->dir, 1);
-    mn_status st = mn_popul_plot(rows, specs, NROWS, fx->prefix);
-    if (saved)
-        setenv("PATH", saved, 1);
-    else
-        unsetenv("PATH");
-    free(saved);
+    mn_status st = plot_with_path(fx->dir, rows, specs, fx->prefix);
     assert_int_equal(st, MN_EIO);
     assert_non_null(strstr(mn_last_error(), "all went wrong"));
     assert_false(exists(fx->png) || exists(fx->svg));
@@ -187,14 +188,7 @@ static void test_gnuplot_fails(void **state)
     assert_non_null(f = fopen(fake, "w"));
     fprintf(f, "#!/bin/sh\nprintf '\\211PNG' > '%s'\n", fx->png);
     fclose(f);
-    saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
-    setenv("PATH", fx->dir, 1);
-    st = mn_popul_plot(rows, specs, NROWS, fx->prefix);
-    if (saved)
-        setenv("PATH", saved, 1);
-    else
-        unsetenv("PATH");
-    free(saved);
+    st = plot_with_path(fx->dir, rows, specs, fx->prefix);
     assert_int_equal(st, MN_EIO);
     assert_non_null(strstr(mn_last_error(), "did not write"));
     assert_false(exists(fx->png) || exists(fx->svg));
