@@ -446,6 +446,14 @@ def main():
         print("| %s | %s | %s | %d | %s | %s | %s | %s | %s |"
               % (row, r["tool"], r["variant"], r["restarts"], fmt_pct(r), ges, gs, sec, cpu))
 
+    def by_row():
+        """(k, n, the row's results, minima's plain-protocol result) per row."""
+        for k in ks:
+            for e in extras:
+                sel = [r for r in results if r["k"] == k and r["n"] == k + e]
+                plain = next(r for r in sel if r["tool"] == "minima" and r["variant"].startswith("plain"))
+                yield k, k + e, sel, plain
+
     print()
     print("Ratios minima / torch (rows with the same restarts). (1) gradient evaluations per second:")
     print("minima plain gd_steps / row seconds over torch needed steps / GD seconds (and over torch")
@@ -455,20 +463,16 @@ def main():
     print("| row | torch variant | (1) evals/s vs needed | (1) vs batch | (1) per CPU s, needed | "
           "(2) time, minima plain | (2) time, minima shortcuts |")
     print("|---|---|---|---|---|---|---|")
-    for k in ks:
-        for e in extras:
-            n = k + e
-            sel = [r for r in results if r["k"] == k and r["n"] == n]
-            mp = next(r for r in sel if r["tool"] == "minima" and r["variant"].startswith("plain"))
-            ms = next(r for r in sel if r["tool"] == "minima" and r["variant"].startswith("shortcuts")
-                      and r["restarts"] == a.restarts)
-            m_rate = mp["gd_steps"] / mp["seconds"]
-            for t in (r for r in sel if r["tool"] == "torch"):
-                print("| k=%d n=%d | %s | %.0fx | %.0fx | %.0fx | %.0fx | %.0fx |"
-                      % (k, n, t["variant"], m_rate / (t["gd_steps"] / t["gd_seconds"]),
-                         m_rate / (t["batch_evals"] / t["gd_seconds"]),
-                         (mp["gd_steps"] / mp["cpu"]) / (t["gd_steps"] / t["gd_cpu"]),
-                         t["seconds"] / mp["seconds"], t["seconds"] / ms["seconds"]))
+    for k, n, sel, mp in by_row():
+        ms = next(r for r in sel if r["tool"] == "minima" and r["variant"].startswith("shortcuts")
+                  and r["restarts"] == a.restarts)
+        m_rate = mp["gd_steps"] / mp["seconds"]
+        for t in (r for r in sel if r["tool"] == "torch"):
+            print("| k=%d n=%d | %s | %.0fx | %.0fx | %.0fx | %.0fx | %.0fx |"
+                  % (k, n, t["variant"], m_rate / (t["gd_steps"] / t["gd_seconds"]),
+                     m_rate / (t["batch_evals"] / t["gd_seconds"]),
+                     (mp["gd_steps"] / mp["cpu"]) / (t["gd_steps"] / t["gd_cpu"]),
+                     t["seconds"] / mp["seconds"], t["seconds"] / ms["seconds"]))
 
     print()
     print("Statistics (different RNGs: the runs are independent samples, so fractions are compared")
@@ -478,25 +482,21 @@ def main():
     print("| row | tool | variant | restarts | global | spurious | saddle | not-conv | diverged | "
           "mean F (spurious) | mean lambda_min | distinct | mean GD steps/run | p vs minima plain | p vs minima ref |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for k in ks:
-        for e in extras:
-            n = k + e
-            sel = [r for r in results if r["k"] == k and r["n"] == n]
-            mp = next(r for r in sel if r["tool"] == "minima" and r["variant"].startswith("plain"))
-            ref = [r for r in sel if r["tool"] == "minima" and r["restarts"] == a.ref_restarts]
-            ref = ref[-1] if ref else None
-            for r in sel:
-                c = r["counts"]
-                p1 = two_prop_p(c["spurious"], r["restarts"], mp["counts"]["spurious"], mp["restarts"])
-                p2 = (two_prop_p(c["spurious"], r["restarts"], ref["counts"]["spurious"], ref["restarts"])
-                      if ref else float("nan"))
-                dist = r.get("distinct", r.get("distinct_F"))
-                dist = "%d%s" % (dist, "" if r["tool"] == "minima" else " (F values)")
-                print("| k=%d n=%d | %s | %s | %d | %d | %d | %d | %d | %d | %.6g | %.4g | %s | %.0f | %s | %s |"
-                      % (k, n, r["tool"], r["variant"], r["restarts"], c["global"], c["spurious"], c["saddle"],
-                         c["not-converged"], c["diverged"], r["mean_loss"], r["mean_lambda_min"], dist,
-                         r["gd_steps"] / r["restarts"], "-" if r is mp else "%.2f" % p1,
-                         "-" if (r is ref or ref is None) else "%.2f" % p2))
+    for k, n, sel, mp in by_row():
+        ref = [r for r in sel if r["tool"] == "minima" and r["restarts"] == a.ref_restarts]
+        ref = ref[-1] if ref else None
+        for r in sel:
+            c = r["counts"]
+            p1 = two_prop_p(c["spurious"], r["restarts"], mp["counts"]["spurious"], mp["restarts"])
+            p2 = (two_prop_p(c["spurious"], r["restarts"], ref["counts"]["spurious"], ref["restarts"])
+                  if ref else float("nan"))
+            dist = r.get("distinct", r.get("distinct_F"))
+            dist = "%d%s" % (dist, "" if r["tool"] == "minima" else " (F values)")
+            print("| k=%d n=%d | %s | %s | %d | %d | %d | %d | %d | %d | %.6g | %.4g | %s | %.0f | %s | %s |"
+                  % (k, n, r["tool"], r["variant"], r["restarts"], c["global"], c["spurious"], c["saddle"],
+                     c["not-converged"], c["diverged"], r["mean_loss"], r["mean_lambda_min"], dist,
+                     r["gd_steps"] / r["restarts"], "-" if r is mp else "%.2f" % p1,
+                     "-" if (r is ref or ref is None) else "%.2f" % p2))
     for r in results:
         if r["tool"] == "torch" and (r["counts"]["not-converged"] or r["counts"]["diverged"]):
             print("# note: torch %s k=%d n=%d: %d restarts hit the cap of %d steps, %d diverged"
