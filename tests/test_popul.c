@@ -33,10 +33,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "minima.h"
 #include "minima/popul.h"
 #include "popul/internal.h" /* mn_popul_angle_terms */
+#include "tmpdir.h"
 
 #define RTOL 1e-8
 #define PI 3.14159265358979323846
@@ -651,6 +653,50 @@ static void test_protocol_elim(void **state)
     assert_int_equal(mn_popul_experiment(&row, NULL, &s, &o, 0, 7, 0), MN_EINVAL);
 }
 
+/* A database of runs: a second call loads them and gives the same row and
+ * runs; a damaged stored end point is refused with a message, not used. */
+static void test_database(void **state)
+{
+    (void)state;
+    assert_int_equal(tmpdir_make("popul"), 0);
+    mn_popul_opts o;
+    mn_popul_opts_default(&o);
+    const mn_popul_spec s = {.n = 8, .k = 8};
+    mn_popul_row fresh, first, again;
+    mn_popul_run *a = rows_of(8, 8, 40, &o, 2, &fresh), b[40], c[40];
+    mn_db *db;
+    assert_int_equal(mn_db_open(&db, tmp_path("p.db"), 1), MN_OK);
+    mn_popul_run *rb[1] = {b}, *rc[1] = {c};
+    assert_int_equal(mn_popul_experiment_db(&first, rb, &s, 1, &o, 40, 2385, 2, db), MN_OK);
+    assert_int_equal(mn_popul_experiment_db(&again, rc, &s, 1, &o, 40, 2385, 2, db), MN_OK);
+    assert_int_equal(first.loaded, 0);
+    assert_int_equal(again.loaded, 40);
+    assert_true(first.count[MN_POPUL_SPURIOUS] > 0); /* end points stored and compared */
+    untime(&first, b, 40), untime(&again, c, 40);
+    first.loaded = again.loaded = fresh.loaded = 0;
+    assert_memory_equal(&fresh, &first, sizeof fresh);
+    assert_memory_equal(&fresh, &again, sizeof fresh);
+    for (int r = 0; r < 40; r++) {
+        assert_int_equal(c[r].cls, a[r].cls);
+        assert_int_equal(c[r].iters, a[r].iters);
+        assert_true(c[r].loss == a[r].loss);
+        assert_int_equal(c[r].distinct, a[r].distinct);
+    }
+    mn_db_close(db);
+    /* a stored end point of the wrong size */
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(tmp_path("p.db"), &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "UPDATE runs SET theta = zeroblob(8) WHERE theta IS NOT NULL", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(mn_db_open(&db, tmp_path("p.db"), 0), MN_OK);
+    assert_int_equal(mn_popul_experiment_db(&again, NULL, &s, 1, &o, 40, 2385, 2, db), MN_EFORMAT);
+    assert_non_null(strstr(mn_last_error(), "stored end point"));
+    mn_db_close(db);
+    free(a);
+    assert_int_equal(tmpdir_remove(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -663,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_determinism),   cmocka_unit_test(test_many_rows),
         cmocka_unit_test(test_shortcut_early_global),
         cmocka_unit_test(test_shortcut_newton), cmocka_unit_test(test_protocol_elim),
+        cmocka_unit_test(test_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
