@@ -19,6 +19,7 @@ printf 'x1,x2,y\n0.5,1.25,0.5\n' > "$tmp/label.csv"
 printf 'x1,x2,y\n0.5,1.25,1\n0.5,1.25,-1\n' > "$tmp/bin.csv"
 printf 'x1,x2,y\n0.5,1.25,1\n0.5,2.25,-1\n' > "$tmp/const.csv"
 mkdir "$tmp/dir.csv"
+sqlite3 "$tmp/theirs.db" 'CREATE TABLE t (x); INSERT INTO t VALUES (1)'
 seq 1 33 > "$tmp/p33"
 seq 1 30 > "$tmp/p30"
 { seq 1 32; echo nan; } > "$tmp/pnan"
@@ -69,6 +70,11 @@ cases=(
   "--slope without leaky_relu|train --slope 0.2|leaky_relu"
   "stray argument|train extra|unexpected argument"
   "--save-params to a missing folder|train --steps 5 --save-params $tmp/no/dir/p.txt|cannot write"
+  "database in memory|sweep --generate xor --restarts 1 --steps 5 --db :memory:|ordinary file path"
+  "database as a URI|sweep --generate xor --restarts 1 --steps 5 --db file:$tmp/u.db|ordinary file path"
+  "sweep into an SQLite file not ours|sweep --generate xor --restarts 1 --steps 5 --db $tmp/theirs.db|not a minima sweep database"
+  "merge into an SQLite file not ours|merge $tmp/theirs.db $tmp/theirs.db|not a minima sweep database"
+  "merge input not a database|merge $tmp/out.db $tmp/good.csv|good.csv"
 )
 
 pass=0 fail=0

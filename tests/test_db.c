@@ -281,6 +281,103 @@ static void test_open_errors(void **state)
     assert_non_null(strstr(mn_last_error(), "not a minima sweep database"));
 }
 
+/* The whole file's bytes (malloc'ed; *n its size). */
+static unsigned char *slurp(const char *path, long *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = ftell(f);
+    rewind(f);
+    unsigned char *b = malloc((size_t)*n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)*n, f), (size_t)*n);
+    fclose(f);
+    return b;
+}
+
+/* Issue 10, items 6-8: paths that store nothing are refused; an SQLite file
+ * that is not ours is refused for writing and left byte for byte as it was
+ * (no tables, no meta rows, no switch to WAL); a damaged database is not
+ * resumed into; a read-only open writes nothing; discard removes only what
+ * mn_db_open created. */
+static void test_open_foreign_and_damaged(void **state)
+{
+    (void)state;
+    mn_db *db;
+    const char *bad[] = {"", ":memory:", "file:x.db", "file:x.db?mode=memory"};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(mn_db_open(&db, bad[i], 1), MN_EINVAL);
+        assert_null(db);
+        assert_non_null(strstr(mn_last_error(), bad[i][0] ? "ordinary file path" : "empty database path"));
+    }
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(tmp_path("theirs.db"), &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('a', 'b')",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    long n0, n1;
+    unsigned char *b0 = slurp(tmp_path("theirs.db"), &n0);
+    assert_int_equal(mn_db_open(&db, tmp_path("theirs.db"), 1), MN_EFORMAT);
+    assert_non_null(strstr(mn_last_error(), "not a minima sweep database"));
+    unsigned char *b1 = slurp(tmp_path("theirs.db"), &n1);
+    assert_true(n0 == n1 && memcmp(b0, b1, (size_t)n0) == 0);
+    assert_true(access(tmp_path("theirs.db-wal"), F_OK) != 0);
+    free(b0);
+    free(b1);
+
+    /* A real database, damaged in its second page (the runs' b-tree). */
+    assert_int_equal(mn_db_open(&db, tmp_path("hurt.db"), 1), MN_OK);
+    int64_t id;
+    assert_int_equal(mn_db_setting(&id, db, "a=1", "{\"a\":\"1\"}"), MN_OK);
+    mn_db_close(db);
+    assert_int_equal(mn_db_open(&db, tmp_path("hurt.db"), 1), MN_OK); /* intact: resumes */
+    mn_db_close(db);
+    long page = 0, psize = 0;
+    assert_int_equal(sqlite3_open(tmp_path("hurt.db"), &h), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT rootpage, (SELECT page_size FROM pragma_page_size) "
+                                           "FROM sqlite_master WHERE name = 'settings'", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    page = sqlite3_column_int64(q, 0), psize = sqlite3_column_int64(q, 1);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    long n;
+    unsigned char *b = slurp(tmp_path("hurt.db"), &n);
+    assert_true(page > 1 && n >= page * psize);
+    /* the settings table's b-tree page: its header says garbage */
+    memset(b + (page - 1) * psize, 0xA5, 16);
+    FILE *f = fopen(tmp_path("hurt.db"), "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    free(b);
+    assert_int_equal(mn_db_open(&db, tmp_path("hurt.db"), 1), MN_EFORMAT);
+    assert_non_null(strstr(mn_last_error(), "damaged"));
+
+    /* Read-only opens store nothing and change no byte. */
+    assert_int_equal(mn_db_open(&db, tmp_path("ro.db"), 1), MN_OK);
+    mn_db_close(db);
+    b0 = slurp(tmp_path("ro.db"), &n0);
+    assert_int_equal(mn_db_open(&db, tmp_path("ro.db"), 0), MN_OK);
+    assert_int_equal(mn_db_setting(&id, db, "a=2", "{\"a\":\"2\"}"), MN_EINVAL);
+    assert_non_null(strstr(mn_last_error(), "read-only"));
+    mn_db_close(db);
+    b1 = slurp(tmp_path("ro.db"), &n1);
+    assert_true(n0 == n1 && memcmp(b0, b1, (size_t)n0) == 0);
+    free(b0);
+    free(b1);
+
+    /* discard: removes a file this open created, never one that existed. */
+    assert_int_equal(mn_db_open(&db, tmp_path("new.db"), 1), MN_OK);
+    mn_db_discard(db);
+    assert_true(access(tmp_path("new.db"), F_OK) != 0);
+    assert_true(access(tmp_path("new.db-wal"), F_OK) != 0);
+    assert_int_equal(mn_db_open(&db, tmp_path("ro.db"), 1), MN_OK);
+    mn_db_discard(db);
+    assert_true(access(tmp_path("ro.db"), F_OK) == 0);
+}
+
 static void test_merge(void **state)
 {
     (void)state;
@@ -423,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_schema_resume_export),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_open_foreign_and_damaged),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_summary),
     };

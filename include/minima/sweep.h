@@ -249,10 +249,19 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
 /* ------------------------------------------------------------------ */
 /* Databases.                                                          */
 
-/* Opens (create = 1: creates when absent) a sweep database; checks its schema
- * version. MN_EIO names the path and SQLite's reason. */
+/* Opens a sweep database and checks its schema version. MN_EIO names the
+ * path and SQLite's reason; MN_EFORMAT a file that is not a minima database.
+ * create = 0: read-only (summary, export; read-only storage works), nothing
+ *   is ever written; storing a setting or runs then fails with MN_EINVAL.
+ * create = 1: for writing. The schema is created only in a file with no
+ *   tables (a new one); any other SQLite file must carry minima's schema
+ *   version and pass quick_check, else it is refused untouched. Paths SQLite
+ *   would not keep as a file ("", ":memory:", "file:" URIs) are refused. */
 mn_status mn_db_open(mn_db **out, const char *path, int create);
 void mn_db_close(mn_db *db);
+/* Closes db and, when mn_db_open created its file, removes the file and its
+ * -wal/-shm/-journal companions (a failed merge leaves no empty output). */
+void mn_db_discard(mn_db *db);
 /* The id of the setting with this canonical string, inserted if new. */
 mn_status mn_db_setting(int64_t *id, mn_db *db, const char *canon, const char *json);
 /* done[r] = 1 for the restarts r < restarts already stored for a setting. */

@@ -100,8 +100,9 @@ int cmd_merge(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         long a, s, d;
         if (mn_db_merge(db, argv[i], &a, &s, &d)) {
-            mn_db_close(db);
-            return cli_error("merge");
+            int rc = cli_error("merge");
+            mn_db_discard(db); /* an OUT this merge created is removed: no half-made output */
+            return rc;
         }
         added += a, skipped += s, differing += d;
     }

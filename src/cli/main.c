@@ -44,7 +44,16 @@ int main(int argc, char **argv)
         return 0;
     }
     for (int i = 0; i < NCMD; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].run(argc - 1, argv + 1);
+            /* Whatever the command printed must have reached stdout (a full
+             * disk, a closed pipe): otherwise the run failed, whatever it says. */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                if (rc == 0) fprintf(stderr, "minima %s: cannot write the output\n", argv[1]);
+                return 1;
+            }
+            return rc;
+        }
     fprintf(stderr, "minima: unknown command '%s' (see minima --help)\n", argv[1]);
     return 1;
 }

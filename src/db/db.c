@@ -21,6 +21,8 @@ struct mn_db {
     sqlite3 *h;
     char *path;
     sqlite3_stmt *ins_run, *find_setting, *ins_setting, *done;
+    int created;  /* the file did not exist before mn_db_open: mn_db_discard may remove it */
+    int readonly; /* opened by mn_db_open(..., 0) */
 };
 
 static const char *const schema =
@@ -137,54 +139,215 @@ static mn_status check_version(mn_db *db, const char *schema_name, const char *p
     return st;
 }
 
-mn_status mn_db_open(mn_db **out, const char *path, int create)
+/* A path SQLite would not keep as an ordinary file ('' is a temporary
+ * database, ":memory:" lives in memory, "file:" starts a URI): refused, or a
+ * whole sweep would run and store nothing. */
+static mn_status check_path(const char *path)
 {
-    *out = NULL;
-    if (!create && access(path, F_OK) != 0)
-        return mn_fail(MN_EIO, "cannot open database '%s': %s", path, strerror(errno));
+    if (!*path) return mn_fail(MN_EINVAL, "an empty database path: give a file name");
+    if (!strcmp(path, ":memory:") || !strncmp(path, "file:", 5))
+        return mn_fail(MN_EINVAL, "'%s': a database must be an ordinary file path (not :memory: or a file: URI)",
+                       path);
+    return MN_OK;
+}
+
+/* "file:" + path with %, ?, # and bytes outside printable ASCII escaped,
+ * + "?" query (malloc'ed; NULL when out of memory). */
+static char *path_uri(const char *path, const char *query)
+{
+    size_t n = strlen(path), q = strlen(query);
+    char *u = malloc(5 + 3 * n + 1 + q + 1), *o = u;
+    if (!u) return NULL;
+    o += sprintf(o, "file:");
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+        if (*c == '%' || *c == '?' || *c == '#' || *c <= ' ' || *c >= 0x7f)
+            o += sprintf(o, "%%%02X", *c);
+        else
+            *o++ = (char)*c;
+    sprintf(o, "?%s", query);
+    return u;
+}
+
+static mn_status db_new(mn_db **out, const char *path)
+{
     mn_db *db = calloc(1, sizeof *db);
     if (!db || !(db->path = malloc(strlen(path) + 1))) {
         free(db);
         return mn_fail(MN_ENOMEM, "out of memory");
     }
     strcpy(db->path, path);
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    mn_status st = MN_OK;
-    if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
-        st = mn_fail(MN_EIO, "cannot open database '%s': %s", path,
-                     db->h ? sqlite3_errmsg(db->h) : "out of memory");
-        goto fail;
+    *out = db;
+    return MN_OK;
+}
+
+/* SQLite's answer when a WAL database's shared-memory file cannot be made
+ * (read-only storage): CANTOPEN or READONLY_CANTINIT, by version. */
+static int no_shm(int ext)
+{
+    return (ext & 0xff) == SQLITE_CANTOPEN || (ext & 0xff) == SQLITE_READONLY;
+}
+
+/* Reading a WAL database as immutable is exact only when no -wal file holds
+ * commits not yet copied into it (a writer that was killed): refused then. */
+static mn_status pending_wal(const char *path)
+{
+    char wal[4096];
+    struct stat ws;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (stat(wal, &ws) == 0 && ws.st_size > 0)
+        return mn_fail(MN_EIO, "cannot read database '%s' on read-only storage: its journal '%s' holds commits "
+                               "not yet in the file (copy both to writable storage)", path, wal);
+    return MN_OK;
+}
+
+/* Opens `path` read-only: summary, export and merge inputs must work on
+ * read-only storage. A WAL database there cannot get its shared-memory file;
+ * it is then read as immutable, which is exact only when no -wal file holds
+ * commits not yet copied into the database (a writer that was killed). */
+static mn_status open_readonly(sqlite3 **h, const char *path)
+{
+    const char *const queries[] = {"mode=ro", "mode=ro&immutable=1"};
+    for (int k = 0; k < 2; k++) {
+        char *uri = path_uri(path, queries[k]);
+        if (!uri) return mn_fail(MN_ENOMEM, "out of memory");
+        int rc = sqlite3_open_v2(uri, h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        free(uri);
+        if (rc == SQLITE_OK && sqlite3_exec(*h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) == SQLITE_OK)
+            return MN_OK;
+        const char *msg = *h ? sqlite3_errmsg(*h) : "out of memory";
+        int ext = *h ? sqlite3_extended_errcode(*h) : SQLITE_NOMEM;
+        if (k == 0 && no_shm(ext)) {
+            mn_status st = pending_wal(path);
+            sqlite3_close(*h);
+            *h = NULL;
+            if (st) return st;
+            continue;
+        }
+        mn_status st = mn_fail(rc == SQLITE_OK && (ext & 0xff) == SQLITE_NOTADB ? MN_EFORMAT : MN_EIO,
+                               "cannot open database '%s': %s", path, msg);
+        sqlite3_close(*h);
+        *h = NULL;
+        return st;
     }
+    return mn_fail(MN_EIO, "cannot open database '%s'", path);
+}
+
+/* Opens `path` for writing. The schema is created only in a database with no
+ * tables (new, or created and killed before its schema was committed); any
+ * other file must already carry minima's schema version, so an SQLite file
+ * that is not ours is never written to (no tables, no meta rows, no WAL
+ * switch). A resumed database must pass quick_check first. */
+static mn_status open_write(mn_db *db, const char *path)
+{
+    struct stat before;
+    db->created = stat(path, &before) != 0;
+    /* URI filenames on: merge attaches its inputs read-only by URI. */
+    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
+        return mn_fail(MN_EIO, "cannot open database '%s': %s", path,
+                       db->h ? sqlite3_errmsg(db->h) : "out of memory");
     sqlite3_busy_timeout(db->h, 30000); /* another process (a shard, a summary) may hold the lock */
-    /* The first statements touch the file: a path in a missing or read-only
+    /* The first statement touches the file: a path in a missing or read-only
      * folder, or a file that is not SQLite, fails here. */
-    if ((st = exec(db, "PRAGMA journal_mode=WAL", "cannot open database"))) goto fail;
-    if ((st = exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "cannot open database"))) goto fail;
-    if (create) {
-        if ((st = exec(db, "BEGIN IMMEDIATE", "cannot write the schema"))) goto fail;
+    mn_status st = exec(db, "BEGIN IMMEDIATE", "cannot open database");
+    if (st) return st;
+    long long tables = scalar(db, "SELECT count(*) FROM sqlite_master");
+    if (tables < 0) {
+        st = db_err(db, "cannot open database");
+        goto rollback;
+    }
+    if (tables == 0) {
         if ((st = exec(db, schema, "cannot write the schema"))) goto rollback;
         char sql[256];
-        snprintf(sql, sizeof sql,
-                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', '%d'), ('minima_version', '%s');",
+        snprintf(sql, sizeof sql, "INSERT INTO meta VALUES ('schema_version', '%d'), ('minima_version', '%s');",
                  MN_DB_SCHEMA_VERSION, MN_VERSION);
         if ((st = exec(db, sql, "cannot write the schema"))) goto rollback;
-        if ((st = exec(db, "COMMIT", "cannot write the schema"))) goto rollback;
     }
-    if ((st = check_version(db, "main", path))) goto fail;
+    if ((st = exec(db, "COMMIT", "cannot write the schema"))) goto rollback;
+    if ((st = check_version(db, "main", path))) return st;
+    if (!db->created) {
+        char *bad = NULL;
+        sqlite3_stmt *s;
+        if ((st = prepare(db, &s, "PRAGMA quick_check(1)"))) return st;
+        int rc = sqlite3_step(s);
+        const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+        if (!v || strcmp(v, "ok")) {
+            const char *why = v ? v : sqlite3_errmsg(db->h);
+            if ((bad = malloc(strlen(why) + 1))) strcpy(bad, why);
+        }
+        sqlite3_finalize(s);
+        if (bad || rc != SQLITE_ROW) {
+            st = mn_fail(MN_EFORMAT, "%s: the database is damaged (quick_check: %s); not writing into it", path,
+                         bad ? bad : "no answer");
+            free(bad);
+            return st;
+        }
+    }
+    if ((st = exec(db, "PRAGMA journal_mode=WAL", "cannot open database"))) return st;
+    return exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "cannot open database");
+rollback:
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+mn_status mn_db_open(mn_db **out, const char *path, int create)
+{
+    *out = NULL;
+    mn_status st = check_path(path);
+    if (st) return st;
+    if (!create && access(path, F_OK) != 0)
+        return mn_fail(MN_EIO, "cannot open database '%s': %s", path, strerror(errno));
+    mn_db *db = NULL;
+    if ((st = db_new(&db, path))) return st;
+    db->readonly = !create;
+    if (create ? (st = open_write(db, path)) : (st = open_readonly(&db->h, path))) goto fail;
+    if (!create) {
+        sqlite3_busy_timeout(db->h, 30000);
+        if ((st = check_version(db, "main", path))) goto fail;
+    }
+    if ((st = prepare(db, &db->find_setting, "SELECT id FROM settings WHERE canon = ?1"))) goto fail;
+    if ((st = prepare(db, &db->done, "SELECT restart FROM runs WHERE setting = ?1 AND restart < ?2"))) goto fail;
+    if (!create) {
+        *out = db;
+        return MN_OK;
+    }
     if ((st = prepare(db, &db->ins_run,
                       "INSERT OR IGNORE INTO runs (" RUN_COLS ", theta) VALUES "
                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)")))
         goto fail;
-    if ((st = prepare(db, &db->find_setting, "SELECT id FROM settings WHERE canon = ?1"))) goto fail;
     if ((st = prepare(db, &db->ins_setting, "INSERT INTO settings (canon, options) VALUES (?1, ?2)"))) goto fail;
-    if ((st = prepare(db, &db->done, "SELECT restart FROM runs WHERE setting = ?1 AND restart < ?2"))) goto fail;
     *out = db;
     return MN_OK;
-rollback:
-    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 fail:
+    if (db->created && db->h) {
+        mn_db_discard(db);
+        return st;
+    }
     mn_db_close(db);
     return st;
+}
+
+void mn_db_discard(mn_db *db)
+{
+    if (!db) return;
+    int created = db->created;
+    char *path = db->path;
+    db->path = NULL;
+    mn_db_close(db);
+    if (created && path) {
+        size_t n = strlen(path) + 5;
+        char *side = malloc(n);
+        unlink(path);
+        if (side) {
+            snprintf(side, n, "%s-wal", path);
+            unlink(side);
+            snprintf(side, n, "%s-shm", path);
+            unlink(side);
+            snprintf(side, n, "%s-journal", path);
+            unlink(side);
+        }
+        free(side);
+    }
+    free(path);
 }
 
 mn_status mn_db_setting(int64_t *id, mn_db *db, const char *canon, const char *json)
@@ -200,6 +363,7 @@ mn_status mn_db_setting(int64_t *id, mn_db *db, const char *canon, const char *j
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) return db_err(db, "looking up a setting");
+    if (db->readonly) return mn_fail(MN_EINVAL, "%s: opened read-only: cannot store a setting", db->path);
     s = db->ins_setting;
     sqlite3_reset(s);
     sqlite3_bind_text(s, 1, canon, -1, SQLITE_STATIC);
@@ -237,6 +401,7 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 
 mn_status mn_db_insert(mn_db *db, const mn_run_row *rows, int n)
 {
+    if (db->readonly) return mn_fail(MN_EINVAL, "%s: opened read-only: cannot store runs", db->path);
     mn_status st = exec(db, "BEGIN IMMEDIATE", "cannot store runs");
     if (st) return st;
     sqlite3_stmt *s = db->ins_run;
@@ -441,6 +606,43 @@ mn_status mn_db_settings(int64_t **ids, char ***canon, char ***json, int *n, mn_
     return st;
 }
 
+/* ATTACHes in_path read-only as schema "src" (read-only storage included:
+ * as in open_readonly, immutable when no -wal file holds pending commits). */
+static mn_status attach_readonly(mn_db *db, const char *in_path)
+{
+    const char *const queries[] = {"mode=ro", "mode=ro&immutable=1"};
+    for (int k = 0; k < 2; k++) {
+        char *uri = path_uri(in_path, queries[k]);
+        if (!uri) return mn_fail(MN_ENOMEM, "out of memory");
+        sqlite3_stmt *a;
+        mn_status st = prepare(db, &a, "ATTACH DATABASE ?1 AS src");
+        if (st) {
+            free(uri);
+            return st;
+        }
+        sqlite3_bind_text(a, 1, uri, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(a);
+        sqlite3_finalize(a);
+        free(uri);
+        /* A file that is not SQLite fails on its first read. */
+        if (rc == SQLITE_DONE && scalar(db, "SELECT count(*) FROM src.sqlite_master") >= 0) return MN_OK;
+        int ext = sqlite3_extended_errcode(db->h);
+        if (rc == SQLITE_DONE) {
+            st = mn_fail((ext & 0xff) == SQLITE_NOTADB ? MN_EFORMAT : MN_EIO, "%s: %s", in_path,
+                         sqlite3_errmsg(db->h));
+            sqlite3_exec(db->h, "DETACH DATABASE src", NULL, NULL, NULL);
+        } else {
+            st = mn_fail(MN_EIO, "cannot open database '%s': %s", in_path, sqlite3_errmsg(db->h));
+        }
+        if (k == 0 && no_shm(ext)) {
+            if ((st = pending_wal(in_path))) return st;
+            continue;
+        }
+        return st;
+    }
+    return mn_fail(MN_EIO, "cannot open database '%s'", in_path);
+}
+
 mn_status mn_db_merge(mn_db *db, const char *in_path, long *added, long *skipped, long *differing)
 {
     *added = *skipped = *differing = 0;
@@ -449,17 +651,8 @@ mn_status mn_db_merge(mn_db *db, const char *in_path, long *added, long *skipped
     struct stat a_st, b_st;
     if (stat(in_path, &a_st) == 0 && stat(db->path, &b_st) == 0 && a_st.st_dev == b_st.st_dev &&
         a_st.st_ino == b_st.st_ino) return mn_fail(MN_EINVAL, "'%s' is the output database itself", in_path);
-    sqlite3_stmt *a;
-    mn_status st = prepare(db, &a, "ATTACH DATABASE ?1 AS src");
+    mn_status st = attach_readonly(db, in_path);
     if (st) return st;
-    sqlite3_bind_text(a, 1, in_path, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(a);
-    sqlite3_finalize(a);
-    if (rc != SQLITE_DONE)
-        return mn_fail(MN_EIO, "cannot open database '%s': %s", in_path, sqlite3_errmsg(db->h));
-    /* A file that is not SQLite fails on its first read. */
-    if (scalar(db, "SELECT count(*) FROM src.sqlite_master") < 0)
-        st = mn_fail(MN_EFORMAT, "%s: %s", in_path, sqlite3_errmsg(db->h));
     if (!st) st = check_version(db, "src", in_path);
     if (!st) st = exec(db, "BEGIN IMMEDIATE", "cannot merge");
     if (st) goto detach;
