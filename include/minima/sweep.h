@@ -144,6 +144,96 @@ uint64_t mn_hash_str(const char *s);
 uint64_t mn_sweep_seed(uint64_t base, const char *canon, long restart);
 
 /* ------------------------------------------------------------------ */
+/* The option table: every option of every command, once, with its kind,
+ * range and help; values are parsed only by the functions below, and every
+ * rejection is one mn_fail line naming the option ("--lr 'fast' is not a
+ * finite number"). An option name may appear twice when its two entries
+ * belong to disjoint commands (--k: the teacher generator's K, or the
+ * Safran-Shamir list of teacher sizes). */
+enum {
+    MN_CMD_EVAL = 1, MN_CMD_TRAIN = 2, MN_CMD_SWEEP = 4, MN_CMD_CERTIFY = 8,
+    MN_CMD_ELIMINATE = 16, /* minima experiment eliminate */
+    MN_CMD_SAFRAN = 32,    /* minima experiment safran-shamir */
+    MN_CMD_SUMMARY = 64, MN_CMD_EXPORT = 128
+};
+typedef enum {
+    MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
+    MN_OPTION_REAL, /* a finite number in [lo, hi] */
+    MN_OPTION_INT,  /* an integer in [lo, hi] */
+    MN_OPTION_SEED, /* a non-negative 64-bit integer */
+    MN_OPTION_TEXT  /* a string (a name, a path, a list), checked where it is used */
+} mn_option_kind;
+typedef struct {
+    const char *name; /* long name, without "--" */
+    mn_option_kind kind;
+    unsigned cmds;    /* MN_CMD_* bits of the commands that take it */
+    double lo, hi;    /* REAL and INT: the accepted range */
+    const char *arg;  /* the value's placeholder in help ("X"), NULL for flags */
+    const char *help; /* one line; the default in parentheses */
+} mn_option;
+
+/* The table: mn_option_count() entries, entry i by mn_option_at (help order). */
+int mn_option_count(void);
+const mn_option *mn_option_at(int i);
+/* The entry of `name` among the options of commands `cmds` (an exact name,
+ * or a unique prefix with prefix = 1); NULL when there is none (or the
+ * prefix is ambiguous). */
+const mn_option *mn_option_find(const char *name, unsigned cmds, int prefix);
+/* A value of option o, checked against its kind and range. */
+mn_status mn_option_real(double *out, const mn_option *o, const char *value);
+mn_status mn_option_int(long *out, const mn_option *o, const char *value);
+mn_status mn_option_seed(uint64_t *out, const mn_option *o, const char *value);
+
+/* The options of one network run (a setting): model, data, optimiser,
+ * certificate. String members point into the caller's values (not copied):
+ * they must outlive the options. */
+typedef struct {
+    mn_spec spec;
+    const char *arch;     /* NULL: <d>-8-<outputs> from the data */
+    const char *data_path, *label, *generate;
+    const char *default_generate; /* the generator when neither --data nor --generate is given
+                                     (train: "xor"; NULL: an error) */
+    int standardize, gen_n, gen_dim, gen_k;
+    double noise, margin; /* noise NaN: the generator's default */
+    uint64_t data_seed;
+    double flip;          /* fraction of -1/+1 labels flipped (NaN: none) */
+    uint64_t seed;        /* initialisation seed (certify: the added neurons' draws) */
+    long steps;
+    double gtol, frozen_value;
+    mn_opt_params opt;
+    int polish;
+    int max_hessian;      /* largest free-parameter count for a full Hessian */
+    mn_cert_opts cert;
+    int trials;           /* certify: random draws of the added neurons' w */
+    double slope, sharpness; /* the activation's parameter as given (checked by mn_options_check) */
+    int slope_given, sharpness_given;
+} mn_options;
+
+/* The documented defaults (the table's parentheses). */
+void mn_options_default(mn_options *o);
+/* Sets option `name` (a full name of a run option: model, data, training,
+ * certificate) from its value (flags: NULL or "on" sets, "off" clears).
+ * MN_EINVAL for an unknown name or a bad value. */
+mn_status mn_options_set(mn_options *o, const char *name, const char *value);
+/* What holds between options (--slope needs leaky_relu, ...); sets
+ * spec.act_param. Call once after the last mn_options_set. */
+mn_status mn_options_check(mn_options *o);
+
+/* ------------------------------------------------------------------ */
+/* The setting recipe: options -> data, model, run parameters.          */
+
+/* Data (--data or --generate, then --flip, --standardize) and the model
+ * (--arch, or <d>-8-<outputs> from the data), checked against each other.
+ * On failure both are NULL. */
+mn_status mn_setting_build(mn_data **data, mn_model **model, const mn_options *o);
+/* A setting given as option keys and values (flags "on" / "off"), as the
+ * settings table stores it: the options (defaults, then the pairs, then
+ * mn_options_check) and what mn_setting_build builds. Values are pointed
+ * to by *o: they must outlive it. */
+mn_status mn_setting_from_pairs(mn_options *o, mn_data **data, mn_model **model, const char *const *keys,
+                                const char *const *vals, int n);
+
+/* ------------------------------------------------------------------ */
 /* Runs.                                                               */
 typedef struct {
     int64_t setting; /* settings.id */
@@ -187,6 +277,10 @@ typedef struct {
     const char *canon;   /* canonical option string */
     int64_t db_id;       /* settings.id in the database */
 } mn_sweep_setting;
+/* The run parameters of a setting from its options (optimiser, polish,
+ * steps, gtol, frozen value, base seed, certificate with max_dense =
+ * max_hessian); model, data, canon and db_id are left to the caller. */
+void mn_setting_run(mn_sweep_setting *s, const mn_options *o);
 
 /* One run, as `minima train --seed SEED` with the same options does it
  * (SEED = the run's seed): mn_model_init with SEED; the optimiser's own
@@ -327,6 +421,10 @@ typedef struct {
  * for the catalogue; the summary frees it. A failure only leaves
  * distinct_spurious at -1. */
 typedef mn_status (*mn_model_builder)(mn_model **model, const char *json, void *ctx);
+/* The library's builder: the setting recipe on the stored options (a JSON
+ * object of strings); the data are built only when --arch is absent (the
+ * input width comes from them). ctx is unused. */
+mn_status mn_setting_model(mn_model **model, const char *json, void *ctx);
 
 /* Summaries of the settings with the given ids (ids NULL: every setting in
  * the database, in id order). build may be NULL (no catalogue). */

@@ -6,51 +6,45 @@
 
 #include "minima.h"
 
-/* Which commands an option applies to. */
-enum { CMD_EVAL = 1, CMD_TRAIN = 2, CMD_SWEEP = 4, CMD_CERTIFY = 8 };
+#include "minima/sweep.h"
 
+/* The options of a command: the run options (the library's mn_options) and
+ * what only the command line has (files to read or write, sweep control). */
 typedef struct {
     const char *cmd; /* "eval", "train", ... */
-    int cmd_bit;
-    /* model */
-    mn_spec spec;
-    const char *arch; /* NULL: <d>-8-<K> from the data */
-    int act_param_given;
-    /* data */
-    const char *data_path, *label, *generate;
-    int standardize, gen_n, gen_dim, gen_k;
-    double noise, margin;
-    uint64_t data_seed;
-    double flip; /* --flip: fraction of -1/+1 labels flipped (NaN: not given) */
-    /* eval */
-    const char *params_path;
+    unsigned cmd_bit; /* MN_CMD_* */
+    mn_options run;
+    /* eval, train, certify */
+    const char *params_path, *save_params, *point_path;
     int hessian;
-    /* train */
-    uint64_t seed;
-    long steps;
-    double gtol, frozen_value;
-    mn_opt_params opt;
-    const char *save_params;
-    int max_hessian; /* largest free-parameter count for a full Hessian */
-    int polish;          /* end a run with a Newton polish */
-    mn_cert_opts cert;   /* certification tolerances (--cert-gtol, --eig-tol, --global-*) */
-    /* certify */
-    const char *point_path;
-    int trials; /* random draws of the added neurons' w */
     /* sweep (defaults set by cmd_sweep) */
     const char *grid[64]; /* --grid KEY=V1,V2,.. in command-line order */
     int ngrid;
     const char *config, *db_path, *shard_spec;
     long restarts;
     int threads;
+    /* the run options given, in command-line order (sweep: its base options) */
+    const char *given[MN_GRID_MAX_KEYS], *given_val[MN_GRID_MAX_KEYS];
+    int ngiven;
 } cli_opts;
 
-/* Parses argv (after the command name). Returns 0, or 1 with a message
- * printed, or 2 when --help was printed. */
+/* The one argv parser. Walks argv (argv[0] is the command name) over the
+ * option table's entries for cmd_bit (exact names or unique prefixes;
+ * --name value or --name=value): each option goes to set(ctx, option,
+ * value) (value NULL for a flag; set returns an mn_status whose message is
+ * printed), each other argument to positional(ctx, arg) (NULL: none
+ * allowed; it returns 0 or 1 with a message printed). --help prints
+ * intro and the options. Returns 0, 1 with one line "minima CMD: .." on
+ * stderr, or 2 when the help was printed. */
+typedef mn_status (*cli_setter)(void *ctx, const mn_option *opt, const char *value);
+int cli_args(const char *cmd, unsigned cmd_bit, const char *intro, int argc, char **argv, cli_setter set,
+             int (*positional)(void *ctx, const char *arg), void *ctx);
+/* The options of eval, train, sweep and certify (cli_args with the run
+ * options, then mn_options_check). Returns 0, 1 with a message printed,
+ * or 2 when --help was printed. */
 int cli_parse(cli_opts *o, int argc, char **argv);
-void cli_usage(FILE *out, const char *cmd);
-/* Builds data, model and (eval) params from the options. */
-mn_status cli_build(const cli_opts *o, mn_data **data, mn_model **model);
+/* The options of cmd_bit as help lines. */
+void cli_usage(FILE *out, unsigned cmd_bit);
 /* Reads a params file: exactly P whitespace-separated finite numbers. */
 mn_status cli_read_params(const char *path, double *theta, size_t P);
 mn_status cli_write_params(const char *path, const double *theta, size_t P);
@@ -64,12 +58,6 @@ int cli_bad(const char *cmd, const char *fmt, ...) __attribute__((format(printf,
 int cli_spectrum(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,
                  double *hess, double *evals, int *nfree);
 
-/* Certification tolerances from the options (defaults where not given). */
-void cli_cert_opts(const cli_opts *o, mn_cert_opts *co);
-/* The run options of a sweep setting (mn_sweep_setting in minima/sweep.h:
- * optimiser, polish, steps, gtol, frozen value, base seed, certification)
- * from the options; model, data, canon and db_id are left to the caller. */
-void cli_run_setting(const cli_opts *o, mn_sweep_setting *s);
 
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
@@ -83,19 +71,8 @@ int cmd_experiment(int argc, char **argv);
 /* minima experiment eliminate (argv[0] is "eliminate"; src/cli/cmd_eliminate.c) */
 int cmd_experiment_eliminate(int argc, char **argv);
 
-/* An option's long name (an exact name or a unique prefix, as getopt_long
- * takes it): returns 1 when it takes a value, 0 for a flag, -1 when unknown
- * or ambiguous; *full gets the full name and *cmds its CMD_* bits. */
-int cli_optinfo(const char *name, const char **full, int *cmds);
 /* The summary table of a sweep (minima summary, end of minima sweep). */
 void cli_summary_table(FILE *f, const mn_summary *s, int n);
-/* Parses and builds one setting given as option keys and values ("off"
- * flags left out) like minima sweep does. Returns 0; 1 when an option was
- * rejected (message printed); 2 on a build failure (mn_last_error). */
-int cli_setting_build(cli_opts *so, mn_data **data, mn_model **model, const char *const *keys,
-                      const char *const *vals, int n);
-/* An mn_model_builder: the model of a settings row's options (JSON). */
-mn_status cli_model_from_json(mn_model **model, const char *json, void *ctx);
 
 /* A streaming JSON writer (numbers as %.17g, which round-trips doubles). */
 typedef struct {

@@ -40,21 +40,21 @@ static void cert_json(jw *w, const mn_cert *c)
 
 int cmd_certify(int argc, char **argv)
 {
-    cli_opts o = {.cmd = "certify", .cmd_bit = CMD_CERTIFY};
+    cli_opts o = {.cmd = "certify", .cmd_bit = MN_CMD_CERTIFY};
     int r = cli_parse(&o, argc, argv);
     if (r) return r == 2 ? 0 : 1;
     if (!o.point_path) {
         fprintf(stderr, "minima certify: --point FILE is required\n");
         return 1;
     }
-    const mn_elim elim = o.spec.elim;
-    o.spec.elim = MN_ELIM_NONE; /* the point belongs to the plain network */
+    const mn_elim elim = o.run.spec.elim;
+    o.run.spec.elim = MN_ELIM_NONE; /* the point belongs to the plain network */
     mn_data *data = NULL;
     mn_model *plain = NULL, *aug = NULL;
     mn_work *wp = NULL, *wa = NULL;
     double *theta = NULL, *dir = NULL, *ta = NULL, *da = NULL;
     int rc = 1;
-    if (cli_build(&o, &data, &plain)) goto fail;
+    if (mn_setting_build(&data, &plain, &o.run)) goto fail;
     const size_t P = mn_model_nparams(plain);
     theta = malloc(P * sizeof *theta);
     dir = malloc(P * sizeof *dir);
@@ -64,8 +64,9 @@ int cmd_certify(int argc, char **argv)
     }
     if (cli_read_params(o.point_path, theta, P)) goto fail;
     if (mn_work_alloc(&wp, plain, mn_data_n(data))) goto fail;
-    mn_cert_opts co;
-    cli_cert_opts(&o, &co);
+    mn_sweep_setting rs = {0};
+    mn_setting_run(&rs, &o.run); /* its certificate options */
+    const mn_cert_opts co = rs.cert;
     mn_cert cp;
     mn_escape ep;
     if (mn_certify(&cp, plain, wp, data, theta, 0, &co)) goto fail;
@@ -87,7 +88,7 @@ int cmd_certify(int argc, char **argv)
         }
         if (mn_work_alloc(&wa, aug, mn_data_n(data))) goto fail;
         if (mn_embed(ta, aug, plain, theta, NULL, 0.0)) goto fail;
-        if (mn_embed_best(&best, ta, aug, wa, data, o.trials, o.seed)) goto fail;
+        if (mn_embed_best(&best, ta, aug, wa, data, o.run.trials, o.run.seed)) goto fail;
         if (mn_certify(&ca, aug, wa, data, ta, 0, &co)) goto fail;
         if (mn_find_escape(&ea, da, aug, wa, data, ta, co.eig_tol)) goto fail;
     }
@@ -105,7 +106,7 @@ int cmd_certify(int argc, char **argv)
     if (aug) {
         jw_obj(&w, "defence");
         jw_str(&w, "eliminate", mn_elim_name(elim));
-        jw_num(&w, "lambda", o.spec.lambda);
+        jw_num(&w, "lambda", o.run.spec.lambda);
         jw_num(&w, "max_abs_dL_da", best);
         cert_json(&w, &ca);
         escape_json(&w, "escape", &ea);

@@ -7,7 +7,7 @@
 
 int cmd_eval(int argc, char **argv)
 {
-    cli_opts o = {.cmd = "eval", .cmd_bit = CMD_EVAL};
+    cli_opts o = {.cmd = "eval", .cmd_bit = MN_CMD_EVAL};
     int r = cli_parse(&o, argc, argv);
     if (r) return r == 2 ? 0 : 1;
     if (!o.params_path) {
@@ -19,7 +19,7 @@ int cmd_eval(int argc, char **argv)
     mn_work *work = NULL;
     double *theta = NULL, *grad = NULL, *hess = NULL, *evals = NULL;
     int rc = 1;
-    if (cli_build(&o, &data, &model)) goto fail;
+    if (mn_setting_build(&data, &model, &o.run)) goto fail;
     const size_t P = mn_model_nparams(model);
     if (o.hessian && P > 20000) {
         mn_fail(MN_EINVAL, "--hessian: %zu parameters is past the 20000 a dense Hessian allows", P);

@@ -8,36 +8,37 @@
 #include "cli.h"
 #include "minima/sweep.h"
 
+typedef struct {
+    const char *path, *out;
+    int timings;
+} export_args;
+
+static mn_status set_export(void *ctx, const mn_option *d, const char *v)
+{
+    export_args *a = ctx;
+    if (!strcmp(d->name, "no-timings")) a->timings = 0;
+    else a->out = v; /* "out" */
+    return MN_OK;
+}
+
+static int database_arg(void *ctx, const char *arg)
+{
+    export_args *a = ctx;
+    if (a->path) return cli_bad("export", "unexpected argument '%s' (one database at a time)", arg);
+    a->path = arg;
+    return 0;
+}
+
 int cmd_export(int argc, char **argv)
 {
-    const char *path = NULL, *out = NULL;
-    int timings = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: minima export DB [--out FILE] [--no-timings]\n"
-                   "CSV with a header, one row per run, ordered by setting and restart\n\n"
-                   "  --out FILE     write to FILE (default: standard output)\n"
-                   "  --no-timings   leave out the seconds column (for comparing databases)\n");
-            return 0;
-        } else if (!strcmp(a, "--no-timings")) {
-            timings = 0;
-        } else if (!strcmp(a, "--out") || !strncmp(a, "--out=", 6)) {
-            out = a[5] == '=' ? a + 6 : i + 1 < argc ? argv[++i] : NULL;
-            if (!out || !*out) {
-                fprintf(stderr, "minima export: option '--out' needs a value\n");
-                return 1;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "minima export: unknown option '%s' (see minima export --help)\n", a);
-            return 1;
-        } else if (!path) {
-            path = a;
-        } else {
-            fprintf(stderr, "minima export: unexpected argument '%s' (one database at a time)\n", a);
-            return 1;
-        }
-    }
+    export_args a = {.timings = 1};
+    const int r = cli_args("export", MN_CMD_EXPORT,
+                           "usage: minima export DB [--out FILE] [--no-timings]\n"
+                           "CSV with a header, one row per run, ordered by setting and restart\n\n",
+                           argc, argv, set_export, database_arg, &a);
+    if (r) return r == 2 ? 0 : 1;
+    const char *path = a.path, *out = a.out;
+    const int timings = a.timings;
     if (!path) {
         fprintf(stderr, "minima export: no database given (usage: minima export DB [--out FILE])\n");
         return 1;

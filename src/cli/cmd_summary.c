@@ -12,30 +12,6 @@
 #include "cli.h"
 #include "minima/sweep.h"
 
-mn_status cli_model_from_json(mn_model **model, const char *json, void *ctx)
-{
-    (void)ctx;
-    *model = NULL;
-    cJSON *o = cJSON_Parse(json);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        return mn_fail(MN_EFORMAT, "setting options are not a JSON object");
-    }
-    const char *keys[MN_GRID_MAX_KEYS], *vals[MN_GRID_MAX_KEYS];
-    int n = 0;
-    mn_status st = MN_OK;
-    for (cJSON *it = o->child; it && !st; it = it->next) {
-        if (n == MN_GRID_MAX_KEYS || !cJSON_IsString(it)) st = mn_fail(MN_EFORMAT, "unexpected setting options");
-        else keys[n] = it->string, vals[n] = it->valuestring, n++;
-    }
-    mn_data *data = NULL;
-    cli_opts so;
-    if (!st && cli_setting_build(&so, &data, model, keys, vals, n)) st = MN_EINVAL;
-    mn_data_free(data);
-    cJSON_Delete(o);
-    return st;
-}
-
 static void cell(FILE *f, double x, const char *fmt, int width)
 {
     if (isfinite(x))
@@ -116,41 +92,37 @@ static void summary_json(FILE *f, const mn_summary *s, int n)
     fputc('\n', f);
 }
 
-static void usage(FILE *f)
+typedef struct {
+    const char *path, *plot;
+    int json;
+} summary_args;
+
+static mn_status set_summary(void *ctx, const mn_option *d, const char *v)
 {
-    fprintf(f, "usage: minima summary DB [--json] [--plot PREFIX]\n"
-               "per setting: class fractions with 95%% Wilson intervals, spurious minima\n\n"
-               "  --json          JSON instead of a table\n"
-               "  --plot PREFIX   also draw PREFIX.png and PREFIX.svg (needs gnuplot)\n");
+    summary_args *a = ctx;
+    if (!strcmp(d->name, "json")) a->json = 1;
+    else a->plot = v; /* "plot" */
+    return MN_OK;
+}
+
+static int database_arg(void *ctx, const char *arg)
+{
+    summary_args *a = ctx;
+    if (a->path) return cli_bad("summary", "unexpected argument '%s' (one database at a time)", arg);
+    a->path = arg;
+    return 0;
 }
 
 int cmd_summary(int argc, char **argv)
 {
-    const char *path = NULL, *plot = NULL;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--plot") || !strncmp(a, "--plot=", 7)) {
-            plot = a[6] == '=' ? a + 7 : i + 1 < argc ? argv[++i] : NULL;
-            if (!plot || !*plot) {
-                fprintf(stderr, "minima summary: option '--plot' needs a value\n");
-                return 1;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "minima summary: unknown option '%s' (see minima summary --help)\n", a);
-            return 1;
-        } else if (!path) {
-            path = a;
-        } else {
-            fprintf(stderr, "minima summary: unexpected argument '%s' (one database at a time)\n", a);
-            return 1;
-        }
-    }
+    summary_args a = {0};
+    const int r = cli_args("summary", MN_CMD_SUMMARY,
+                           "usage: minima summary DB [--json] [--plot PREFIX]\n"
+                           "per setting: class fractions with 95% Wilson intervals, spurious minima\n\n",
+                           argc, argv, set_summary, database_arg, &a);
+    if (r) return r == 2 ? 0 : 1;
+    const char *path = a.path, *plot = a.plot;
+    const int json = a.json;
     if (!path) {
         fprintf(stderr, "minima summary: no database given (usage: minima summary DB [--json] [--plot PREFIX])\n");
         return 1;
@@ -158,7 +130,7 @@ int cmd_summary(int argc, char **argv)
     mn_db *db = NULL;
     mn_summary *s = NULL;
     int n = 0, rc = 1;
-    if (mn_db_open(&db, path, 0) || mn_summarize(&s, &n, db, NULL, 0, cli_model_from_json, NULL)) goto fail;
+    if (mn_db_open(&db, path, 0) || mn_summarize(&s, &n, db, NULL, 0, mn_setting_model, NULL)) goto fail;
     if (plot && mn_plot_summary(s, n, db, plot)) goto fail;
     if (json)
         summary_json(stdout, s, n);

@@ -36,46 +36,21 @@ static int fail(const char *fmt, const char *a, const char *b, const char *c)
     return 1;
 }
 
-/* The base options given on the command line, into the grid (argv has been
- * checked by cli_parse: every element is an option or an option's value). */
-static int command_line_base(mn_grid *g, int argc, char **argv, const char **names, int *nnames)
-{
-    *nnames = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strncmp(arg, "--", 2)) continue; /* cannot happen after cli_parse */
-        char name[128];
-        const char *eq = strchr(arg + 2, '='), *val = NULL;
-        size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-        if (len >= sizeof name) return fail("option '%s' is too long%s%s", arg, "", "");
-        memcpy(name, arg + 2, len);
-        name[len] = '\0';
-        const char *full;
-        int takes = cli_optinfo(name, &full, NULL);
-        if (takes < 0) return fail("unknown option '%s'%s%s", arg, "", "");
-        if (takes) val = eq ? eq + 1 : argv[++i];
-        if (is_control(full)) continue;
-        if (mn_grid_set_base(g, full, takes ? val : "on", "command line")) return cli_error("sweep");
-        if (*nnames < MN_GRID_MAX_KEYS) names[(*nnames)++] = full;
-    }
-    return 0;
-}
-
 /* Every key names an option of `sweep` that a setting can carry; flags take
  * on / off. */
 static int check_keys(const mn_grid *g)
 {
     for (int j = 0; j < mn_grid_nkeys(g); j++) {
-        const char *origin, *full;
-        int is_axis, nv, cmds;
+        const char *origin;
+        int is_axis, nv;
         const char *key = mn_grid_key(g, j, &origin, &is_axis, &nv);
-        int takes = cli_optinfo(key, &full, &cmds);
-        if (takes < 0 || strcmp(full, key))
-            return fail("%s: unknown option '%s'%s (see minima sweep --help)", origin, key, "");
-        if (!(cmds & CMD_SWEEP)) return fail("%s: option '%s' does not apply to sweep%s", origin, key, "");
+        const mn_option *d = mn_option_find(key, MN_CMD_SWEEP, 0);
+        if (!d && mn_option_find(key, ~0u, 0))
+            return fail("%s: option '%s' does not apply to sweep%s", origin, key, "");
+        if (!d) return fail("%s: unknown option '%s'%s (see minima sweep --help)", origin, key, "");
         if (is_control(key))
             return fail("%s: '%s' steers the sweep and cannot be part of a setting%s", origin, key, "");
-        for (int v = 0; v < nv && !takes; v++) {
+        for (int v = 0; v < nv && d->kind == MN_OPTION_FLAG; v++) {
             const char *x = mn_grid_value(g, j, v);
             if (strcmp(x, "on") && strcmp(x, "off"))
                 return fail("%s: '%s' is a flag: its values are on and off, not '%s'", origin, key, x);
@@ -99,29 +74,6 @@ bad:
     return fail("--shard: '%s' is not I/N with 0 <= I < N%s%s", s, "", "");
 }
 
-int cli_setting_build(cli_opts *so, mn_data **data, mn_model **model, const char *const *keys,
-                      const char *const *vals, int n)
-{
-    *data = NULL, *model = NULL;
-    if (n > MN_GRID_MAX_KEYS) return mn_fail(MN_EINVAL, "more than %d options", MN_GRID_MAX_KEYS), 2;
-    char *args[2 * MN_GRID_MAX_KEYS + 2];
-    char names[MN_GRID_MAX_KEYS][136];
-    int na = 0;
-    args[na++] = "sweep";
-    for (int i = 0; i < n; i++) {
-        int takes = cli_optinfo(keys[i], NULL, NULL);
-        if (takes < 0 || strlen(keys[i]) > 128) return mn_fail(MN_EINVAL, "unknown option '%s'", keys[i]), 2;
-        if (!takes && !strcmp(vals[i], "off")) continue; /* a flag that is off: absent */
-        snprintf(names[i], sizeof names[i], "--%s", keys[i]);
-        args[na++] = names[i];
-        if (takes) args[na++] = (char *)vals[i];
-    }
-    args[na] = NULL;
-    *so = (cli_opts){.cmd = "sweep", .cmd_bit = CMD_SWEEP};
-    if (cli_parse(so, na, args)) return 1;
-    return cli_build(so, data, model) ? 2 : 0;
-}
-
 typedef struct {
     mn_data *data;
     mn_model *model;
@@ -130,7 +82,7 @@ typedef struct {
 
 int cmd_sweep(int argc, char **argv)
 {
-    cli_opts o = {.cmd = "sweep", .cmd_bit = CMD_SWEEP, .restarts = 10, .db_path = "minima.db"};
+    cli_opts o = {.cmd = "sweep", .cmd_bit = MN_CMD_SWEEP, .restarts = 10, .db_path = "minima.db"};
     int r = cli_parse(&o, argc, argv);
     if (r) return r == 2 ? 0 : 1;
     long shard = 0, nshards = 1;
@@ -148,9 +100,11 @@ int cmd_sweep(int argc, char **argv)
     const char **vals = NULL;
     if (mn_grid_alloc(&g)) goto fail;
     if (o.config && mn_grid_read_config(g, o.config)) goto fail;
-    const char *cl_names[MN_GRID_MAX_KEYS];
-    int ncl;
-    if (command_line_base(g, argc, argv, cl_names, &ncl)) goto out;
+    /* the command line's base options, into the grid */
+    const char *const *cl_names = o.given;
+    const int ncl = o.ngiven;
+    for (int k = 0; k < ncl; k++)
+        if (mn_grid_set_base(g, o.given[k], o.given_val[k], "command line")) goto fail;
     for (int i = 0; i < o.ngrid; i++) {
         const char *eq = strchr(o.grid[i], '=');
         for (int k = 0; eq && k < ncl; k++)
@@ -186,14 +140,13 @@ int cmd_sweep(int argc, char **argv)
         const char *kv[MN_GRID_MAX_KEYS], *vv[MN_GRID_MAX_KEYS], *all[MN_GRID_MAX_KEYS];
         for (int j = 0; j < nk; j++) {
             all[j] = mn_grid_key(g, j, NULL, NULL, NULL);
-            if (cli_optinfo(all[j], NULL, NULL) == 0 && !strcmp(vals[j], "off")) continue; /* absent */
+            const mn_option *d = mn_option_find(all[j], MN_CMD_SWEEP, 0);
+            if (d->kind == MN_OPTION_FLAG && !strcmp(vals[j], "off")) continue; /* absent */
             kv[np] = all[j], vv[np] = vals[j], np++;
         }
         if (mn_canon(&b[i].canon, &b[i].json, kv, vv, np)) goto fail;
-        cli_opts so;
-        int br = cli_setting_build(&so, &b[i].data, &b[i].model, all, vals, nk);
-        if (br == 1) goto out; /* the message is printed */
-        if (br) {
+        mn_options so;
+        if (mn_setting_from_pairs(&so, &b[i].data, &b[i].model, all, vals, nk)) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", mn_last_error());
             fail("setting %s: %s%s", b[i].canon, msg, "");
@@ -202,7 +155,7 @@ int cmd_sweep(int argc, char **argv)
         mn_sweep_setting *s = &set[i];
         s->model = b[i].model;
         s->data = b[i].data;
-        cli_run_setting(&so, s);
+        mn_setting_run(s, &so);
         s->canon = b[i].canon;
     }
 
@@ -222,7 +175,7 @@ int cmd_sweep(int argc, char **argv)
     if (mn_sweep_run(&st, db, set, (int)ns, &so)) goto fail;
     fprintf(stderr, "sweep: %ld settings x %ld restarts%s: %ld runs done now, %ld already stored, %.3g s\n", ns,
             o.restarts, nshards > 1 ? " (this shard)" : "", st.done, st.skipped, st.seconds);
-    if (mn_summarize(&sum, &nsum, db, ids, (int)ns, cli_model_from_json, NULL)) goto fail;
+    if (mn_summarize(&sum, &nsum, db, ids, (int)ns, mn_setting_model, NULL)) goto fail;
     cli_summary_table(stdout, sum, nsum);
     rc = fflush(stdout) ? 1 : 0;
     if (rc) fprintf(stderr, "minima sweep: cannot write the output\n");

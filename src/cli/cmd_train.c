@@ -11,7 +11,7 @@
 
 int cmd_train(int argc, char **argv)
 {
-    cli_opts o = {.cmd = "train", .cmd_bit = CMD_TRAIN};
+    cli_opts o = {.cmd = "train", .cmd_bit = MN_CMD_TRAIN};
     int r = cli_parse(&o, argc, argv);
     if (r) return r == 2 ? 0 : 1;
     mn_data *data = NULL;
@@ -20,7 +20,7 @@ int cmd_train(int argc, char **argv)
     double *end = NULL, *hess = NULL, *evals = NULL;
     mn_run_row row = {0};
     int rc = 1;
-    if (cli_build(&o, &data, &model)) goto fail;
+    if (mn_setting_build(&data, &model, &o.run)) goto fail;
     const size_t P = mn_model_nparams(model);
     if (!(end = malloc(P * sizeof *end))) {
         mn_fail(MN_ENOMEM, "out of memory");
@@ -28,8 +28,8 @@ int cmd_train(int argc, char **argv)
     }
     if (mn_work_alloc(&work, model, mn_data_n(data))) goto fail;
     mn_sweep_setting s = {.model = model, .data = data};
-    cli_run_setting(&o, &s);
-    if (mn_run_seeded(&row, &s, o.seed, work, end)) goto fail;
+    mn_setting_run(&s, &o.run);
+    if (mn_run_seeded(&row, &s, o.run.seed, work, end)) goto fail;
     /* Saved first: a failed write then leaves no summary claiming success. */
     if (o.save_params && cli_write_params(o.save_params, end, P)) goto fail;
     const int diverged = row.cls == MN_CLASS_DIVERGED;
@@ -43,12 +43,12 @@ int cmd_train(int argc, char **argv)
     jw_num(&w, "loss", row.loss);
     jw_num(&w, "grad_norm", row.grad_norm);
     jw_int(&w, "iterations", row.iterations);
-    if (o.polish && !isnan(row.grad_norm_before_polish)) {
+    if (o.run.polish && !isnan(row.grad_norm_before_polish)) {
         jw_int(&w, "polish_iterations", row.polish_iterations);
         jw_num(&w, "grad_norm_before_polish", row.grad_norm_before_polish);
     }
     jw_int(&w, "params", (long long)P);
-    jw_int(&w, "seed", (long long)o.seed);
+    jw_int(&w, "seed", (long long)o.run.seed);
     if (!diverged) {
         if (isfinite(row.lambda_min)) {
             jw_num(&w, "lambda_min", row.lambda_min);
@@ -63,7 +63,7 @@ int cmd_train(int argc, char **argv)
                 for (size_t i = 0; i < P; i++) nfree += mask[i];
             }
             free(mask);
-            if (nfree > 0 && nfree <= o.max_hessian) {
+            if (nfree > 0 && nfree <= o.run.max_hessian) {
                 hess = malloc(P * P * sizeof *hess);
                 evals = malloc(P * sizeof *evals);
                 if (hess && evals && !cli_spectrum(model, work, data, end, hess, evals, &nfree)) {

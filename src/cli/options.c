@@ -1,135 +1,13 @@
-/* Options shared by the commands: parsing, validation, building the model
- * and the data, params files. Every rejection is one line naming the option. */
+/* The one argv parser of every command (over the library's option table,
+ * minima/sweep.h), the command options of eval/train/sweep/certify, and
+ * params files. Every rejection is one line naming the option. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-enum {
-    O_ARCH = 256, O_ACT, O_SLOPE, O_SHARP, O_NOBIAS, O_SKIP, O_FREEZE, O_FROZENV, O_LOSS, O_P, O_ELIM,
-    O_LAMBDA, O_DATA, O_LABEL, O_STD, O_GEN, O_N, O_NOISE, O_MARGIN, O_DIM, O_K, O_DSEED, O_PARAMS,
-    O_HESS, O_JSON, O_SEED, O_STEPS, O_LR, O_GTOL, O_MAXNORM, O_SAVE, O_MAXHESS, O_POINT, O_TRIALS, O_HELP
-};
-
-/* Optimiser and certification options (a block of their own). */
-enum {
-    O_OPTIMIZER = 512, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS, O_BATCH, O_MEMORY, O_PGD_EPS, O_PGD_C,
-    O_PGD_DELTA, O_PGD_RHO, O_PGD_L, O_PLAT_W, O_PLAT_TOL, O_POLISH, O_CERT_GTOL, O_EIG_TOL, O_GLOBAL_LOSS,
-    O_GLOBAL_TOL
-};
-
-/* Sweep options (a block of their own). */
-enum { O_GRID = 768, O_CONFIG, O_RESTARTS, O_THREADS, O_DB, O_SHARD };
-
-/* Label noise and the zero-error certificate (experiment eliminate). */
-enum { O_FLIP = 1024, O_ZERO_ERR };
-
-typedef struct {
-    struct option opt;
-    int cmds; /* CMD_* bits the option applies to */
-    const char *arg, *help;
-} optdef;
-
-/* Model and data options: every command that builds a model. */
-#define ALL (CMD_EVAL | CMD_TRAIN | CMD_SWEEP | CMD_CERTIFY)
-/* Training options: commands that run an optimiser. */
-#define TRAINING (CMD_TRAIN | CMD_SWEEP)
-static const optdef defs[] = {
-    {{"arch", 1, 0, O_ARCH}, ALL, "W0-W1-..-WL", "layer widths, input first (default: <d>-8-<outputs>)"},
-    {{"act", 1, 0, O_ACT}, ALL, "NAME", "relu|leaky_relu|softplus|sigmoid|tanh|quadratic|linear (relu)"},
-    {{"slope", 1, 0, O_SLOPE}, ALL, "X", "leaky_relu slope for z < 0 (0.01)"},
-    {{"sharpness", 1, 0, O_SHARP}, ALL, "X", "softplus sharpness beta (1)"},
-    {{"no-bias", 0, 0, O_NOBIAS}, ALL, NULL, "no bias vectors"},
-    {{"skip", 0, 0, O_SKIP}, ALL, NULL, "linear skip connection from input to output"},
-    {{"freeze", 1, 0, O_FREEZE}, ALL, "L[,L..]", "hold these layers (1-based) fixed"},
-    {{"frozen-value", 1, 0, O_FROZENV}, TRAINING, "X", "initial weight of frozen layers (1)"},
-    {{"loss", 1, 0, O_LOSS}, ALL, "NAME", "squared|logistic|softmax_ce|poly_hinge|squared_hinge (poly_hinge)"},
-    {{"p", 1, 0, O_P}, ALL, "X", "exponent of poly_hinge, in [2, 64] (3)"},
-    {{"eliminate", 1, 0, O_ELIM}, ALL, "E", "none|liang|per-output (none)"},
-    {{"lambda", 1, 0, O_LAMBDA}, ALL, "X", "penalty (lambda/2) a^2 on added neurons (0.01)"},
-    {{"data", 1, 0, O_DATA}, ALL, "FILE.csv", "CSV data with a header row"},
-    {{"label", 1, 0, O_LABEL}, ALL, "COL[,COL..]", "label column(s): names or 0-based indices"},
-    {{"standardize", 0, 0, O_STD}, ALL, NULL, "scale features to mean 0, variance 1"},
-    {{"generate", 1, 0, O_GEN}, ALL, "NAME", "xor|spirals|separable|teacher (train default: xor)"},
-    {{"n", 1, 0, O_N}, ALL, "N", "generated samples (200)"},
-    {{"noise", 1, 0, O_NOISE}, ALL, "X", "generator noise std (xor 0, spirals 0.1)"},
-    {{"margin", 1, 0, O_MARGIN}, ALL, "X", "separable: minimum |u.x| (0.1)"},
-    {{"dim", 1, 0, O_DIM}, ALL, "D", "separable: input dimension (2)"},
-    {{"k", 1, 0, O_K}, ALL, "K", "teacher: orthonormal ReLU units = input dimension (4)"},
-    {{"data-seed", 1, 0, O_DSEED}, ALL, "S", "generator seed (1)"},
-    {{"flip", 1, 0, O_FLIP}, ALL, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"},
-    {{"params", 1, 0, O_PARAMS}, CMD_EVAL, "FILE", "parameters, whitespace separated, in layout order"},
-    {{"hessian", 0, 0, O_HESS}, CMD_EVAL, NULL, "also print the Hessian and its eigenvalues"},
-    {{"json", 0, 0, O_JSON}, ALL, NULL, "JSON output (the default and only format)"},
-    {{"seed", 1, 0, O_SEED}, TRAINING | CMD_CERTIFY, "S", "seed of the initialisation (train, sweep) or of the added neuron's draws (certify) (1)"},
-    {{"steps", 1, 0, O_STEPS}, TRAINING, "N", "gradient steps at most (20000)"},
-    {{"lr", 1, 0, O_LR}, TRAINING, "X", "step size (0.1)"},
-    {{"gtol", 1, 0, O_GTOL}, TRAINING, "X", "stop when the gradient norm is <= X (1e-8)"},
-    {{"max-norm", 1, 0, O_MAXNORM}, TRAINING, "X", "parameter norm counted as divergence (1e8)"},
-    {{"save-params", 1, 0, O_SAVE}, CMD_TRAIN, "FILE", "write the end point in the params format"},
-    {{"max-hessian", 1, 0, O_MAXHESS}, TRAINING | CMD_CERTIFY, "P", "largest parameter count for a full Hessian (2000)"},
-    {{"optimizer", 1, 0, O_OPTIMIZER}, TRAINING, "NAME", "gd|momentum|nesterov|adam|sgd|lbfgs|newton|pgd (gd)"},
-    {{"momentum", 1, 0, O_MOMENTUM}, TRAINING, "X", "momentum / nesterov coefficient, in [0, 1) (0.9)"},
-    {{"beta1", 1, 0, O_BETA1}, TRAINING, "X", "adam first-moment decay, in [0, 1) (0.9)"},
-    {{"beta2", 1, 0, O_BETA2}, TRAINING, "X", "adam second-moment decay, in [0, 1) (0.999)"},
-    {{"eps", 1, 0, O_EPS}, TRAINING, "X", "adam denominator guard (1e-8)"},
-    {{"batch", 1, 0, O_BATCH}, TRAINING, "B", "sgd minibatch size; one step of sgd is one epoch (32)"},
-    {{"memory", 1, 0, O_MEMORY}, TRAINING, "M", "lbfgs pairs kept, 1..1000 (10)"},
-    {{"pgd-eps", 1, 0, O_PGD_EPS}, TRAINING, "X", "pgd target gradient norm epsilon (1e-3)"},
-    {{"pgd-c", 1, 0, O_PGD_C}, TRAINING, "X", "pgd constant c, in (0, 1]; step c/l (0.5)"},
-    {{"pgd-delta", 1, 0, O_PGD_DELTA}, TRAINING, "X", "pgd failure probability, in (0, 1) (0.1)"},
-    {{"pgd-rho", 1, 0, O_PGD_RHO}, TRAINING, "X", "pgd Hessian Lipschitz constant (1)"},
-    {{"pgd-l", 1, 0, O_PGD_L}, TRAINING, "X", "pgd gradient Lipschitz constant (1)"},
-    {{"plateau-window", 1, 0, O_PLAT_W}, TRAINING, "W", "stop as stalled when the loss falls too little over W steps; 0 off (0)"},
-    {{"plateau-tol", 1, 0, O_PLAT_TOL}, TRAINING, "X", "relative loss decrease counted as a plateau (1e-9)"},
-    {{"polish", 0, 0, O_POLISH}, TRAINING, NULL, "end with a Newton polish to a rounding-level gradient"},
-    {{"cert-gtol", 1, 0, O_CERT_GTOL}, TRAINING | CMD_CERTIFY, "X", "certify: stationary when the gradient norm is <= X (1e-6)"},
-    {{"eig-tol", 1, 0, O_EIG_TOL}, TRAINING | CMD_CERTIFY, "X", "certify: eigenvalues within +-X count as zero (1e-8)"},
-    {{"global-loss", 1, 0, O_GLOBAL_LOSS}, TRAINING | CMD_CERTIFY, "X", "certify: the known global loss value (0)"},
-    {{"global-tol", 1, 0, O_GLOBAL_TOL}, TRAINING | CMD_CERTIFY, "X", "certify: global when loss <= global-loss + X (1e-6)"},
-    {{"zero-error", 0, 0, O_ZERO_ERR}, TRAINING | CMD_CERTIFY, NULL, "certify: zero training error also counts as global (margin and softmax losses)"},
-    {{"point", 1, 0, O_POINT}, CMD_CERTIFY, "FILE", "the point to certify (params format, plain network)"},
-    {{"trials", 1, 0, O_TRIALS}, CMD_CERTIFY, "N", "random draws of the added neuron's w (64)"},
-    {{"grid", 1, 0, O_GRID}, CMD_SWEEP, "KEY=V1,V2,..", "a grid axis over any model/training option (repeatable)"},
-    {{"config", 1, 0, O_CONFIG}, CMD_SWEEP, "FILE.json", "{\"base\": {option: value}, \"grid\": {option: [values]}}"},
-    {{"restarts", 1, 0, O_RESTARTS}, CMD_SWEEP, "R", "seeded restarts per setting (10)"},
-    {{"threads", 1, 0, O_THREADS}, CMD_SWEEP, "T", "OpenMP threads (all cores)"},
-    {{"db", 1, 0, O_DB}, CMD_SWEEP, "FILE", "SQLite database; re-running resumes (minima.db)"},
-    {{"shard", 1, 0, O_SHARD}, CMD_SWEEP, "I/N", "only runs whose index % N == I (0/1)"},
-    {{"help", 0, 0, O_HELP}, ALL, NULL, "this help"},
-};
-#define NDEFS ((int)(sizeof defs / sizeof *defs))
-
-static const struct {
-    const char *name;
-    int bit;
-    const char *summary;
-} cmds[] = {
-    {"eval", CMD_EVAL, "loss, exact gradient and (--hessian) Hessian with eigenvalues at given parameters"},
-    {"train", CMD_TRAIN, "one optimiser run from a seeded initialisation, with a certified end point"},
-    {"sweep", CMD_SWEEP, "many restarts over a grid of settings, results in SQLite"},
-    {"certify", CMD_CERTIFY, "certify a given point: gradient, Hessian spectrum, class, defence"},
-};
-
-void cli_usage(FILE *out, const char *cmd)
-{
-    int bit = 0;
-    const char *summary = "";
-    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-        if (!strcmp(cmd, cmds[i].name)) bit = cmds[i].bit, summary = cmds[i].summary;
-    fprintf(out, "usage: minima %s [options]\n%s\n\noptions:\n", cmd, summary);
-    for (int i = 0; i < NDEFS; i++) {
-        if (!(defs[i].cmds & bit)) continue;
-        char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", defs[i].opt.name, defs[i].arg ? " " : "",
-                 defs[i].arg ? defs[i].arg : "");
-        fprintf(out, "  %-26s %s\n", left, defs[i].help);
-    }
-}
 
 int cli_error(const char *cmd)
 {
@@ -148,270 +26,114 @@ int cli_bad(const char *cmd, const char *fmt, ...)
     return 1;
 }
 
-static int bad(const cli_opts *o, const char *fmt, const char *name, const char *val)
+void cli_usage(FILE *out, unsigned cmd_bit)
 {
-    fprintf(stderr, "minima %s: ", o->cmd);
-    fprintf(stderr, fmt, name, val);
-    fputc('\n', stderr);
-    return 1;
+    for (int i = 0; i < mn_option_count(); i++) {
+        const mn_option *d = mn_option_at(i);
+        if (!(d->cmds & cmd_bit)) continue;
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+        fprintf(out, "  %-26s %s\n", left, d->help);
+    }
 }
 
-static int num(const cli_opts *o, const char *name, const char *s, double lo, double hi, double *out)
+int cli_args(const char *cmd, unsigned cmd_bit, const char *intro, int argc, char **argv, cli_setter set,
+             int (*positional)(void *ctx, const char *arg), void *ctx)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v))
-        return bad(o, "--%s: '%s' is not a finite number", name, s);
-    if (v < lo || v > hi) {
-        fprintf(stderr, "minima %s: --%s %s is out of range [%g, %g]\n", o->cmd, name, s, lo, hi);
-        return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(intro, stdout);
+            cli_usage(stdout, cmd_bit);
+            return 2;
+        }
+        if (strncmp(a, "--", 2) || !a[2]) {
+            if (a[0] == '-' && a[1])
+                return cli_bad(cmd, "unknown option '%s' (see minima %s --help)", a, cmd);
+            if (!positional) return cli_bad(cmd, "unexpected argument '%s' (see minima %s --help)", a, cmd);
+            if (positional(ctx, a)) return 1;
+            continue;
+        }
+        char name[128];
+        const char *eq = strchr(a + 2, '=');
+        const size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (len >= sizeof name) return cli_bad(cmd, "unknown option '%s' (see minima %s --help)", a, cmd);
+        memcpy(name, a + 2, len);
+        name[len] = '\0';
+        const mn_option *d = mn_option_find(name, cmd_bit, 1);
+        if (!d) {
+            const mn_option *other = mn_option_find(name, ~0u, 0);
+            if (other) return cli_bad(cmd, "option '--%s' does not apply to '%s'", other->name, cmd);
+            return cli_bad(cmd, "unknown option '%.*s' (see minima %s --help)", (int)(len + 2), a, cmd);
+        }
+        if (!strcmp(d->name, "help")) {
+            fputs(intro, stdout);
+            cli_usage(stdout, cmd_bit);
+            return 2;
+        }
+        const char *val = NULL;
+        if (d->kind == MN_OPTION_FLAG) {
+            if (eq) return cli_bad(cmd, "option '--%s' takes no value", d->name);
+        } else {
+            val = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+            if (!val) return cli_bad(cmd, "option '--%s' needs a value", d->name);
+            if (!*val) return cli_bad(cmd, "option '--%s' needs a non-empty value", d->name);
+        }
+        if (set(ctx, d, val)) return cli_error(cmd);
     }
-    *out = v;
     return 0;
 }
 
-static int integer(const cli_opts *o, const char *name, const char *s, long lo, long hi, long *out)
+/* The options of eval, train, sweep and certify: command-line fields, or
+ * run options for the library. */
+static mn_status set_command(void *ctx, const mn_option *d, const char *v)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno == ERANGE) return bad(o, "--%s: '%s' is not an integer", name, s);
-    if (v < lo || v > hi) {
-        fprintf(stderr, "minima %s: --%s %s is out of range [%ld, %ld]\n", o->cmd, name, s, lo, hi);
-        return 1;
+    cli_opts *o = ctx;
+    const char *nm = d->name;
+    long l;
+    mn_status st = MN_OK;
+    if (!strcmp(nm, "params")) o->params_path = v;
+    else if (!strcmp(nm, "save-params")) o->save_params = v;
+    else if (!strcmp(nm, "point")) o->point_path = v;
+    else if (!strcmp(nm, "hessian")) o->hessian = 1;
+    else if (!strcmp(nm, "json")) return MN_OK;
+    else if (!strcmp(nm, "config")) o->config = v;
+    else if (!strcmp(nm, "db")) o->db_path = v;
+    else if (!strcmp(nm, "shard")) o->shard_spec = v;
+    else if (!strcmp(nm, "restarts")) st = mn_option_int(&o->restarts, d, v);
+    else if (!strcmp(nm, "threads") && !(st = mn_option_int(&l, d, v))) o->threads = (int)l;
+    else if (!strcmp(nm, "grid")) {
+        if (o->ngrid == (int)(sizeof o->grid / sizeof *o->grid)) return mn_fail(MN_EINVAL, "--grid: at most 64 axes");
+        o->grid[o->ngrid++] = v;
+    } else if (strcmp(nm, "threads")) {
+        if ((st = mn_options_set(&o->run, nm, v))) return st;
+        if (o->ngiven == MN_GRID_MAX_KEYS) return mn_fail(MN_EINVAL, "more than %d options", MN_GRID_MAX_KEYS);
+        o->given[o->ngiven] = nm, o->given_val[o->ngiven++] = v ? v : "on";
     }
-    *out = v;
-    return 0;
-}
-
-static int seed(const cli_opts *o, const char *name, const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*s == '-') return bad(o, "--%s: '%s' is not a non-negative integer", name, s);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end || errno == ERANGE) return bad(o, "--%s: '%s' is not a non-negative integer", name, s);
-    *out = v;
-    return 0;
-}
-
-static int parse_freeze(cli_opts *o, const char *s)
-{
-    const char *p = s;
-    for (;;) {
-        char *end;
-        errno = 0;
-        long l = strtol(p, &end, 10);
-        if (end == p || errno || l < 1 || l > MN_MAX_DEPTH || (*end && *end != ','))
-            return bad(o, "--%s: '%s' is not a list of layer numbers like 2 or 1,2", "freeze", s);
-        o->spec.frozen |= (uint64_t)1 << (l - 1);
-        if (!*end) return 0;
-        p = end + 1;
-    }
+    return st;
 }
 
 int cli_parse(cli_opts *o, int argc, char **argv)
 {
-    struct option longopts[NDEFS + 1];
-    for (int i = 0; i < NDEFS; i++) longopts[i] = defs[i].opt;
-    memset(&longopts[NDEFS], 0, sizeof longopts[NDEFS]);
-    mn_spec_default(&o->spec);
-    o->spec.loss = MN_LOSS_POLY_HINGE;
-    mn_opt_params_default(&o->opt);
-    o->gen_n = 200, o->gen_dim = 2, o->gen_k = 4, o->noise = NAN, o->margin = 0.1, o->data_seed = 1;
-    o->seed = 1, o->steps = 20000, o->gtol = 1e-8, o->frozen_value = 1.0, o->max_hessian = 2000;
-    mn_cert_opts_default(&o->cert);
-    o->trials = 64;
-    o->flip = NAN;
-    double slope = 0.01, sharp = 1.0;
-    int slope_given = 0, sharp_given = 0;
-    opterr = 0;
-    optind = 1;
-    int c, li;
-    while ((c = getopt_long(argc, argv, ":", longopts, &li)) != -1) {
-        if (c == '?') {
-            fprintf(stderr, "minima %s: unknown option '%s' (see minima %s --help)\n", o->cmd, argv[optind - 1],
-                    o->cmd);
-            return 1;
-        }
-        if (c == ':') {
-            fprintf(stderr, "minima %s: option '%s' needs a value\n", o->cmd, argv[optind - 1]);
-            return 1;
-        }
-        const optdef *d = NULL;
-        for (int i = 0; i < NDEFS; i++)
-            if (defs[i].opt.val == c) d = &defs[i];
-        if (!(d->cmds & o->cmd_bit)) {
-            fprintf(stderr, "minima %s: option '--%s' does not apply to '%s'\n", o->cmd, d->opt.name, o->cmd);
-            return 1;
-        }
-        const char *nm = d->opt.name, *a = optarg;
-        long lv;
-        int err = 0;
-        switch (c) {
-        case O_ARCH: o->arch = a; break;
-        case O_ACT: err = mn_act_parse(&o->spec.act, a) ? cli_error(o->cmd) : 0; break;
-        case O_SLOPE: err = num(o, nm, a, -1e6, 1e6, &slope), slope_given = 1; break;
-        case O_SHARP: err = num(o, nm, a, 1e-6, 1e6, &sharp), sharp_given = 1; break;
-        case O_NOBIAS: o->spec.bias = 0; break;
-        case O_SKIP: o->spec.skip = 1; break;
-        case O_FREEZE: err = parse_freeze(o, a); break;
-        case O_FROZENV: err = num(o, nm, a, -1e6, 1e6, &o->frozen_value); break;
-        case O_LOSS: err = mn_loss_parse(&o->spec.loss, a) ? cli_error(o->cmd) : 0; break;
-        case O_P: err = num(o, nm, a, 2, 64, &o->spec.loss_p); break;
-        case O_ELIM: err = mn_elim_parse(&o->spec.elim, a) ? cli_error(o->cmd) : 0; break;
-        case O_LAMBDA: err = num(o, nm, a, 0, 1e12, &o->spec.lambda); break;
-        case O_DATA: o->data_path = a; break;
-        case O_LABEL: o->label = a; break;
-        case O_STD: o->standardize = 1; break;
-        case O_GEN: o->generate = a; break;
-        case O_N: err = integer(o, nm, a, 1, 100000000, &lv), o->gen_n = (int)lv; break;
-        case O_NOISE: err = num(o, nm, a, 0, 1e6, &o->noise); break;
-        case O_MARGIN: err = num(o, nm, a, 0, 1e6, &o->margin); break;
-        case O_DIM: err = integer(o, nm, a, 1, MN_MAX_WIDTH, &lv), o->gen_dim = (int)lv; break;
-        case O_K: err = integer(o, nm, a, 1, MN_MAX_WIDTH, &lv), o->gen_k = (int)lv; break;
-        case O_DSEED: err = seed(o, nm, a, &o->data_seed); break;
-        case O_FLIP: err = num(o, nm, a, 0, 1, &o->flip); break;
-        case O_ZERO_ERR: o->cert.zero_error = 1; break;
-        case O_PARAMS: o->params_path = a; break;
-        case O_HESS: o->hessian = 1; break;
-        case O_JSON: break;
-        case O_SEED: err = seed(o, nm, a, &o->seed); break;
-        case O_STEPS: err = integer(o, nm, a, 0, 1000000000000L, &o->steps); break;
-        case O_LR: err = num(o, nm, a, 1e-300, 1e6, &o->opt.lr); break;
-        case O_GTOL: err = num(o, nm, a, 0, 1e300, &o->gtol); break;
-        case O_MAXNORM: err = num(o, nm, a, 1e-300, 1e300, &o->opt.max_norm); break;
-        case O_SAVE: o->save_params = a; break;
-        case O_MAXHESS: err = integer(o, nm, a, 0, 20000, &lv), o->max_hessian = (int)lv; break;
-        case O_OPTIMIZER: err = mn_opt_parse(&o->opt.kind, a) ? cli_error(o->cmd) : 0; break;
-        case O_MOMENTUM: err = num(o, nm, a, 0, 0.999999, &o->opt.momentum); break;
-        case O_BETA1: err = num(o, nm, a, 0, 0.999999, &o->opt.beta1); break;
-        case O_BETA2: err = num(o, nm, a, 0, 0.999999999, &o->opt.beta2); break;
-        case O_EPS: err = num(o, nm, a, 1e-300, 1, &o->opt.eps); break;
-        case O_BATCH: err = integer(o, nm, a, 1, 100000000, &lv), o->opt.batch = (int)lv; break;
-        case O_MEMORY: err = integer(o, nm, a, 1, 1000, &lv), o->opt.memory = (int)lv; break;
-        case O_PGD_EPS: err = num(o, nm, a, 1e-300, 1e6, &o->opt.pgd_eps); break;
-        case O_PGD_C: err = num(o, nm, a, 1e-6, 1, &o->opt.pgd_c); break;
-        case O_PGD_DELTA: err = num(o, nm, a, 1e-300, 0.999999, &o->opt.pgd_delta); break;
-        case O_PGD_RHO: err = num(o, nm, a, 1e-300, 1e300, &o->opt.pgd_rho); break;
-        case O_PGD_L: err = num(o, nm, a, 1e-300, 1e300, &o->opt.pgd_l); break;
-        case O_PLAT_W: err = integer(o, nm, a, 0, 100000000, &lv), o->opt.plateau_window = (int)lv; break;
-        case O_PLAT_TOL: err = num(o, nm, a, 0, 1, &o->opt.plateau_tol); break;
-        case O_POLISH: o->polish = 1; break;
-        case O_CERT_GTOL: err = num(o, nm, a, 0, 1e300, &o->cert.gtol); break;
-        case O_EIG_TOL: err = num(o, nm, a, 0, 1e300, &o->cert.eig_tol); break;
-        case O_GLOBAL_LOSS: err = num(o, nm, a, -1e300, 1e300, &o->cert.global_loss); break;
-        case O_GLOBAL_TOL: err = num(o, nm, a, 0, 1e300, &o->cert.global_tol); break;
-        case O_POINT: o->point_path = a; break;
-        case O_TRIALS: err = integer(o, nm, a, 1, 100000, &lv), o->trials = (int)lv; break;
-        case O_GRID:
-            if (o->ngrid == (int)(sizeof o->grid / sizeof *o->grid))
-                err = bad(o, "--%s: at most 64 axes%s", nm, "");
-            else
-                o->grid[o->ngrid++] = a;
-            break;
-        case O_CONFIG: o->config = a; break;
-        case O_RESTARTS: err = integer(o, nm, a, 1, 100000000, &o->restarts); break;
-        case O_THREADS: err = integer(o, nm, a, 1, 4096, &lv), o->threads = (int)lv; break;
-        case O_DB: o->db_path = a; break;
-        case O_SHARD: o->shard_spec = a; break;
-        case O_HELP: cli_usage(stdout, o->cmd); return 2;
-        }
-        if (err) return 1;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "minima %s: unexpected argument '%s' (see minima %s --help)\n", o->cmd, argv[optind],
-                o->cmd);
-        return 1;
-    }
-    if (slope_given && o->spec.act != MN_ACT_LEAKY_RELU)
-        return bad(o, "--%s applies to --act leaky_relu only%s", "slope", "");
-    if (sharp_given && o->spec.act != MN_ACT_SOFTPLUS)
-        return bad(o, "--%s applies to --act softplus only%s", "sharpness", "");
-    o->spec.act_param = o->spec.act == MN_ACT_SOFTPLUS ? sharp : slope;
-    return 0;
-}
-
-/* Data from --data or --generate (train defaults to xor). */
-static mn_status build_data(const cli_opts *o, mn_data **data)
-{
-    *data = NULL;
-    if (o->data_path && o->generate) return mn_fail(MN_EINVAL, "give --data or --generate, not both");
-    if (o->data_path) {
-        if (!o->label) return mn_fail(MN_EINVAL, "--data needs --label to name the label column");
-        mn_status st = mn_data_read_csv(data, o->data_path, o->label);
-        if (st) return st;
-    } else {
-        if (o->label) return mn_fail(MN_EINVAL, "--label applies to --data only");
-        const char *g = o->generate ? o->generate : o->cmd_bit == CMD_TRAIN ? "xor" : NULL;
-        if (!g) return mn_fail(MN_EINVAL, "no data: give --data FILE.csv --label COL, or --generate NAME");
-        mn_status st;
-        if (!strcmp(g, "xor"))
-            st = mn_gen_xor(data, o->gen_n, isnan(o->noise) ? 0.0 : o->noise, o->data_seed);
-        else if (!strcmp(g, "spirals"))
-            st = mn_gen_spirals(data, o->gen_n, isnan(o->noise) ? 0.1 : o->noise, o->data_seed);
-        else if (!strcmp(g, "separable"))
-            st = mn_gen_separable(data, o->gen_n, o->gen_dim, o->margin, o->data_seed);
-        else if (!strcmp(g, "teacher"))
-            st = mn_gen_teacher_relu(data, o->gen_n, o->gen_k, o->data_seed);
-        else
-            return mn_fail(MN_EINVAL, "unknown generator '%s' (expected xor|spirals|separable|teacher)", g);
-        if (st) return st;
-    }
-    if (!isnan(o->flip)) {
-        mn_status st = mn_data_flip_labels(*data, o->flip, o->data_seed);
-        if (st) {
-            mn_data_free(*data);
-            *data = NULL;
-            return st;
-        }
-    }
-    if (o->standardize) {
-        mn_status st = mn_data_standardize(*data);
-        if (st) {
-            mn_data_free(*data);
-            *data = NULL;
-            return st;
-        }
-    }
-    return MN_OK;
-}
-
-/* Output width implied by the data when --arch is absent. */
-static int default_outputs(const cli_opts *o, const mn_data *data)
-{
-    if (o->spec.loss != MN_LOSS_SOFTMAX_CE) return mn_data_m(data);
-    int K = 2;
-    const double *y = mn_data_yc(data);
-    for (int i = 0; i < mn_data_n(data); i++)
-        if (y[i] >= K && y[i] < MN_MAX_WIDTH) K = (int)y[i] + 1;
-    return K;
-}
-
-mn_status cli_build(const cli_opts *o, mn_data **data, mn_model **model)
-{
-    *model = NULL;
-    mn_status st = build_data(o, data);
-    if (st) return st;
-    mn_spec spec = o->spec;
-    if (o->arch) {
-        st = mn_spec_parse_arch(&spec, o->arch);
-    } else {
-        spec.depth = 2;
-        spec.width[0] = mn_data_d(*data);
-        spec.width[1] = 8;
-        spec.width[2] = default_outputs(o, *data);
-    }
-    if (!st) st = mn_model_alloc(model, &spec);
-    if (!st) st = mn_model_check_data(*model, *data);
-    if (st) {
-        mn_model_free(*model);
-        mn_data_free(*data);
-        *model = NULL;
-        *data = NULL;
-    }
-    return st;
+    mn_options_default(&o->run);
+    if (o->cmd_bit == MN_CMD_TRAIN) o->run.default_generate = "xor";
+    static const struct {
+        unsigned bit;
+        const char *summary;
+    } cmds[] = {
+        {MN_CMD_EVAL, "loss, exact gradient and (--hessian) Hessian with eigenvalues at given parameters"},
+        {MN_CMD_TRAIN, "one optimiser run from a seeded initialisation, with a certified end point"},
+        {MN_CMD_SWEEP, "many restarts over a grid of settings, results in SQLite"},
+        {MN_CMD_CERTIFY, "certify a given point: gradient, Hessian spectrum, class, defence"},
+    };
+    const char *summary = "";
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (cmds[i].bit == o->cmd_bit) summary = cmds[i].summary;
+    char intro[256];
+    snprintf(intro, sizeof intro, "usage: minima %s [options]\n%s\n\noptions:\n", o->cmd, summary);
+    const int r = cli_args(o->cmd, o->cmd_bit, intro, argc, argv, set_command, NULL, o);
+    if (r) return r;
+    return mn_options_check(&o->run) ? cli_error(o->cmd) : 0;
 }
 
 mn_status cli_read_params(const char *path, double *theta, size_t P)
@@ -477,20 +199,3 @@ mn_status cli_write_params(const char *path, const double *theta, size_t P)
     return st;
 }
 
-int cli_optinfo(const char *name, const char **full, int *bits)
-{
-    const optdef *hit = NULL;
-    size_t len = strlen(name);
-    int nhit = 0;
-    for (int i = 0; i < NDEFS; i++) {
-        if (!strcmp(defs[i].opt.name, name)) {
-            hit = &defs[i], nhit = 1;
-            break;
-        }
-        if (len && !strncmp(defs[i].opt.name, name, len)) hit = &defs[i], nhit++;
-    }
-    if (nhit != 1) return -1;
-    if (full) *full = hit->opt.name;
-    if (bits) *bits = hit->cmds;
-    return hit->opt.has_arg ? 1 : 0;
-}

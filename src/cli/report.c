@@ -41,23 +41,6 @@ void cli_neurons(jw *w, const mn_model *model, const double *theta)
     jw_end(w);
 }
 
-void cli_cert_opts(const cli_opts *o, mn_cert_opts *co)
-{
-    *co = o->cert; /* defaults set by cli_parse, overridden by --cert-gtol etc. */
-    co->max_dense = o->max_hessian;
-}
-
-void cli_run_setting(const cli_opts *o, mn_sweep_setting *s)
-{
-    s->opt = o->opt;
-    s->polish = o->polish;
-    s->steps = o->steps;
-    s->gtol = o->gtol;
-    s->frozen_value = o->frozen_value;
-    s->seed = o->seed;
-    cli_cert_opts(o, &s->cert);
-}
-
 void cli_classes_json(jw *w, const mn_summary *m)
 {
     jw_obj(w, "classes");

@@ -1,0 +1,243 @@
+/* The option table of every command and the one parser of option values:
+ * kinds, ranges, defaults and the run options (mn_options) they set. */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minima.h"
+#include "minima/sweep.h"
+
+/* Where a run option's value goes in mn_options (NONE: not a run option). */
+enum { NONE, F_DOUBLE, F_INT, F_LONG, F_SEED, F_STR, F_FLAG, F_SPECIAL };
+
+typedef struct {
+    mn_option o;
+    int target;
+    size_t off; /* offsetof(mn_options, member) */
+} entry;
+
+#define MODEL (MN_CMD_EVAL | MN_CMD_TRAIN | MN_CMD_SWEEP | MN_CMD_CERTIFY)
+#define TRAINING (MN_CMD_TRAIN | MN_CMD_SWEEP)
+#define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN)
+#define ALLCMD 0xffu
+#define OFF(m) offsetof(mn_options, m)
+#define BIG 1e300
+#define TINY 1e-300
+
+static const entry table[] = {
+    {{"arch", MN_OPTION_TEXT, MODEL, 0, 0, "W0-W1-..-WL", "layer widths, input first (default: <d>-8-<outputs>)"}, F_STR, OFF(arch)},
+    {{"act", MN_OPTION_TEXT, MODEL, 0, 0, "NAME", "relu|leaky_relu|softplus|sigmoid|tanh|quadratic|linear (relu)"}, F_SPECIAL, 0},
+    {{"slope", MN_OPTION_REAL, MODEL, -1e6, 1e6, "X", "leaky_relu slope for z < 0 (0.01)"}, F_SPECIAL, 0},
+    {{"sharpness", MN_OPTION_REAL, MODEL, 1e-6, 1e6, "X", "softplus sharpness beta (1)"}, F_SPECIAL, 0},
+    {{"no-bias", MN_OPTION_FLAG, MODEL, 0, 0, NULL, "no bias vectors"}, F_SPECIAL, 0},
+    {{"skip", MN_OPTION_FLAG, MODEL, 0, 0, NULL, "linear skip connection from input to output"}, F_SPECIAL, 0},
+    {{"freeze", MN_OPTION_TEXT, MODEL, 0, 0, "L[,L..]", "hold these layers (1-based) fixed"}, F_SPECIAL, 0},
+    {{"frozen-value", MN_OPTION_REAL, TRAINING, -1e6, 1e6, "X", "initial weight of frozen layers (1)"}, F_DOUBLE, OFF(frozen_value)},
+    {{"loss", MN_OPTION_TEXT, MODEL, 0, 0, "NAME", "squared|logistic|softmax_ce|poly_hinge|squared_hinge (poly_hinge)"}, F_SPECIAL, 0},
+    {{"p", MN_OPTION_REAL, MODEL, 2, 64, "X", "exponent of poly_hinge, in [2, 64] (3)"}, F_DOUBLE, OFF(spec.loss_p)},
+    {{"eliminate", MN_OPTION_TEXT, MODEL, 0, 0, "E", "none|liang|per-output (none)"}, F_SPECIAL, 0},
+    {{"eliminate", MN_OPTION_TEXT, MN_CMD_SAFRAN, 0, 0, "LIST", "none (default), liang, or none,liang (rows with and without): Liang et al.'s neuron a*exp(c.x + b) added"}, NONE, 0},
+    {{"lambda", MN_OPTION_REAL, MODEL | MN_CMD_SAFRAN, 0, 1e12, "X", "penalty (lambda/2) a^2 on added neurons (0.01)"}, F_DOUBLE, OFF(spec.lambda)},
+    {{"data", MN_OPTION_TEXT, MODEL | MN_CMD_ELIMINATE, 0, 0, "FILE.csv", "CSV data with a header row"}, F_STR, OFF(data_path)},
+    {{"label", MN_OPTION_TEXT, MODEL | MN_CMD_ELIMINATE, 0, 0, "COL[,COL..]", "label column(s): names or 0-based indices"}, F_STR, OFF(label)},
+    {{"standardize", MN_OPTION_FLAG, MODEL, 0, 0, NULL, "scale features to mean 0, variance 1"}, F_FLAG, OFF(standardize)},
+    {{"generate", MN_OPTION_TEXT, MODEL, 0, 0, "NAME", "xor|spirals|separable|teacher (train default: xor)"}, F_STR, OFF(generate)},
+    {{"n", MN_OPTION_INT, MODEL, 1, 100000000, "N", "generated samples (200)"}, F_INT, OFF(gen_n)},
+    {{"noise", MN_OPTION_REAL, MODEL, 0, 1e6, "X", "generator noise std (xor 0, spirals 0.1)"}, F_DOUBLE, OFF(noise)},
+    {{"margin", MN_OPTION_REAL, MODEL, 0, 1e6, "X", "separable: minimum |u.x| (0.1)"}, F_DOUBLE, OFF(margin)},
+    {{"dim", MN_OPTION_INT, MODEL, 1, MN_MAX_WIDTH, "D", "separable: input dimension (2)"}, F_INT, OFF(gen_dim)},
+    {{"k", MN_OPTION_INT, MODEL, 1, MN_MAX_WIDTH, "K", "teacher: orthonormal ReLU units = input dimension (4)"}, F_INT, OFF(gen_k)},
+    {{"k", MN_OPTION_TEXT, MN_CMD_SAFRAN, 0, 0, "LIST", "teacher sizes: 6..20 (default), 8, or 6,9,12"}, NONE, 0},
+    {{"extra", MN_OPTION_TEXT, MN_CMD_SAFRAN, 0, 0, "LIST", "n - k values (default 0,1)"}, NONE, 0},
+    {{"data-seed", MN_OPTION_SEED, MODEL, 0, 0, "S", "generator seed (1)"}, F_SEED, OFF(data_seed)},
+    {{"flip", MN_OPTION_REAL, MODEL, 0, 1, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"}, F_DOUBLE, OFF(flip)},
+    {{"params", MN_OPTION_TEXT, MN_CMD_EVAL, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
+    {{"hessian", MN_OPTION_FLAG, MN_CMD_EVAL, 0, 0, NULL, "also print the Hessian and its eigenvalues"}, NONE, 0},
+    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, sweep, certify: the default and only format)"}, NONE, 0},
+    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir) (1)"}, F_SEED, OFF(seed)},
+    {{"steps", MN_OPTION_INT, TRAINING, 0, 1e12, "N", "gradient steps at most (20000)"}, F_LONG, OFF(steps)},
+    {{"lr", MN_OPTION_REAL, TRAINING, TINY, 1e6, "X", "step size (0.1)"}, F_DOUBLE, OFF(opt.lr)},
+    {{"gtol", MN_OPTION_REAL, TRAINING, 0, BIG, "X", "stop when the gradient norm is <= X (1e-8)"}, F_DOUBLE, OFF(gtol)},
+    {{"max-norm", MN_OPTION_REAL, TRAINING, TINY, BIG, "X", "parameter norm counted as divergence (1e8)"}, F_DOUBLE, OFF(opt.max_norm)},
+    {{"save-params", MN_OPTION_TEXT, MN_CMD_TRAIN, 0, 0, "FILE", "write the end point in the params format"}, NONE, 0},
+    {{"max-hessian", MN_OPTION_INT, TRAINING | MN_CMD_CERTIFY, 0, 20000, "P", "largest parameter count for a full Hessian (2000)"}, F_INT, OFF(max_hessian)},
+    {{"optimizer", MN_OPTION_TEXT, TRAINING, 0, 0, "NAME", "gd|momentum|nesterov|adam|sgd|lbfgs|newton|pgd (gd)"}, F_SPECIAL, 0},
+    {{"momentum", MN_OPTION_REAL, TRAINING, 0, 0.999999, "X", "momentum / nesterov coefficient, in [0, 1) (0.9)"}, F_DOUBLE, OFF(opt.momentum)},
+    {{"beta1", MN_OPTION_REAL, TRAINING, 0, 0.999999, "X", "adam first-moment decay, in [0, 1) (0.9)"}, F_DOUBLE, OFF(opt.beta1)},
+    {{"beta2", MN_OPTION_REAL, TRAINING, 0, 0.999999999, "X", "adam second-moment decay, in [0, 1) (0.999)"}, F_DOUBLE, OFF(opt.beta2)},
+    {{"eps", MN_OPTION_REAL, TRAINING, TINY, 1, "X", "adam denominator guard (1e-8)"}, F_DOUBLE, OFF(opt.eps)},
+    {{"batch", MN_OPTION_INT, TRAINING, 1, 100000000, "B", "sgd minibatch size; one step of sgd is one epoch (32)"}, F_INT, OFF(opt.batch)},
+    {{"memory", MN_OPTION_INT, TRAINING, 1, 1000, "M", "lbfgs pairs kept, 1..1000 (10)"}, F_INT, OFF(opt.memory)},
+    {{"pgd-eps", MN_OPTION_REAL, TRAINING, TINY, 1e6, "X", "pgd target gradient norm epsilon (1e-3)"}, F_DOUBLE, OFF(opt.pgd_eps)},
+    {{"pgd-c", MN_OPTION_REAL, TRAINING, 1e-6, 1, "X", "pgd constant c, in (0, 1]; step c/l (0.5)"}, F_DOUBLE, OFF(opt.pgd_c)},
+    {{"pgd-delta", MN_OPTION_REAL, TRAINING, TINY, 0.999999, "X", "pgd failure probability, in (0, 1) (0.1)"}, F_DOUBLE, OFF(opt.pgd_delta)},
+    {{"pgd-rho", MN_OPTION_REAL, TRAINING, TINY, BIG, "X", "pgd Hessian Lipschitz constant (1)"}, F_DOUBLE, OFF(opt.pgd_rho)},
+    {{"pgd-l", MN_OPTION_REAL, TRAINING, TINY, BIG, "X", "pgd gradient Lipschitz constant (1)"}, F_DOUBLE, OFF(opt.pgd_l)},
+    {{"plateau-window", MN_OPTION_INT, TRAINING, 0, 100000000, "W", "stop as stalled when the loss falls too little over W steps; 0 off (0)"}, F_INT, OFF(opt.plateau_window)},
+    {{"plateau-tol", MN_OPTION_REAL, TRAINING, 0, 1, "X", "relative loss decrease counted as a plateau (1e-9)"}, F_DOUBLE, OFF(opt.plateau_tol)},
+    {{"polish", MN_OPTION_FLAG, TRAINING, 0, 0, NULL, "end with a Newton polish to a rounding-level gradient"}, F_FLAG, OFF(polish)},
+    {{"cert-gtol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, 0, BIG, "X", "certify: stationary when the gradient norm is <= X (1e-6)"}, F_DOUBLE, OFF(cert.gtol)},
+    {{"eig-tol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, 0, BIG, "X", "certify: eigenvalues within +-X count as zero (1e-8)"}, F_DOUBLE, OFF(cert.eig_tol)},
+    {{"global-loss", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, -BIG, BIG, "X", "certify: the known global loss value (0)"}, F_DOUBLE, OFF(cert.global_loss)},
+    {{"global-tol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, 0, BIG, "X", "certify: global when loss <= global-loss + X (1e-6)"}, F_DOUBLE, OFF(cert.global_tol)},
+    {{"zero-error", MN_OPTION_FLAG, TRAINING | MN_CMD_CERTIFY, 0, 0, NULL, "certify: zero training error also counts as global (margin and softmax losses)"}, F_FLAG, OFF(cert.zero_error)},
+    {{"point", MN_OPTION_TEXT, MN_CMD_CERTIFY, 0, 0, "FILE", "the point to certify (params format, plain network)"}, NONE, 0},
+    {{"trials", MN_OPTION_INT, MN_CMD_CERTIFY, 1, 100000, "N", "random draws of the added neuron's w (64)"}, F_INT, OFF(trials)},
+    {{"grid", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "KEY=V1,V2,..", "a grid axis over any model/training option (repeatable)"}, NONE, 0},
+    {{"config", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "FILE.json", "{\"base\": {option: value}, \"grid\": {option: [values]}}"}, NONE, 0},
+    {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; safran-shamir 1000)"}, NONE, 0},
+    {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
+    {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; safran-shamir: none)"}, NONE, 0},
+    {{"shard", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "I/N", "only runs whose index % N == I (0/1)"}, NONE, 0},
+    {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE, 0, 0, NULL, "a small grid (n 100, 3000 steps, 3 restarts): about a minute"}, NONE, 0},
+    {{"no-shortcuts", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "the plain protocol: no early global classification, no Newton polish"}, NONE, 0},
+    {{"step", MN_OPTION_REAL, MN_CMD_SAFRAN, TINY, BIG, "X", "GD step (default 5/n, the protocol's)"}, NONE, 0},
+    {{"max-iter", MN_OPTION_INT, MN_CMD_SAFRAN, 1, 2000000000, "N", "safety cap on GD steps per run, reported as not-converged (5000000)"}, NONE, 0},
+    {{"plot", MN_OPTION_TEXT, EXPERIMENTS | MN_CMD_SUMMARY, 0, 0, "PREFIX", "also draw PREFIX.png and PREFIX.svg (needs gnuplot)"}, NONE, 0},
+    {{"out", MN_OPTION_TEXT, MN_CMD_EXPORT, 0, 0, "FILE", "write to FILE (default: standard output)"}, NONE, 0},
+    {{"no-timings", MN_OPTION_FLAG, MN_CMD_EXPORT, 0, 0, NULL, "leave out the seconds column (for comparing databases)"}, NONE, 0},
+    {{"help", MN_OPTION_FLAG, ALLCMD, 0, 0, NULL, "this help"}, NONE, 0},
+};
+#define NTABLE ((int)(sizeof table / sizeof *table))
+
+int mn_option_count(void) { return NTABLE; }
+
+const mn_option *mn_option_at(int i) { return i >= 0 && i < NTABLE ? &table[i].o : NULL; }
+
+const mn_option *mn_option_find(const char *name, unsigned cmds, int prefix)
+{
+    const mn_option *hit = NULL;
+    const size_t len = strlen(name);
+    int nhit = 0;
+    for (int i = 0; i < NTABLE; i++) {
+        if (!(table[i].o.cmds & cmds)) continue;
+        if (!strcmp(table[i].o.name, name)) return &table[i].o;
+        if (prefix && len && !strncmp(table[i].o.name, name, len)) hit = &table[i].o, nhit++;
+    }
+    return nhit == 1 ? hit : NULL;
+}
+
+mn_status mn_option_real(double *out, const mn_option *o, const char *s)
+{
+    char *end;
+    errno = 0;
+    const double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(v))
+        return mn_fail(MN_EINVAL, "--%s '%s' is not a finite number", o->name, s);
+    if (v < o->lo || v > o->hi) return mn_fail(MN_EINVAL, "--%s '%s' is out of range [%g, %g]", o->name, s, o->lo, o->hi);
+    *out = v;
+    return MN_OK;
+}
+
+mn_status mn_option_int(long *out, const mn_option *o, const char *s)
+{
+    char *end;
+    errno = 0;
+    const long v = strtol(s, &end, 10);
+    if (end == s || *end || errno == ERANGE) return mn_fail(MN_EINVAL, "--%s '%s' is not an integer", o->name, s);
+    if ((double)v < o->lo || (double)v > o->hi)
+        return mn_fail(MN_EINVAL, "--%s '%s' is out of range [%.15g, %.15g]", o->name, s, o->lo, o->hi);
+    *out = v;
+    return MN_OK;
+}
+
+mn_status mn_option_seed(uint64_t *out, const mn_option *o, const char *s)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-') return mn_fail(MN_EINVAL, "--%s '%s' is not a non-negative integer", o->name, s);
+    const unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno == ERANGE)
+        return mn_fail(MN_EINVAL, "--%s '%s' is not a non-negative integer", o->name, s);
+    *out = v;
+    return MN_OK;
+}
+
+void mn_options_default(mn_options *o)
+{
+    memset(o, 0, sizeof *o);
+    mn_spec_default(&o->spec);
+    o->spec.loss = MN_LOSS_POLY_HINGE;
+    mn_opt_params_default(&o->opt);
+    mn_cert_opts_default(&o->cert);
+    o->gen_n = 200, o->gen_dim = 2, o->gen_k = 4, o->noise = NAN, o->margin = 0.1, o->data_seed = 1;
+    o->seed = 1, o->steps = 20000, o->gtol = 1e-8, o->frozen_value = 1.0, o->max_hessian = 2000;
+    o->trials = 64;
+    o->flip = NAN;
+    o->slope = 0.01, o->sharpness = 1.0;
+}
+
+static mn_status parse_freeze(uint64_t *frozen, const char *s)
+{
+    const char *p = s;
+    for (;;) {
+        char *end;
+        errno = 0;
+        const long l = strtol(p, &end, 10);
+        if (end == p || errno || l < 1 || l > MN_MAX_DEPTH || (*end && *end != ','))
+            return mn_fail(MN_EINVAL, "--freeze '%s' is not a list of layer numbers like 2 or 1,2", s);
+        *frozen |= (uint64_t)1 << (l - 1);
+        if (!*end) return MN_OK;
+        p = end + 1;
+    }
+}
+
+/* The run-option entry of a full name (the model/training entries come
+ * before the experiments' entries of the same name). */
+static const entry *run_entry(const char *name)
+{
+    for (int i = 0; i < NTABLE; i++)
+        if (table[i].target != NONE && !strcmp(table[i].o.name, name)) return &table[i];
+    return NULL;
+}
+
+mn_status mn_options_set(mn_options *o, const char *name, const char *v)
+{
+    const entry *e = run_entry(name);
+    if (!e) return mn_fail(MN_EINVAL, "unknown option '%s'", name);
+    const mn_option *d = &e->o;
+    char *base = (char *)o;
+    int on = 1;
+    if (d->kind == MN_OPTION_FLAG) {
+        if (v && strcmp(v, "on") && strcmp(v, "off"))
+            return mn_fail(MN_EINVAL, "'%s' is a flag: its values are on and off, not '%s'", name, v);
+        on = !v || !strcmp(v, "on");
+    } else if (!v) {
+        return mn_fail(MN_EINVAL, "option '--%s' needs a value", name);
+    }
+    long lv;
+    switch (e->target) {
+    case F_DOUBLE: return mn_option_real((double *)(base + e->off), d, v);
+    case F_INT: {
+        mn_status st = mn_option_int(&lv, d, v);
+        if (!st) *(int *)(base + e->off) = (int)lv;
+        return st;
+    }
+    case F_LONG: return mn_option_int((long *)(base + e->off), d, v);
+    case F_SEED: return mn_option_seed((uint64_t *)(base + e->off), d, v);
+    case F_STR: *(const char **)(base + e->off) = v; return MN_OK;
+    case F_FLAG: *(int *)(base + e->off) = on; return MN_OK;
+    default: break;
+    }
+    if (!strcmp(name, "act")) return mn_act_parse(&o->spec.act, v);
+    if (!strcmp(name, "loss")) return mn_loss_parse(&o->spec.loss, v);
+    if (!strcmp(name, "eliminate")) return mn_elim_parse(&o->spec.elim, v);
+    if (!strcmp(name, "optimizer")) return mn_opt_parse(&o->opt.kind, v);
+    if (!strcmp(name, "freeze")) return parse_freeze(&o->spec.frozen, v);
+    if (!strcmp(name, "no-bias")) return o->spec.bias = !on, MN_OK;
+    if (!strcmp(name, "skip")) return o->spec.skip = on, MN_OK;
+    if (!strcmp(name, "slope")) return o->slope_given = 1, mn_option_real(&o->slope, d, v);
+    return o->sharpness_given = 1, mn_option_real(&o->sharpness, d, v); /* "sharpness" */
+}
+
+mn_status mn_options_check(mn_options *o)
+{
+    if (o->slope_given && o->spec.act != MN_ACT_LEAKY_RELU)
+        return mn_fail(MN_EINVAL, "--slope applies to --act leaky_relu only");
+    if (o->sharpness_given && o->spec.act != MN_ACT_SOFTPLUS)
+        return mn_fail(MN_EINVAL, "--sharpness applies to --act softplus only");
+    o->spec.act_param = o->spec.act == MN_ACT_SOFTPLUS ? o->sharpness : o->slope;
+    return MN_OK;
+}
