@@ -120,6 +120,17 @@ else no "more restarts with --db: $(head -1 "$tmp/more")"; fi
 # The runs are in the sweep database: summary reads them.
 if "$bin" summary "$tmp/ss.db" > "$tmp/sum" 2>&1 && grep -q "experiment=safran-shamir k=13 n=14" "$tmp/sum"; then ok
 else no "summary of the experiment's database: $(head -3 "$tmp/sum")"; fi
+# ... and tells its distinct spurious minima apart by the population model's
+# symmetries: the same counts as the experiment's rows (180 restarts each).
+"$bin" summary "$tmp/ss.db" --json > "$tmp/sum.json" 2>&1
+want=$(sed -E 's/.*"k":([0-9]+),"n":([0-9]+),.*"distinct":([0-9]+),.*/k=\1 n=\2 \3/' "$tmp/more" | sort)
+got=$(/usr/bin/python3 -c '
+import json, sys
+for s in json.load(open(sys.argv[1]))["settings"]:
+    o = dict(kv.split("=", 1) for kv in s["options"].split())
+    print("k=%s n=%s %d" % (o["k"], o["n"], s["spurious"]["distinct"]))' "$tmp/sum.json" | sort)
+if [ -n "$want" ] && [ "$want" = "$got" ] && ! grep -q ' -1$' <<< "$got"; then ok
+else no "summary's distinct minima of popul rows: want [$want], got [$got]"; fi
 
 # --plot: the figure's two files.
 if command -v gnuplot > /dev/null; then

@@ -16,6 +16,7 @@
 
 #include "minima.h"
 #include "minima/popul.h"
+#include "minima/sweep.h"
 
 #define NROWS 7
 
@@ -31,7 +32,8 @@ static void make_rows(mn_popul_row *rows, mn_popul_spec *specs)
         rows[i].k = k[i], rows[i].n = k[i] + d[i], rows[i].restarts = 800;
         rows[i].count[MN_POPUL_SPURIOUS] = spur[i];
         rows[i].spurious_pct = 100.0 * spur[i] / 800;
-        mn_popul_wilson(&rows[i].spurious_lo, &rows[i].spurious_hi, spur[i], 800);
+        mn_wilson(&rows[i].spurious_lo, &rows[i].spurious_hi, spur[i], 800, MN_Z95);
+        rows[i].spurious_lo *= 100, rows[i].spurious_hi *= 100;
     }
 }
 

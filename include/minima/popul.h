@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "minima.h"
+#include "minima/record.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -183,9 +184,17 @@ mn_status mn_popul_experiment_many(mn_popul_row *rows, mn_popul_run **runs, cons
 /* "experiment=safran-shamir k=.. n=.. eliminate=none|liang [lambda=..]
  * step=.. gtol=.. global_tol=.. max_iter=.. max_norm=.. early_global=..
  * newton=.. seed=.." (doubles as %.17g; step 0 is written 5/n): everything
- * a run's result depends on. MN_EINVAL when it does not fit in len. */
+ * a run's result depends on. MN_EINVAL when it does not fit in len. The
+ * settings table's options hold the same pairs as a JSON object of strings. */
 mn_status mn_popul_canon(char *buf, size_t len, const mn_popul_spec *spec, const mn_popul_opts *opts,
                          uint64_t base_seed);
+/* The row of a settings table entry (its options JSON, strings or, in
+ * databases of earlier versions, numbers, and its canonical string): spec,
+ * opts (dedup_tol at its default) and base seed. MN_EFORMAT when the entry
+ * is not a Safran-Shamir row or its options do not give back its canonical
+ * string. */
+mn_status mn_popul_setting_parse(mn_popul_spec *spec, mn_popul_opts *opts, uint64_t *base_seed, const char *json,
+                                 const char *canon);
 /* mn_popul_experiment_many with a database (db may be NULL: the same as
  * mn_popul_experiment_many): runs already stored for a row's setting are
  * loaded instead of run, the others stored as they finish (in transactions
@@ -208,8 +217,13 @@ mn_status mn_popul_plot(const mn_popul_row *rows, const mn_popul_spec *specs, in
  * permuted with the rest). */
 int mn_popul_equivalent(const double *A, const double *B, int rows, int cols, int pinned, double tol);
 
-/* 95% (z = 1.96) Wilson score interval for s successes in m trials, in %. */
-void mn_popul_wilson(double *lo, double *hi, int s, int m);
+/* Distinct minima among m end points pts[i] (P each) with losses loss[i]
+ * and, with the eliminator, a[i] and b[i] (NULL without): equal up to
+ * the symmetries of mn_popul_equivalent within tol, with losses within 1e-8
+ * relative and a, b within tol. label[i] gets the index of the distinct
+ * minimum of point i (numbered in order of first appearance). */
+mn_status mn_popul_distinct(int *label, int *ndistinct, const double *const *pts, const double *loss,
+                            const double *a, const double *b, int m, const mn_popul_spec *spec, double tol);
 
 #ifdef __cplusplus
 }

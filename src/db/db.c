@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "minima.h"
-#include "minima/sweep.h"
+#include "minima/record.h"
 
 struct mn_db {
     sqlite3 *h;

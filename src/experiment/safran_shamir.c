@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "minima/experiment.h"
 
 void mn_ss_plan_default(mn_ss_plan *p)
@@ -129,18 +127,6 @@ mn_status mn_ss_plan_check(const mn_ss_plan *p)
     return MN_OK;
 }
 
-/* A number of a settings JSON object: written as a string (or, by older
- * versions, as a number); NAN when absent. */
-static double jnum(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsNumber(v)) return v->valuedouble;
-    if (!cJSON_IsString(v)) return NAN;
-    char *end;
-    const double x = strtod(v->valuestring, &end);
-    return end != v->valuestring && !*end ? x : NAN;
-}
-
 /* Every Safran-Shamir row stored in db with the plan's seed and shortcuts
  * (other options, e.g. max-iter, may differ), rebuilt from their stored runs
  * (restarts 0..m-1 all present; nothing is run): what the figure draws with
@@ -158,29 +144,13 @@ static mn_status stored_rows(mn_popul_row **rows_out, mn_popul_spec **specs_out,
     mn_popul_spec *specs = malloc((size_t)(ns ? ns : 1) * sizeof *specs);
     if (!rows || !specs) st = mn_fail(MN_ENOMEM, "out of memory");
     for (int i = 0; i < ns && !st; i++) {
-        cJSON *j = cJSON_Parse(json[i]);
-        const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "experiment");
-        const cJSON *el = cJSON_GetObjectItemCaseSensitive(j, "eliminate");
-        if (!cJSON_IsString(ex) || strcmp(ex->valuestring, "safran-shamir") != 0 || !cJSON_IsString(el) ||
-            jnum(j, "seed") != (double)p->seed || jnum(j, "early_global") != p->opts.early_global ||
-            jnum(j, "newton") != p->opts.newton) {
-            cJSON_Delete(j);
-            continue;
-        }
-        mn_popul_spec sp = {.k = (int)jnum(j, "k"), .n = (int)jnum(j, "n"), .elim = !strcmp(el->valuestring, "liang"),
-                            .lambda = jnum(j, "lambda")};
-        if (!sp.elim) sp.lambda = 0;
-        mn_popul_opts op = p->opts;
-        const cJSON *step = cJSON_GetObjectItemCaseSensitive(j, "step");
-        op.step = cJSON_IsString(step) && !strcmp(step->valuestring, "5/n") ? 0
-                  : jnum(j, "step") == 5.0 / sp.n                           ? 0
-                                                                            : jnum(j, "step");
-        op.gtol = jnum(j, "gtol"), op.global_tol = jnum(j, "global_tol");
-        op.max_iter = (long)jnum(j, "max_iter"), op.max_norm = jnum(j, "max_norm");
-        cJSON_Delete(j);
-        /* the canonical string must come back the same, or this is not the setting */
-        char again[512];
-        if (mn_popul_canon(again, sizeof again, &sp, &op, p->seed) || strcmp(again, canon[i]) != 0) continue;
+        mn_popul_spec sp;
+        mn_popul_opts op;
+        uint64_t seed;
+        if (mn_popul_setting_parse(&sp, &op, &seed, json[i], canon[i]) || seed != p->seed ||
+            op.early_global != p->opts.early_global || op.newton != p->opts.newton)
+            continue; /* another experiment's or another call's row */
+        op.dedup_tol = p->opts.dedup_tol;
         mn_run_row *dr = NULL;
         long nr = 0;
         if ((st = mn_db_runs(&dr, &nr, db, ids[i]))) break;

@@ -209,15 +209,40 @@ done:
     return ok;
 }
 
-void mn_popul_wilson(double *lo, double *hi, int s, int m)
+/* The end point as the matrix the symmetry test compares: W, plus c as a
+ * pinned last row with the eliminator. */
+static void as_matrix(double *M, const double *th, const mn_popul_spec *s)
 {
-    if (m <= 0) {
-        *lo = *hi = NAN;
-        return;
+    const size_t nk = (size_t)s->n * s->k;
+    memcpy(M, th, nk * sizeof *M);
+    if (s->elim) memcpy(M + nk, th + nk + 1, (size_t)s->k * sizeof *M);
+}
+
+mn_status mn_popul_distinct(int *label, int *ndistinct, const double *const *pts, const double *loss,
+                            const double *a, const double *b, int m, const mn_popul_spec *spec, double tol)
+{
+    const int rows = spec->n + (spec->elim ? 1 : 0), cols = spec->k;
+    int *rep = malloc((size_t)(m > 0 ? m : 1) * sizeof *rep);
+    double *Ma = malloc((size_t)rows * cols * sizeof *Ma), *Mb = malloc((size_t)rows * cols * sizeof *Mb);
+    if (!rep || !Ma || !Mb) {
+        free(rep), free(Ma), free(Mb);
+        return mn_fail(MN_ENOMEM, "popul: out of memory for %d minima", m);
     }
-    const double z = 1.959963984540054, p = (double)s / m, z2 = z * z;
-    const double den = 1 + z2 / m, ctr = (p + z2 / (2.0 * m)) / den;
-    const double half = z * sqrt(p * (1 - p) / m + z2 / (4.0 * m * m)) / den;
-    *lo = s == 0 ? 0.0 : 100 * fmax(0.0, ctr - half);
-    *hi = s == m ? 100.0 : 100 * fmin(1.0, ctr + half);
+    int nd = 0;
+    for (int r = 0; r < m; r++) {
+        as_matrix(Ma, pts[r], spec);
+        int found = -1;
+        for (int d = 0; d < nd && found < 0; d++) {
+            const int q = rep[d];
+            if (fabs(loss[q] - loss[r]) > 1e-8 * (1 + fabs(loss[q]))) continue; /* F is invariant */
+            if (spec->elim && (fabs(a[q] - a[r]) > tol || fabs(b[q] - b[r]) > tol)) continue;
+            as_matrix(Mb, pts[q], spec);
+            if (mn_popul_equivalent(Ma, Mb, rows, cols, spec->elim ? 1 : 0, tol)) found = d;
+        }
+        if (found < 0) rep[nd] = r, found = nd++;
+        label[r] = found;
+    }
+    *ndistinct = nd;
+    free(rep), free(Ma), free(Mb);
+    return MN_OK;
 }

@@ -16,35 +16,15 @@
  * end point is only within ||grad|| / lambda_min of the minimum, 3e-5 for
  * the flattest minima met (lambda_min ~ 4e-5), above dedup_tol. */
 #include <cblas.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "minima/sweep.h"
 #include "popul/internal.h"
-
-/* The end point as the matrix the symmetry test compares: W, plus c as a
- * pinned last row with the eliminator. */
-static void as_matrix(double *M, const double *th, const mn_popul_spec *s)
-{
-    const size_t nk = (size_t)s->n * s->k;
-    memcpy(M, th, nk * sizeof *M);
-    if (s->elim) memcpy(M + nk, th + nk + 1, (size_t)s->k * sizeof *M);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int m)
-{
-    if (m == 0) return NAN;
-    qsort(v, (size_t)m, sizeof *v, cmp_double);
-    return m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
-}
 
 /* One row's results while the pool runs. */
 typedef struct {
@@ -77,33 +57,31 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
                             int restarts, int nthr)
 {
     const size_t P = sl->P;
-    const int rows = spec->n + (spec->elim ? 1 : 0), cols = spec->k;
     mn_popul_run *res = sl->res;
-    int *rep = malloc((size_t)restarts * sizeof *rep);
+    int *rep = malloc((size_t)restarts * sizeof *rep); /* run of each distinct minimum */
+    int *idx = malloc((size_t)restarts * sizeof *idx);  /* run of each spurious minimum */
+    int *lab = malloc((size_t)restarts * sizeof *lab);
     double *tmp = malloc((size_t)restarts * sizeof *tmp);
-    double *Ma = malloc((size_t)rows * cols * sizeof *Ma), *Mb = malloc((size_t)rows * cols * sizeof *Mb);
+    double *sl_loss = malloc((size_t)restarts * sizeof *sl_loss), *sa = malloc((size_t)restarts * sizeof *sa),
+           *sb = malloc((size_t)restarts * sizeof *sb);
+    const double **pts = malloc((size_t)restarts * sizeof *pts);
     mn_status st = MN_OK;
-    if (!rep || !tmp || !Ma || !Mb) {
+    if (!rep || !idx || !lab || !tmp || !sl_loss || !sa || !sb || !pts) {
         st = mn_fail(MN_ENOMEM, "popul: out of memory for %d restarts", restarts);
         goto done;
     }
     /* Distinct spurious minima, in restart order. */
-    int ndist = 0;
+    int nsp = 0, ndist = 0;
     for (int r = 0; r < restarts; r++) {
+        res[r].distinct = -1;
         if (res[r].cls != MN_POPUL_SPURIOUS) continue;
-        as_matrix(Ma, sl->pts + (size_t)r * P, spec);
-        int found = -1;
-        for (int d = 0; d < ndist && found < 0; d++) {
-            const mn_popul_run *q = &res[rep[d]];
-            if (fabs(q->loss - res[r].loss) > 1e-8 * (1 + fabs(q->loss))) continue; /* F is invariant */
-            if (spec->elim && (fabs(q->a - res[r].a) > opts->dedup_tol || fabs(q->b - res[r].b) > opts->dedup_tol))
-                continue;
-            as_matrix(Mb, sl->pts + (size_t)rep[d] * P, spec);
-            if (mn_popul_equivalent(Ma, Mb, rows, cols, spec->elim ? 1 : 0, opts->dedup_tol)) found = d;
-        }
-        if (found < 0) rep[ndist] = r, found = ndist++;
-        res[r].distinct = found;
+        idx[nsp] = r, pts[nsp] = sl->pts + (size_t)r * P;
+        sl_loss[nsp] = res[r].loss, sa[nsp] = res[r].a, sb[nsp] = res[r].b;
+        nsp++;
     }
+    if ((st = mn_popul_distinct(lab, &ndist, pts, sl_loss, sa, sb, nsp, spec, opts->dedup_tol))) goto done;
+    for (int i = 0; i < nsp; i++) res[idx[i]].distinct = lab[i];
+    for (int i = nsp - 1; i >= 0; i--) rep[lab[i]] = idx[i]; /* the first run of each */
     /* The smallest Hessian eigenvalue, once per distinct minimum. */
     double *lmin = tmp; /* (ndist) */
     mn_status worst = MN_OK;
@@ -150,7 +128,8 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
     }
     const int ns = row->count[MN_POPUL_SPURIOUS];
     row->spurious_pct = 100.0 * ns / restarts;
-    mn_popul_wilson(&row->spurious_lo, &row->spurious_hi, ns, restarts);
+    mn_wilson(&row->spurious_lo, &row->spurious_hi, ns, restarts, MN_Z95);
+    row->spurious_lo *= 100, row->spurious_hi *= 100; /* in % */
     row->mean_lambda_min = ns ? sl_sum / ns : NAN;
     row->mean_loss = ns ? sf / ns : NAN;
     row->distinct = ndist;
@@ -165,11 +144,11 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
                 if (q->cls == MN_POPUL_DIVERGED) continue;
                 tmp[m++] = f == 0 ? fabs(q->a) : f == 1 ? q->a_exp_b : f == 2 ? q->b : q->c_norm;
             }
-            *med[f] = median(tmp, m);
+            *med[f] = mn_median(tmp, m);
         }
     }
 done:
-    free(rep), free(tmp), free(Ma), free(Mb);
+    free(rep), free(idx), free(lab), free(tmp), free(sl_loss), free(sa), free(sb), free(pts);
     return st;
 }
 
@@ -178,32 +157,101 @@ done:
 
 #define EARLY_REASON "early global: F < global_tol"
 
+/* A row's setting as option pairs (values as the canonical string writes
+ * them; lambda only with the eliminator). Returns the number of pairs. */
+enum { NPAIR = 13 };
+static int setting_pairs(const char **key, char val[NPAIR][32], const mn_popul_spec *spec, const mn_popul_opts *o,
+                         uint64_t base_seed)
+{
+    int n = 0;
+#define PAIR(k, ...) (key[n] = (k), snprintf(val[n], sizeof val[n], __VA_ARGS__), n++)
+    PAIR("experiment", "safran-shamir");
+    PAIR("k", "%d", spec->k);
+    PAIR("n", "%d", spec->n);
+    PAIR("eliminate", "%s", spec->elim ? "liang" : "none");
+    if (spec->elim) PAIR("lambda", "%.17g", spec->lambda);
+    if (o->step > 0) PAIR("step", "%.17g", o->step);
+    else PAIR("step", "5/n");
+    PAIR("gtol", "%.17g", o->gtol);
+    PAIR("global_tol", "%.17g", o->global_tol);
+    PAIR("max_iter", "%ld", o->max_iter);
+    PAIR("max_norm", "%.17g", o->max_norm);
+    PAIR("early_global", "%d", o->early_global);
+    PAIR("newton", "%d", o->newton);
+    PAIR("seed", "%llu", (unsigned long long)base_seed);
+#undef PAIR
+    return n;
+}
+
 mn_status mn_popul_canon(char *buf, size_t len, const mn_popul_spec *spec, const mn_popul_opts *o,
                          uint64_t base_seed)
 {
-    char step[32] = "5/n", lam[48] = "";
-    if (o->step > 0) snprintf(step, sizeof step, "%.17g", o->step);
-    if (spec->elim) snprintf(lam, sizeof lam, " lambda=%.17g", spec->lambda);
-    const int m = snprintf(buf, len,
-                           "experiment=safran-shamir k=%d n=%d eliminate=%s%s step=%s gtol=%.17g global_tol=%.17g "
-                           "max_iter=%ld max_norm=%.17g early_global=%d newton=%d seed=%llu",
-                           spec->k, spec->n, spec->elim ? "liang" : "none", lam, step, o->gtol, o->global_tol,
-                           o->max_iter, o->max_norm, o->early_global, o->newton, (unsigned long long)base_seed);
-    if (m < 0 || (size_t)m >= len) return mn_fail(MN_EINVAL, "popul: canonical string longer than %zu", len);
+    const char *key[NPAIR];
+    char val[NPAIR][32];
+    const int n = setting_pairs(key, val, spec, o, base_seed);
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        const int m = snprintf(buf + at, len - at, "%s%s=%s", i ? " " : "", key[i], val[i]);
+        if (m < 0 || (size_t)m >= len - at) return mn_fail(MN_EINVAL, "popul: canonical string longer than %zu", len);
+        at += (size_t)m;
+    }
     return MN_OK;
 }
 
-/* The same options as a JSON object (the settings table's options). */
-static void options_json(char *buf, size_t len, const mn_popul_spec *spec, const mn_popul_opts *o,
-                         uint64_t base_seed)
+/* The same options as a JSON object of strings (the settings table's
+ * options, as minima/sweep.h says): *json malloc'ed. */
+static mn_status options_json(char **json, const mn_popul_spec *spec, const mn_popul_opts *o, uint64_t base_seed)
 {
-    snprintf(buf, len,
-             "{\"experiment\":\"safran-shamir\",\"k\":%d,\"n\":%d,\"eliminate\":\"%s\",\"lambda\":%.17g,"
-             "\"step\":%.17g,\"gtol\":%.17g,\"global_tol\":%.17g,\"max_iter\":%ld,\"max_norm\":%.17g,"
-             "\"early_global\":%d,\"newton\":%d,\"seed\":%llu}",
-             spec->k, spec->n, spec->elim ? "liang" : "none", spec->elim ? spec->lambda : 0.0,
-             o->step > 0 ? o->step : 5.0 / spec->n, o->gtol, o->global_tol, o->max_iter, o->max_norm,
-             o->early_global, o->newton, (unsigned long long)base_seed);
+    const char *key[NPAIR];
+    char val[NPAIR][32];
+    const int n = setting_pairs(key, val, spec, o, base_seed);
+    cJSON *j = cJSON_CreateObject();
+    for (int i = 0; j && i < n; i++)
+        if (!cJSON_AddStringToObject(j, key[i], val[i])) cJSON_Delete(j), j = NULL;
+    *json = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    return *json ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
+}
+
+/* A number of a settings JSON object, written as a string (or, by versions
+ * before 0.1's run layer, as a number); NAN when absent or not a number. */
+static double jnum(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsNumber(v)) return v->valuedouble;
+    if (!cJSON_IsString(v)) return NAN;
+    char *end;
+    const double x = strtod(v->valuestring, &end);
+    return end != v->valuestring && !*end ? x : NAN;
+}
+
+mn_status mn_popul_setting_parse(mn_popul_spec *spec, mn_popul_opts *o, uint64_t *base_seed, const char *json,
+                                 const char *canon)
+{
+    cJSON *j = cJSON_Parse(json);
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "experiment");
+    const cJSON *el = cJSON_GetObjectItemCaseSensitive(j, "eliminate");
+    const cJSON *step = cJSON_GetObjectItemCaseSensitive(j, "step");
+    if (!cJSON_IsString(ex) || strcmp(ex->valuestring, "safran-shamir") != 0 || !cJSON_IsString(el)) {
+        cJSON_Delete(j);
+        return mn_fail(MN_EFORMAT, "not a safran-shamir setting");
+    }
+    *spec = (mn_popul_spec){.k = (int)jnum(j, "k"), .n = (int)jnum(j, "n"), .elim = !strcmp(el->valuestring, "liang")};
+    spec->lambda = spec->elim ? jnum(j, "lambda") : 0;
+    mn_popul_opts_default(o);
+    const double sv = jnum(j, "step");
+    o->step = (cJSON_IsString(step) && !strcmp(step->valuestring, "5/n")) || sv == 5.0 / spec->n ? 0 : sv;
+    o->gtol = jnum(j, "gtol"), o->global_tol = jnum(j, "global_tol");
+    o->max_iter = (long)jnum(j, "max_iter"), o->max_norm = jnum(j, "max_norm");
+    o->early_global = (int)jnum(j, "early_global"), o->newton = (int)jnum(j, "newton");
+    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(j, "seed");
+    *base_seed = cJSON_IsString(sd) ? strtoull(sd->valuestring, NULL, 10) : (uint64_t)jnum(j, "seed");
+    cJSON_Delete(j);
+    /* the canonical string must come back the same, or this is not the setting */
+    char again[512];
+    if (mn_popul_check(spec) || mn_popul_canon(again, sizeof again, spec, o, *base_seed) || strcmp(again, canon))
+        return mn_fail(MN_EFORMAT, "stored safran-shamir options do not give back their canonical string");
+    return MN_OK;
 }
 
 static const mn_class class_map[MN_POPUL_NCLASS] = {
@@ -345,10 +393,12 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
             goto done;
         }
         if (db) {
-            char canon[512], json[768];
+            char canon[512], *json = NULL;
             if ((st = mn_popul_canon(canon, sizeof canon, &specs[s], opts, base_seed))) goto done;
-            options_json(json, sizeof json, &specs[s], opts, base_seed);
-            if ((st = mn_db_setting(&sl[s].id, db, canon, json))) goto done;
+            if ((st = options_json(&json, &specs[s], opts, base_seed))) goto done;
+            st = mn_db_setting(&sl[s].id, db, canon, json);
+            free(json);
+            if (st) goto done;
             if ((st = load_row(&sl[s], db, &specs[s], base_seed, restarts))) goto done;
         }
     }

@@ -1,5 +1,5 @@
 /* Grids of options (base values and axes), their cartesian product, config
- * files, canonical option strings, run seeds and Wilson intervals. */
+ * files, canonical option strings and run seeds. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -21,22 +21,6 @@ struct mn_grid {
     int n;
     entry e[MN_GRID_MAX_KEYS];
 };
-
-void mn_wilson(double *lo, double *hi, long k, long n, double z)
-{
-    if (n <= 0) {
-        *lo = 0.0, *hi = 1.0;
-        return;
-    }
-    const double nn = (double)n, p = (double)k / nn, z2 = z * z;
-    const double denom = 1.0 + z2 / nn;
-    const double centre = (p + z2 / (2.0 * nn)) / denom;
-    const double half = z / denom * sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn));
-    *lo = centre - half < 0.0 ? 0.0 : centre - half;
-    *hi = centre + half > 1.0 ? 1.0 : centre + half;
-    if (k == 0) *lo = 0.0; /* exact: no rounding residue at the ends */
-    if (k == n) *hi = 1.0;
-}
 
 mn_status mn_grid_alloc(mn_grid **out)
 {

@@ -1,6 +1,7 @@
 /* Per-setting summaries of a sweep database: class fractions with Wilson
- * intervals, spurious-minimum statistics (distinct minima by the catalogue of
- * end points, and by loss values), labels naming what varies. */
+ * intervals, spurious-minimum statistics (distinct minima by the rule of the
+ * setting's run kind, src/run/kinds.c, and by loss values), labels naming
+ * what varies. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "minima.h"
 #include "minima/sweep.h"
+#include "run/internal.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -28,18 +30,6 @@ static long distinct(const double *v, long n, double rtol)
     return k;
 }
 
-/* Median of the values among v[0..n) that are not NaN (reordered; infinities
- * count), NaN when none. */
-static double median(double *v, long n)
-{
-    long k = 0;
-    for (long i = 0; i < n; i++)
-        if (!isnan(v[i])) v[k++] = v[i];
-    if (k == 0) return NAN;
-    qsort(v, (size_t)k, sizeof *v, cmp_double);
-    return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-}
-
 /* The medians of one setting's runs (see mn_summary). */
 static mn_status medians(mn_summary *m, const mn_run_row *rows, long nr)
 {
@@ -58,7 +48,7 @@ static mn_status medians(mn_summary *m, const mn_run_row *rows, long nr)
                    : w->iterations > 0 ? w->seconds / (double)w->iterations
                                        : NAN;
         }
-        *out[q] = median(v, nr);
+        *out[q] = mn_median(v, nr);
     }
     free(v);
     return MN_OK;
@@ -134,48 +124,6 @@ static mn_status make_labels(mn_summary *s, int n)
     return st;
 }
 
-/* Distinct spurious minima of one setting: its stored end points in an
- * mn_catalogue (identical up to hidden-unit permutations within
- * MN_CATALOGUE_TOL); -1 when the model cannot be built or a point does not
- * fit it. */
-static mn_status catalogue_count(long *count, mn_db *db, const mn_summary *m, const mn_run_row *rows, long nr,
-                                 mn_model_builder build, void *ctx)
-{
-    *count = -1;
-    if (!build) return MN_OK;
-    if (m->nspurious == 0) {
-        *count = 0;
-        return MN_OK;
-    }
-    mn_model *model = NULL;
-    if (build(&model, m->json, ctx) || !model) {
-        mn_model_free(model);
-        return MN_OK; /* no model: the loss-based count stands alone */
-    }
-    mn_catalogue *cat = NULL;
-    mn_status st = mn_catalogue_alloc(&cat, model, MN_CATALOGUE_TOL);
-    int fits = 1;
-    for (long r = 0; r < nr && !st && fits; r++) {
-        if (rows[r].cls != MN_CLASS_SPURIOUS) continue;
-        double *theta;
-        size_t n;
-        if ((st = mn_db_point(&theta, &n, db, m->id, rows[r].restart))) break;
-        fits = theta && n == mn_model_nparams(model);
-        if (fits) {
-            mn_cert c = {.cls = rows[r].cls, .loss = rows[r].loss, .gnorm = rows[r].grad_norm,
-                         .lambda_min = rows[r].lambda_min, .lambda_max = rows[r].lambda_max,
-                         .kink_margin = rows[r].kink_margin, .near_kink = rows[r].near_kink,
-                         .accuracy = rows[r].accuracy};
-            st = mn_catalogue_add(cat, theta, &c, rows[r].restart, NULL);
-        }
-        free(theta);
-    }
-    if (!st && fits) *count = mn_catalogue_count(cat);
-    mn_catalogue_free(cat);
-    mn_model_free(model);
-    return st;
-}
-
 mn_status mn_summarize(mn_summary **out, int *nout, mn_db *db, const int64_t *ids, int nids,
                        mn_model_builder build, void *ctx)
 {
@@ -240,7 +188,9 @@ mn_status mn_summarize(mn_summary **out, int *nout, mn_db *db, const int64_t *id
         m->distinct_losses = distinct(sp, nsp, MN_DISTINCT_RTOL);
         m->mean_seconds = nr ? secs / (double)nr : NAN;
         st = medians(m, rows, nr);
-        if (!st) st = catalogue_count(&m->distinct_spurious, db, m, rows, nr, build, ctx);
+        if (!st)
+            st = mn_run_kind_of(m->json, m->canon)
+                     ->distinct(&m->distinct_spurious, db, m->id, m->json, m->canon, rows, nr, build, ctx);
         free(sp), free(rows);
     }
     if (!st) st = make_labels(s, n);
