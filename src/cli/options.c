@@ -77,7 +77,6 @@ int cli_args(const char *cmd, unsigned cmd_bit, const char *intro, int argc, cha
         } else {
             val = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
             if (!val) return cli_bad(cmd, "option '--%s' needs a value", d->name);
-            if (!*val) return cli_bad(cmd, "option '--%s' needs a non-empty value", d->name);
         }
         if (set(ctx, d, val)) return cli_error(cmd);
     }

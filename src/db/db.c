@@ -144,7 +144,7 @@ static mn_status check_version(mn_db *db, const char *schema_name, const char *p
  * whole sweep would run and store nothing. */
 static mn_status check_path(const char *path)
 {
-    if (!*path) return mn_fail(MN_EINVAL, "an empty database path: give a file name");
+    if (!*path) return mn_fail(MN_EINVAL, "an empty database path: give a file name (--db needs a non-empty value)");
     if (!strcmp(path, ":memory:") || !strncmp(path, "file:", 5))
         return mn_fail(MN_EINVAL, "'%s': a database must be an ordinary file path (not :memory: or a file: URI)",
                        path);

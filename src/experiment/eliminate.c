@@ -136,6 +136,7 @@ mn_status mn_elim_plan_set(mn_elim_plan *p, const char *name, const char *v)
 {
     const mn_option *o = mn_option_find(name, MN_CMD_ELIMINATE, 0);
     if (!o) return mn_fail(MN_EINVAL, "unknown option '--%s' of experiment eliminate", name);
+    if (v && !*v && !strcmp(name, "plot")) return mn_fail(MN_EINVAL, "option '--plot' needs a non-empty value");
     long l;
     mn_status st = MN_OK;
     if (!strcmp(name, "quick")) p->quick = 1;

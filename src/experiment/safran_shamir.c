@@ -84,6 +84,7 @@ mn_status mn_ss_plan_set(mn_ss_plan *p, const char *name, const char *v)
 {
     const mn_option *o = mn_option_find(name, MN_CMD_SAFRAN, 0);
     if (!o) return mn_fail(MN_EINVAL, "unknown option '--%s' of experiment safran-shamir", name);
+    if (v && !*v && !strcmp(name, "plot")) return mn_fail(MN_EINVAL, "option '--plot' needs a non-empty value");
     long l;
     mn_status st = MN_OK;
     if (!strcmp(name, "no-shortcuts")) {
