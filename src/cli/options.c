@@ -100,11 +100,12 @@ static mn_status set_command(void *ctx, const mn_option *d, const char *v)
     else if (!strcmp(nm, "db")) o->db_path = v;
     else if (!strcmp(nm, "shard")) o->shard_spec = v;
     else if (!strcmp(nm, "restarts")) st = mn_option_int(&o->restarts, d, v);
-    else if (!strcmp(nm, "threads") && !(st = mn_option_int(&l, d, v))) o->threads = (int)l;
-    else if (!strcmp(nm, "grid")) {
+    else if (!strcmp(nm, "threads")) {
+        if (!(st = mn_option_int(&l, d, v))) o->threads = (int)l;
+    } else if (!strcmp(nm, "grid")) {
         if (o->ngrid == (int)(sizeof o->grid / sizeof *o->grid)) return mn_fail(MN_EINVAL, "--grid: at most 64 axes");
         o->grid[o->ngrid++] = v;
-    } else if (strcmp(nm, "threads")) {
+    } else { /* a run option: parsed by the library, kept for a sweep's base */
         if ((st = mn_options_set(&o->run, nm, v))) return st;
         if (o->ngiven == MN_GRID_MAX_KEYS) return mn_fail(MN_EINVAL, "more than %d options", MN_GRID_MAX_KEYS);
         o->given[o->ngiven] = nm, o->given_val[o->ngiven++] = v ? v : "on";

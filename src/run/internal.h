@@ -10,6 +10,10 @@
  * settings are its own, and how its spurious minima are told apart. */
 typedef struct {
     const char *name;
+    /* 1: a summary labels its settings by their whole canonical string (as
+     * their own tables read it); 0: by the options that differ between the
+     * summarised settings */
+    int label_is_canon;
     /* 1 when a setting (options JSON, canonical string) is of this kind */
     int (*claims)(const char *json, const char *canon);
     /* distinct spurious minima among the stored end points of a setting's

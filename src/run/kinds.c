@@ -122,8 +122,8 @@ static mn_status network_distinct(long *count, mn_db *db, int64_t setting, const
 }
 
 static const mn_run_kind kinds[] = {
-    {"population", popul_claims, popul_distinct},
-    {"network", network_claims, network_distinct},
+    {"population", 1, popul_claims, popul_distinct},
+    {"network", 0, network_claims, network_distinct},
 };
 
 const mn_run_kind *mn_run_kind_of(const char *json, const char *canon)

@@ -63,7 +63,8 @@ void mn_summary_free(mn_summary *s, int n)
 
 /* label of each setting: "key=value" for the keys whose values differ
  * between the settings (absent keys read "off" for flags, "(unset)" for
- * others); the whole canonical string when nothing differs. */
+ * others); the whole canonical string when nothing differs or the run kind
+ * says so. */
 static mn_status make_labels(mn_summary *s, int n)
 {
     cJSON **obj = calloc((size_t)(n > 0 ? n : 1), sizeof *obj);
@@ -117,7 +118,7 @@ static mn_status make_labels(mn_summary *s, int n)
             strcat(s[i].label, "=");
             strcat(s[i].label, cJSON_IsString(v) ? v->valuestring : flag[k] ? "off" : "(unset)");
         }
-        if (!s[i].label[0]) strcpy(s[i].label, s[i].canon);
+        if (!s[i].label[0] || mn_run_kind_of(s[i].json, s[i].canon)->label_is_canon) strcpy(s[i].label, s[i].canon);
     }
     for (int i = 0; i < n; i++) cJSON_Delete(obj[i]);
     free(obj);
