@@ -1,7 +1,10 @@
 /*
- * minima/sweep.h — sweeps: many seeded restarts over a grid of settings,
- * each run certified and stored in SQLite; summaries with Wilson intervals;
- * CSV export, merging of databases, gnuplot figures.
+ * minima/sweep.h — the run layer and sweeps: the option table of every
+ * command (parsed once, src/run/options.c), the setting recipe (options ->
+ * data, model, run parameters, src/run/setting.c), the network run and the
+ * parallel runner (many seeded restarts over a grid of settings, each run
+ * certified and stored in SQLite); summaries with Wilson intervals, gnuplot
+ * figures.
  *
  * Vocabulary
  *   option    a command-line option of `minima train` given as a key (its
