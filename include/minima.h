@@ -118,9 +118,32 @@ typedef enum {
     MN_ELIM_PER_LAYER   /* reserved: not implemented (see README) */
 } mn_elim;
 
+/* Layer operators (src/model/layer_*.c). Each maps the previous layer's
+ * output h (w_{l-1} numbers per sample) to pre-activations z (w_l):
+ *   DENSE   z = W h + b,  W (w_l x w_{l-1}) row-major, b (w_l);
+ *   CONV1D  circular 1-D convolution with a full-width filter (w_l = w_{l-1} = D):
+ *           z[k] = sum_{j=0}^{D-1} f[j] h[(k + j) mod D] + c,  filter f (D), one
+ *           shared bias c (a scalar, when biases are on). This is the layer of
+ *           Gunasekar, Lee, Soudry, Srebro (NeurIPS 2018) without their 1/sqrt(D)
+ *           factor: their filter is sqrt(D) f. The filter f = e_0 is the identity. */
+typedef enum {
+    MN_LAYER_DENSE, /* the default: a zeroed spec is an MLP */
+    MN_LAYER_CONV1D
+} mn_layer_kind;
+
+/* Initialisation of the weights (mn_model_init). */
+typedef enum {
+    MN_INIT_RANDOM,  /* W_l ~ N(0, 1/w_{l-1}) entrywise (conv1d: filter entries likewise) */
+    MN_INIT_IDENTITY /* as RANDOM, then every square layer (dense w_l = w_{l-1}, and
+                        every conv1d) gets the identity: W = I, filter e_0; a spec
+                        without a square layer is refused */
+} mn_init;
+
 typedef struct {
     int depth;                    /* number of weight layers L, 1..MN_MAX_DEPTH */
     int width[MN_MAX_DEPTH + 1];  /* width[0] = inputs d, width[L] = outputs K */
+    mn_layer_kind layer[MN_MAX_DEPTH + 1]; /* layer[l], l = 1..L: its operator (layer[0] unused) */
+    mn_init init;                 /* weight initialisation (random) */
     mn_act act;                   /* hidden activation; the output layer is linear */
     double act_param;
     int bias;                     /* 1: every layer has a bias vector */
@@ -135,8 +158,17 @@ typedef struct {
 /* A spec with documented defaults: relu, biases on, squared loss, p = 3,
  * leaky slope 0.01, softplus sharpness 1, no eliminator, lambda = 1e-2. */
 void mn_spec_default(mn_spec *spec);
-/* "4-16-16-1" -> depth and widths. */
+/* "4-16-16-1" -> depth and widths; every layer dense. */
 mn_status mn_spec_parse_arch(mn_spec *spec, const char *arch);
+/* The layer syntax: a comma-separated list of layers from the input up,
+ *   dense:W   a dense layer of width W (1..MN_MAX_WIDTH)
+ *   conv1d    a circular convolution, width = its input's width
+ * e.g. "conv1d,conv1d,dense:1" -> depth 3, widths d-d-d-1. The input width
+ * d (the data's features) is given. Sets depth, widths and layer kinds. */
+mn_status mn_spec_parse_layers(mn_spec *spec, const char *layers, int d);
+mn_status mn_init_parse(mn_init *out, const char *name);
+const char *mn_layer_name(mn_layer_kind k); /* "dense", "conv1d" */
+const char *mn_init_name(mn_init i);        /* "random", "identity" */
 mn_status mn_act_parse(mn_act *out, const char *name);
 mn_status mn_loss_parse(mn_loss *out, const char *name);
 mn_status mn_elim_parse(mn_elim *out, const char *name);
@@ -151,6 +183,7 @@ typedef struct mn_model mn_model;
 /* Validates the spec (sizes, values, combinations) and lays out the flat
  * parameter vector:
  *   for l = 1..L: W_l (width[l] x width[l-1], row-major), then b_l (width[l])
+ *                 (conv1d: its filter (width[l]), then its bias (1))
  *   then S (K x d) when skip is on,
  *   then the added neurons, neuron by neuron: a, w (d), b. */
 mn_status mn_model_alloc(mn_model **out, const mn_spec *spec);
@@ -166,9 +199,12 @@ size_t mn_model_w_offset(const mn_model *model, int l);
 size_t mn_model_b_offset(const mn_model *model, int l);
 /* mask[i] = 1 when parameter i is trainable, 0 when frozen. (P) */
 void mn_model_free_mask(const mn_model *model, unsigned char *mask);
-/* Documented initialisation: W_l ~ N(0, 1/width[l-1]), biases 0, S = 0,
- * added neurons a = 0, w ~ N(0, 1/d), b = 0. Frozen layers get `frozen_value`
- * for every weight and 0 for biases. */
+/* Documented initialisation: W_l ~ N(0, 1/width[l-1]) (conv1d filters
+ * likewise), biases 0, S = 0, added neurons a = 0, w ~ N(0, 1/d), b = 0.
+ * spec.init = identity then sets every square layer to the identity (the
+ * draws are made all the same, so the other layers do not change). Frozen
+ * layers get `frozen_value` for every weight and 0 for biases (identity or
+ * not). */
 void mn_model_init(const mn_model *model, double *theta, uint64_t seed, double frozen_value);
 /* Checks that data fits the model: d, label columns and label values. */
 mn_status mn_model_check_data(const mn_model *model, const mn_data *data);
@@ -316,6 +352,39 @@ const char *mn_optim_why(const mn_optim *opt);
 const char *mn_run_state_name(mn_run_state s);
 
 /* ------------------------------------------------------------------ */
+/* Added (eliminating) neurons a_j exp(w_j . x + b_j): src/model/elim.c. */
+
+/* exp(u) overflows past ~709.78: an exponent u above this bound is refused
+ * by the evaluation (MN_ERANGE) and reported as infinite elsewhere. */
+#define MN_EXP_MAX 700.0
+
+/* a e^b, written so nothing overflows: 0 when a = 0, +-INFINITY (the sign
+ * of a) when b > MN_EXP_MAX. */
+double mn_elim_a_exp_b(double a, double b);
+
+/* Activity of the added neurons at theta: max over neurons j and samples i
+ * of |a_j exp(w_j . x_i + b_j)| (0 without added neurons; INFINITY when an
+ * exponent passes MN_EXP_MAX). */
+mn_status mn_elim_activity(double *out, const mn_model *model, const mn_data *data, const double *theta);
+
+/* The added neuron j with the largest |a_j| e^{b_j} at theta (compared as
+ * log|a| + b, so nothing overflows; ties and a = 0 everywhere: the first):
+ * its a, b, ||w|| and a e^b (mn_elim_a_exp_b). Returns j, or -1 and NaN
+ * everywhere without added neurons. Any of the outputs may be NULL. */
+int mn_elim_largest(const mn_model *model, const double *theta, double *a, double *b, double *w_norm,
+                    double *a_exp_b);
+
+/* The failure mode of the eliminating neuron: where the augmented loss has no
+ * minimum, gradient methods drive a -> 0 and b -> +inf with a e^b finite.
+ * Given two points of one run (mid, end), returns 1 and explains in why
+ * (len bytes) when some added neuron drifts so: |a| shrank by more than a
+ * factor 1.2, b grew by more than 0.25, and |a| e^b stayed within a factor 4
+ * of its earlier value. Calibrated on logistic loss + liang on separable
+ * data, where b grows by ~0.5 and |a| shrinks ~1.45-fold per doubling of
+ * the steps; they flag a trend over half a run, never a single step. */
+int mn_elim_drifts(const mn_model *model, const double *mid, const double *end, char *why, size_t len);
+
+/* ------------------------------------------------------------------ */
 /* Certification of end points.                                        */
 /* Classes, decided in this order (the first that applies):
  *   DIVERGED       the run diverged (the caller says so), or theta, the loss
@@ -389,16 +458,14 @@ typedef struct {
 mn_status mn_certify(mn_cert *out, const mn_model *model, mn_work *work, const mn_data *data,
                      const double *theta, int diverged, const mn_cert_opts *opts);
 
-/* Activity of the added neurons at theta: max over neurons j and samples i
- * of |a_j exp(w_j . x_i + b_j)| (0 without added neurons; INFINITY when an
- * exponent passes 700). */
-mn_status mn_elim_activity(double *out, const mn_model *model, const mn_data *data, const double *theta);
 
 /* Catalogue of end points up to permutations of hidden units. The canonical
  * form sorts, layer by layer from the input, the units of each hidden layer
  * lexicographically on (incoming weights, bias), permuting W_l's rows, b_l and
- * W_{l+1}'s columns together (the function is unchanged); skip weights and
- * added neurons are left as they are. canon may equal theta. (P) */
+ * W_{l+1}'s columns together (the function is unchanged); skip weights,
+ * added neurons and the units next to a conv1d layer (which share a filter,
+ * so permuting them is no symmetry) are left as they are. canon may equal
+ * theta. (P) */
 mn_status mn_canonicalize(double *canon, const mn_model *model, const double *theta);
 
 typedef struct {
@@ -463,16 +530,6 @@ typedef struct {
  * parameters only). Dense Hessian: at most 4000 free parameters. */
 mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_work *work,
                          const mn_data *data, const double *theta, double eig_tol);
-
-/* The failure mode of the eliminating neuron: where the augmented loss has no
- * minimum, gradient methods drive a -> 0 and b -> +inf with a e^b finite.
- * Given two points of one run (mid, end), returns 1 and explains in why
- * (len bytes) when some added neuron drifts so: |a| shrank by more than a
- * factor 1.2, b grew by more than 0.25, and |a| e^b stayed within a factor 4
- * of its earlier value. Calibrated on logistic loss + liang on separable
- * data, where b grows by ~0.5 and |a| shrinks ~1.45-fold per doubling of
- * the steps; they flag a trend over half a run, never a single step. */
-int mn_elim_drifts(const mn_model *model, const double *mid, const double *end, char *why, size_t len);
 
 /* Built-in attacks: (data, model, point) triples that are bad local minima.
  * mn_attack_build allocates *data and *theta (caller frees with

@@ -56,7 +56,7 @@
  *                                     --   softmax; NULL for the squared loss on other labels
  *     elim_a      REAL,               -- the added neuron with the largest |a| e^b at the end
  *     elim_b      REAL,               --   point (mn_elim_largest): its a, b, ||w|| and a e^b
- *     elim_w_norm REAL,               --   (+-inf when b > 700); all NULL without added
+ *     elim_w_norm REAL,               --   (+-inf when b > MN_EXP_MAX); all NULL without added
  *     elim_a_exp_b REAL,              --   neurons
  *     reason      TEXT,               -- why the run diverged (the optimiser's reason, or
  *                                     --   mn_elim_drifts' evidence) or stalled, or
@@ -213,14 +213,6 @@ mn_status mn_sweep_one(mn_run_row *row, const mn_sweep_setting *s, long restart,
  * --seed SEED` calls; s->seed, s->canon and s->db_id are not used). end (P),
  * when not NULL, gets the end point. row->restart is -1. */
 mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t seed, mn_work *work, double *end);
-
-/* The added neuron j with the largest |a_j| e^{b_j} at theta (compared as
- * log|a| + b, so nothing overflows; ties and a = 0 everywhere: the first):
- * its a, b, ||w|| and a e^b (+-inf past b = 700, 0 when a = 0). Returns j,
- * or -1 and NaN everywhere without added neurons. Any of the outputs may be
- * NULL. */
-int mn_elim_largest(const mn_model *model, const double *theta, double *a, double *b, double *w_norm,
-                    double *a_exp_b);
 
 typedef struct {
     long restarts;    /* R >= 1 */

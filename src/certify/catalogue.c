@@ -81,6 +81,8 @@ mn_status mn_canonicalize(double *canon, const mn_model *model, const double *th
         return mn_fail(MN_ENOMEM, "out of memory in mn_canonicalize");
     }
     for (int l = 1; l < s->depth; l++) {
+        /* A conv1d layer's units share one filter: permuting them is no symmetry. */
+        if (s->layer[l] != MN_LAYER_DENSE || s->layer[l + 1] != MN_LAYER_DENSE) continue;
         const int wl = s->width[l], wi = s->width[l - 1], wo = s->width[l + 1];
         double *W = canon + mn_model_w_offset(model, l);
         double *b = s->bias ? canon + mn_model_b_offset(model, l) : NULL;

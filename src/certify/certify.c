@@ -60,25 +60,6 @@ void mn_cert_opts_default(mn_cert_opts *o)
     o->elim_tol = 1e-4;
 }
 
-mn_status mn_elim_activity(double *out, const mn_model *model, const mn_data *data, const double *theta)
-{
-    *out = 0.0;
-    const int E = mn_model_nelim(model), n = mn_data_n(data), d = mn_data_d(data);
-    if (d != mn_model_spec(model)->width[0])
-        return mn_fail(MN_EINVAL, "the data has %d features, the model %d inputs", d, mn_model_spec(model)->width[0]);
-    const double *x = mn_data_xc(data);
-    for (int j = 0; j < E; j++) {
-        const double *p = theta + mn_model_elim_offset(model, j); /* a, w (d), b */
-        for (int i = 0; i < n; i++) {
-            double u = p[d + 1];
-            for (int c = 0; c < d; c++) u += p[1 + c] * x[(size_t)i * d + c];
-            const double v = p[0] == 0.0 ? 0.0 : u > 700 ? INFINITY : fabs(p[0]) * exp(u);
-            if (!(v <= *out)) *out = v; /* NaN propagates */
-        }
-    }
-    return MN_OK;
-}
-
 /* Dense route: the free block of the exact Hessian, all eigenvalues. */
 static mn_status dense_extremes(const mn_model *model, mn_work *work, const mn_data *data,
                                 const double *theta, const unsigned char *mask, int nf, double *lmin,

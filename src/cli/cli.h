@@ -15,6 +15,7 @@ typedef struct {
     /* model */
     mn_spec spec;
     const char *arch; /* NULL: <d>-8-<K> from the data */
+    const char *layers; /* the layer syntax (mn_spec_parse_layers); NULL: --arch */
     int act_param_given;
     /* data */
     const char *data_path, *label, *generate;

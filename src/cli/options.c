@@ -12,7 +12,7 @@
 enum {
     O_ARCH = 256, O_ACT, O_SLOPE, O_SHARP, O_NOBIAS, O_SKIP, O_FREEZE, O_FROZENV, O_LOSS, O_P, O_ELIM,
     O_LAMBDA, O_DATA, O_LABEL, O_STD, O_GEN, O_N, O_NOISE, O_MARGIN, O_DIM, O_K, O_DSEED, O_PARAMS,
-    O_HESS, O_JSON, O_SEED, O_STEPS, O_LR, O_GTOL, O_MAXNORM, O_SAVE, O_MAXHESS, O_POINT, O_TRIALS, O_HELP
+    O_HESS, O_JSON, O_SEED, O_STEPS, O_LR, O_GTOL, O_MAXNORM, O_SAVE, O_MAXHESS, O_POINT, O_TRIALS, O_HELP, O_LAYERS, O_INIT
 };
 
 /* Optimiser and certification options (a block of their own). */
@@ -40,6 +40,8 @@ typedef struct {
 #define TRAINING (CMD_TRAIN | CMD_SWEEP)
 static const optdef defs[] = {
     {{"arch", 1, 0, O_ARCH}, ALL, "W0-W1-..-WL", "layer widths, input first (default: <d>-8-<outputs>)"},
+    {{"layers", 1, 0, O_LAYERS}, ALL, "L1,L2,..", "layers from the input up: dense:W or conv1d (instead of --arch)"},
+    {{"init", 1, 0, O_INIT}, ALL, "NAME", "random|identity: identity sets every square layer to I (random)"},
     {{"act", 1, 0, O_ACT}, ALL, "NAME", "relu|leaky_relu|softplus|sigmoid|tanh|quadratic|linear (relu)"},
     {{"slope", 1, 0, O_SLOPE}, ALL, "X", "leaky_relu slope for z < 0 (0.01)"},
     {{"sharpness", 1, 0, O_SHARP}, ALL, "X", "softplus sharpness beta (1)"},
@@ -251,6 +253,8 @@ int cli_parse(cli_opts *o, int argc, char **argv)
         int err = 0;
         switch (c) {
         case O_ARCH: o->arch = a; break;
+        case O_LAYERS: o->layers = a; break;
+        case O_INIT: err = mn_init_parse(&o->spec.init, a) ? cli_error(o->cmd) : 0; break;
         case O_ACT: err = mn_act_parse(&o->spec.act, a) ? cli_error(o->cmd) : 0; break;
         case O_SLOPE: err = num(o, nm, a, -1e6, 1e6, &slope), slope_given = 1; break;
         case O_SHARP: err = num(o, nm, a, 1e-6, 1e6, &sharp), sharp_given = 1; break;
@@ -395,7 +399,11 @@ mn_status cli_build(const cli_opts *o, mn_data **data, mn_model **model)
     mn_status st = build_data(o, data);
     if (st) return st;
     mn_spec spec = o->spec;
-    if (o->arch) {
+    if (o->arch && o->layers) {
+        st = mn_fail(MN_EINVAL, "--arch and --layers both give the layers; use one");
+    } else if (o->layers) {
+        st = mn_spec_parse_layers(&spec, o->layers, mn_data_d(*data));
+    } else if (o->arch) {
         st = mn_spec_parse_arch(&spec, o->arch);
     } else {
         spec.depth = 2;

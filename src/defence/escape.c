@@ -15,7 +15,7 @@ static int same_network(const mn_spec *a, const mn_spec *b)
         a->skip != b->skip || a->frozen != b->frozen || a->loss != b->loss || a->loss_p != b->loss_p)
         return 0;
     for (int l = 0; l <= a->depth; l++)
-        if (a->width[l] != b->width[l]) return 0;
+        if (a->width[l] != b->width[l] || (l > 0 && a->layer[l] != b->layer[l])) return 0;
     return 1;
 }
 

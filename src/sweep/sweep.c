@@ -42,32 +42,6 @@ static mn_status run_loop(mn_optim *opt, long steps, double gtol, mn_run_state *
     return MN_OK;
 }
 
-int mn_elim_largest(const mn_model *model, const double *theta, double *a, double *b, double *w_norm,
-                    double *a_exp_b)
-{
-    const int d = mn_model_spec(model)->width[0];
-    int best = -1;
-    double best_log = 0;
-    for (int j = 0; j < mn_model_nelim(model); j++) {
-        const double *p = theta + mn_model_elim_offset(model, j);
-        const double lg = p[0] != 0 ? log(fabs(p[0])) + p[d + 1] : -INFINITY; /* log(|a| e^b) */
-        if (best < 0 || lg > best_log) best = j, best_log = lg;
-    }
-    double va = NAN, vb = NAN, vw = NAN, vab = NAN;
-    if (best >= 0) {
-        const double *p = theta + mn_model_elim_offset(model, best);
-        double w2 = 0;
-        for (int c = 0; c < d; c++) w2 += p[1 + c] * p[1 + c];
-        va = p[0], vb = p[d + 1], vw = sqrt(w2);
-        vab = va == 0 ? 0.0 : vb > 700 ? copysign(INFINITY, va) : va * exp(vb);
-    }
-    if (a) *a = va;
-    if (b) *b = vb;
-    if (w_norm) *w_norm = vw;
-    if (a_exp_b) *a_exp_b = vab;
-    return best;
-}
-
 /* Fraction of samples with sign(f) = y when every label is -1 or +1 (for the
  * squared loss, whose certificate has no accuracy); NaN otherwise. */
 static mn_status sign_accuracy(double *acc, const mn_model *model, mn_work *work, const mn_data *data,
