@@ -160,10 +160,11 @@ typedef struct {
 void mn_spec_default(mn_spec *spec);
 /* "4-16-16-1" -> depth and widths; every layer dense. */
 mn_status mn_spec_parse_arch(mn_spec *spec, const char *arch);
-/* The layer syntax: a comma-separated list of layers from the input up,
+/* The layer syntax: layers from the input up, separated by '-' (as in
+ * --arch, so a sweep's --grid can list several, comma-separated),
  *   dense:W   a dense layer of width W (1..MN_MAX_WIDTH)
  *   conv1d    a circular convolution, width = its input's width
- * e.g. "conv1d,conv1d,dense:1" -> depth 3, widths d-d-d-1. The input width
+ * e.g. "conv1d-conv1d-dense:1" -> depth 3, widths d-d-d-1. The input width
  * d (the data's features) is given. Sets depth, widths and layer kinds. */
 mn_status mn_spec_parse_layers(mn_spec *spec, const char *layers, int d);
 mn_status mn_init_parse(mn_init *out, const char *name);

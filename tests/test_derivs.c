@@ -250,9 +250,9 @@ static int check_combo(mn_act a, mn_loss l, mn_elim e, int conv, int *redraws)
     }
     const int K = l == MN_LOSS_SOFTMAX_CE ? 3 : e == MN_ELIM_PER_OUTPUT ? 2 : 1;
     char front[64], middle[64], last[64];
-    snprintf(front, sizeof front, "conv1d,conv1d,dense:%d", K);
-    snprintf(middle, sizeof middle, "dense:4,conv1d,dense:%d", K);
-    snprintf(last, sizeof last, "dense:%d,conv1d", K);
+    snprintf(front, sizeof front, "conv1d-conv1d-dense:%d", K);
+    snprintf(middle, sizeof middle, "dense:4-conv1d-dense:%d", K);
+    snprintf(last, sizeof last, "dense:%d-conv1d", K);
     const char *layers[3] = {front, middle, K == 1 ? NULL : last};
     const int d[3] = {4, 3, 4};
     int n = 0;

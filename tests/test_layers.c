@@ -34,7 +34,7 @@ static void test_conv1d_definition(void **state)
     const int D = 5, n = 3;
     mn_spec s;
     mn_spec_default(&s);
-    assert_int_equal(mn_spec_parse_layers(&s, "conv1d,conv1d", D), MN_OK);
+    assert_int_equal(mn_spec_parse_layers(&s, "conv1d-conv1d", D), MN_OK);
     s.act = MN_ACT_LINEAR;
     mn_model *m;
     assert_int_equal(mn_model_alloc(&m, &s), MN_OK);
@@ -71,7 +71,7 @@ static void test_identity_init(void **state)
     (void)state;
     mn_spec s;
     mn_spec_default(&s);
-    assert_int_equal(mn_spec_parse_layers(&s, "dense:4,conv1d,dense:4,dense:2", 4), MN_OK);
+    assert_int_equal(mn_spec_parse_layers(&s, "dense:4-conv1d-dense:4-dense:2", 4), MN_OK);
     s.act = MN_ACT_LINEAR;
     mn_model *mr, *mi;
     assert_int_equal(mn_model_alloc(&mr, &s), MN_OK);
@@ -128,7 +128,7 @@ static void test_layer_syntax(void **state)
     (void)state;
     mn_spec s;
     mn_spec_default(&s);
-    assert_int_equal(mn_spec_parse_layers(&s, "conv1d,dense:7,conv1d,dense:1", 6), MN_OK);
+    assert_int_equal(mn_spec_parse_layers(&s, "conv1d-dense:7-conv1d-dense:1", 6), MN_OK);
     assert_int_equal(s.depth, 4);
     const int want_w[5] = {6, 6, 7, 7, 1};
     const mn_layer_kind want_k[5] = {MN_LAYER_DENSE, MN_LAYER_CONV1D, MN_LAYER_DENSE, MN_LAYER_CONV1D,
@@ -140,15 +140,15 @@ static void test_layer_syntax(void **state)
     /* --arch resets the kinds: every layer dense again */
     assert_int_equal(mn_spec_parse_arch(&s, "6-6-7-7-1"), MN_OK);
     for (int l = 1; l <= 4; l++) assert_int_equal(s.layer[l], MN_LAYER_DENSE);
-    const char *bad[] = {"", ",", "dense", "dense:", "dense:0", "dense:x", "dense:-3", "dense:100001",
-                         "dense:4,", "conv1d:4", "conv2d", "dense:4,,dense:1", "Dense:4", "dense:4:identity",
-                         "dense:99999999999999999999"};
+    const char *bad[] = {"", "-", "dense", "dense:", "dense:0", "dense:x", "dense:+3", "dense:100001",
+                         "dense:4-", "conv1d:4", "conv2d", "dense:4--dense:1", "Dense:4", "dense:4:identity",
+                         "dense:99999999999999999999", "dense:4,dense:1", " dense:4"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(mn_spec_parse_layers(&s, bad[i], 3), MN_EINVAL);
         assert_non_null(strstr(mn_last_error(), "--layers"));
     }
     char many[40 * 7 + 1] = "";
-    for (int l = 0; l < MN_MAX_DEPTH + 1; l++) strcat(many, l ? ",conv1d" : "conv1d");
+    for (int l = 0; l < MN_MAX_DEPTH + 1; l++) strcat(many, l ? "-conv1d" : "conv1d");
     assert_int_equal(mn_spec_parse_layers(&s, many, 3), MN_EINVAL);
     assert_non_null(strstr(mn_last_error(), "more than"));
     /* a conv1d layer whose widths differ is refused by the model */
@@ -159,7 +159,7 @@ static void test_layer_syntax(void **state)
     assert_non_null(strstr(mn_last_error(), "conv1d"));
 }
 
-/* "dense:16,dense:1" is the network --arch 4-16-1 describes: the same spec
+/* "dense:16-dense:1" is the network --arch 4-16-1 describes: the same spec
  * byte for byte, so the same layout, initialisation and arithmetic. */
 static void test_layers_equal_arch(void **state)
 {
@@ -168,7 +168,7 @@ static void test_layers_equal_arch(void **state)
     mn_spec_default(&a);
     mn_spec_default(&b);
     assert_int_equal(mn_spec_parse_arch(&a, "4-16-1"), MN_OK);
-    assert_int_equal(mn_spec_parse_layers(&b, "dense:16,dense:1", 4), MN_OK);
+    assert_int_equal(mn_spec_parse_layers(&b, "dense:16-dense:1", 4), MN_OK);
     assert_memory_equal(&a, &b, sizeof a);
     mn_model *m;
     assert_int_equal(mn_model_alloc(&m, &b), MN_OK);

@@ -40,7 +40,7 @@ typedef struct {
 #define TRAINING (CMD_TRAIN | CMD_SWEEP)
 static const optdef defs[] = {
     {{"arch", 1, 0, O_ARCH}, ALL, "W0-W1-..-WL", "layer widths, input first (default: <d>-8-<outputs>)"},
-    {{"layers", 1, 0, O_LAYERS}, ALL, "L1,L2,..", "layers from the input up: dense:W or conv1d (instead of --arch)"},
+    {{"layers", 1, 0, O_LAYERS}, ALL, "L1-L2-..", "layers from the input up: dense:W or conv1d (instead of --arch)"},
     {{"init", 1, 0, O_INIT}, ALL, "NAME", "random|identity: identity sets every square layer to I (random)"},
     {{"act", 1, 0, O_ACT}, ALL, "NAME", "relu|leaky_relu|softplus|sigmoid|tanh|quadratic|linear (relu)"},
     {{"slope", 1, 0, O_SLOPE}, ALL, "X", "leaky_relu slope for z < 0 (0.01)"},

@@ -90,7 +90,7 @@ static mn_status parse_layer(const char *all, int l, const char *item, size_t le
 mn_status mn_spec_parse_layers(mn_spec *spec, const char *layers, int d)
 {
     if (!layers || !*layers)
-        return mn_fail(MN_EINVAL, "--layers is empty; expected layers like conv1d,conv1d,dense:1");
+        return mn_fail(MN_EINVAL, "--layers is empty; expected layers like conv1d-conv1d-dense:1");
     if (d < 1 || d > MN_MAX_WIDTH)
         return mn_fail(MN_EINVAL, "--layers: input width %d must be between 1 and %d", d, MN_MAX_WIDTH);
     int w[MN_MAX_DEPTH + 1];
@@ -98,7 +98,7 @@ mn_status mn_spec_parse_layers(mn_spec *spec, const char *layers, int d)
     int L = 0;
     w[0] = d, k[0] = MN_LAYER_DENSE;
     for (const char *p = layers;;) {
-        const char *end = strchr(p, ',');
+        const char *end = strchr(p, '-');
         size_t len = end ? (size_t)(end - p) : strlen(p);
         if (L == MN_MAX_DEPTH) return mn_fail(MN_EINVAL, "--layers '%s': more than %d layers", layers, MN_MAX_DEPTH);
         if (len == 0) return mn_fail(MN_EINVAL, "--layers '%s': layer %d is empty", layers, L + 1);
