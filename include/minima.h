@@ -146,7 +146,7 @@ typedef struct {
     mn_init init;                 /* weight initialisation (random) */
     mn_act act;                   /* hidden activation; the output layer is linear */
     double act_param;
-    int bias;                     /* 1: every layer has a bias vector */
+    int bias;                     /* 1: every layer has its bias (dense: a vector, conv1d: one number) */
     int skip;                     /* 1: linear skip S (K x d) from input to output */
     uint64_t frozen;              /* bit l-1 set: layer l is held at its values */
     mn_loss loss;

@@ -137,6 +137,9 @@ static void test_layer_syntax(void **state)
         assert_int_equal(s.width[l], want_w[l]);
         if (l > 0) assert_int_equal(s.layer[l], want_k[l]);
     }
+    assert_string_equal(mn_layer_name(MN_LAYER_CONV1D), "conv1d");
+    assert_string_equal(mn_layer_name(MN_LAYER_DENSE), "dense");
+    assert_string_equal(mn_init_name(MN_INIT_IDENTITY), "identity");
     /* --arch resets the kinds: every layer dense again */
     assert_int_equal(mn_spec_parse_arch(&s, "6-6-7-7-1"), MN_OK);
     for (int l = 1; l <= 4; l++) assert_int_equal(s.layer[l], MN_LAYER_DENSE);

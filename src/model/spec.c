@@ -1,5 +1,6 @@
 /* Model specifications: defaults, names, the --arch string and the layer syntax. */
 #include "minima.h"
+#include "layer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -118,7 +119,6 @@ static const char *const act_names[] = {"relu", "leaky_relu", "softplus", "sigmo
 static const char *const loss_names[] = {"squared", "logistic", "softmax_ce", "poly_hinge",
                                          "squared_hinge"};
 static const char *const elim_names[] = {"none", "liang", "per-output", "per-layer"};
-static const char *const layer_names[] = {"dense", "conv1d"};
 static const char *const init_names[] = {"random", "identity"};
 
 #define NAMES(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -172,7 +172,10 @@ mn_status mn_init_parse(mn_init *out, const char *name)
     return MN_OK;
 }
 
-const char *mn_layer_name(mn_layer_kind k) { return (int)k < NAMES(layer_names) ? layer_names[k] : "?"; }
+const char *mn_layer_name(mn_layer_kind k)
+{
+    return k == MN_LAYER_DENSE || k == MN_LAYER_CONV1D ? mn_layer_op_of(k)->name : "?";
+}
 const char *mn_init_name(mn_init i) { return (int)i < NAMES(init_names) ? init_names[i] : "?"; }
 const char *mn_act_name(mn_act a) { return (int)a < NAMES(act_names) ? act_names[a] : "?"; }
 const char *mn_loss_name(mn_loss l) { return (int)l < NAMES(loss_names) ? loss_names[l] : "?"; }
