@@ -83,6 +83,31 @@ mn_status mn_data_standardize(mn_data *data);
  * not; nothing is changed then); fraction in [0, 1]. */
 mn_status mn_data_flip_labels(mn_data *data, double fraction, uint64_t seed);
 
+/* Real data sets by name: the small CSV files of Debian's python3-sklearn
+ * (sklearn/datasets/data): "iris" (150 x 4, 3 classes), "wine" (178 x 13, 3),
+ * "breast_cancer" (569 x 30, 2: 0 malignant, 1 benign), "digits" (1797 8x8
+ * images, 64 features in 0..16, 10 classes). Features as stored (not
+ * scaled). Labels: */
+typedef enum {
+    MN_LABELS_CLASS, /* one column: the class index 0..K-1 */
+    MN_LABELS_PM1,   /* one column: +1 for the positive class, -1 otherwise */
+    MN_LABELS_01,    /* one column: 1 for the positive class, 0 otherwise */
+    MN_LABELS_OVR    /* K columns, one-vs-rest: column k is +1 for class k, -1 otherwise */
+} mn_labelling;
+/* "class", "pm1", "01", "ovr". */
+mn_status mn_labelling_parse(mn_labelling *out, const char *name);
+const char *mn_labelling_name(mn_labelling l);
+/* "iris|wine|breast_cancer|digits". */
+const char *mn_dataset_names(void);
+/* positive: the positive class of pm1 / 01 (-1: the set must have two
+ * classes, class 1 is positive; must be -1 for class / ovr). dir: the folder
+ * of the files (NULL: Debian's /usr/lib/python3/dist-packages/sklearn/
+ * datasets/data). Checks the first line (n, d), the field count of every row,
+ * the row count and that every class is an integer in 0..K-1 (MN_EFORMAT with
+ * file:line); MN_EIO when the file is missing; MN_EINVAL for an unknown name
+ * or labelling. */
+mn_status mn_data_load_dataset(mn_data **out, const char *name, mn_labelling lab, int positive, const char *dir);
+
 /* Generators; binary labels are -1/+1, all deterministic in the seed. */
 mn_status mn_gen_xor(mn_data **out, int n, double noise, uint64_t seed);
 mn_status mn_gen_spirals(mn_data **out, int n, double noise, uint64_t seed);

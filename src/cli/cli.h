@@ -19,6 +19,8 @@ typedef struct {
     int act_param_given;
     /* data */
     const char *data_path, *label, *generate;
+    const char *dataset, *labels; /* --dataset NAME, --labels class|pm1|01|ovr */
+    int positive;                 /* --positive C (-1: not given) */
     int standardize, gen_n, gen_dim, gen_k;
     double noise, margin;
     uint64_t data_seed;

@@ -28,6 +28,9 @@ enum { O_GRID = 768, O_CONFIG, O_RESTARTS, O_THREADS, O_DB, O_SHARD };
 /* Label noise and the zero-error certificate (experiment eliminate). */
 enum { O_FLIP = 1024, O_ZERO_ERR };
 
+/* Real data sets by name (mn_data_load_dataset). */
+enum { O_DATASET = 1280, O_LABELS, O_POSITIVE };
+
 typedef struct {
     struct option opt;
     int cmds; /* CMD_* bits the option applies to */
@@ -55,6 +58,9 @@ static const optdef defs[] = {
     {{"lambda", 1, 0, O_LAMBDA}, ALL, "X", "penalty (lambda/2) a^2 on added neurons (0.01)"},
     {{"data", 1, 0, O_DATA}, ALL, "FILE.csv", "CSV data with a header row"},
     {{"label", 1, 0, O_LABEL}, ALL, "COL[,COL..]", "label column(s): names or 0-based indices"},
+    {{"dataset", 1, 0, O_DATASET}, ALL, "NAME", "iris|wine|breast_cancer|digits (Debian python3-sklearn's files)"},
+    {{"labels", 1, 0, O_LABELS}, ALL, "L", "--dataset labels: class|pm1|01|ovr (softmax_ce: class; --positive: pm1; else ovr)"},
+    {{"positive", 1, 0, O_POSITIVE}, ALL, "C", "--dataset: the positive class of pm1 / 01 labels"},
     {{"standardize", 0, 0, O_STD}, ALL, NULL, "scale features to mean 0, variance 1"},
     {{"generate", 1, 0, O_GEN}, ALL, "NAME", "xor|spirals|separable|teacher (train default: xor)"},
     {{"n", 1, 0, O_N}, ALL, "N", "generated samples (200)"},
@@ -226,6 +232,7 @@ int cli_parse(cli_opts *o, int argc, char **argv)
     mn_cert_opts_default(&o->cert);
     o->trials = 64;
     o->flip = NAN;
+    o->positive = -1;
     double slope = 0.01, sharp = 1.0;
     int slope_given = 0, sharp_given = 0;
     opterr = 0;
@@ -269,6 +276,9 @@ int cli_parse(cli_opts *o, int argc, char **argv)
         case O_DATA: o->data_path = a; break;
         case O_LABEL: o->label = a; break;
         case O_STD: o->standardize = 1; break;
+        case O_DATASET: o->dataset = a; break;
+        case O_LABELS: o->labels = a; break;
+        case O_POSITIVE: err = integer(o, nm, a, 0, 1000, &lv), o->positive = (int)lv; break;
         case O_GEN: o->generate = a; break;
         case O_N: err = integer(o, nm, a, 1, 100000000, &lv), o->gen_n = (int)lv; break;
         case O_NOISE: err = num(o, nm, a, 0, 1e6, &o->noise); break;
@@ -341,8 +351,18 @@ int cli_parse(cli_opts *o, int argc, char **argv)
 static mn_status build_data(const cli_opts *o, mn_data **data)
 {
     *data = NULL;
-    if (o->data_path && o->generate) return mn_fail(MN_EINVAL, "give --data or --generate, not both");
-    if (o->data_path) {
+    if (!!o->data_path + !!o->generate + !!o->dataset > 1)
+        return mn_fail(MN_EINVAL, "give one of --data, --dataset and --generate");
+    if ((o->labels || o->positive >= 0) && !o->dataset)
+        return mn_fail(MN_EINVAL, "--labels and --positive apply to --dataset only");
+    if (o->dataset) {
+        mn_labelling lab = o->spec.loss == MN_LOSS_SOFTMAX_CE ? MN_LABELS_CLASS
+                           : o->positive >= 0                 ? MN_LABELS_PM1
+                                                              : MN_LABELS_OVR;
+        mn_status st = o->labels ? mn_labelling_parse(&lab, o->labels) : MN_OK;
+        if (!st) st = mn_data_load_dataset(data, o->dataset, lab, o->positive, NULL);
+        if (st) return st;
+    } else if (o->data_path) {
         if (!o->label) return mn_fail(MN_EINVAL, "--data needs --label to name the label column");
         mn_status st = mn_data_read_csv(data, o->data_path, o->label);
         if (st) return st;
