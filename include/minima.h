@@ -577,6 +577,7 @@ mn_status mn_sym_eig(double *evals, double *a, int n);
 int mn_restrict(double *sub, const double *hess, const unsigned char *mask, int p);
 
 #include "minima/sweep.h" /* sweeps, their SQLite databases, summaries, figures */
+#include "minima/regions.h" /* activation regions of ReLU networks: Jacobian rank, LPs */
 #ifdef __cplusplus
 }
 #endif
