@@ -99,4 +99,98 @@ typedef struct {
 mn_status mn_region_genuine(mn_region_genuine_result *out, const unsigned char *A, const double *X, int n,
                             int d0, const double *v, int d1, int out_bias, const double *y);
 
+/* ------------------------------------------------------------------ */
+/* Random regions, as Karhadkar et al. sample them: X ~ N(0, I) (n x d0),
+ * W and b uniform in +-1/sqrt(d0) (PyTorch's nn.Linear default), v ~ N(0, 1),
+ * and for the LP targets y ~ N(0, 1). Trial t draws from the stream
+ * mn_seed_derive(seed, {d0, n, d1, t}, 4): results do not depend on the
+ * thread count or order. */
+typedef struct {
+    int d0, n, d1;
+    int trials;        /* regions sampled for the rank */
+    int full_rank;     /* of them with rank n (mn_region_rank) */
+    int borderline;    /* of them decided by the exact check */
+    int changed;       /* borderline cases where the exact rank changed the SVD's answer */
+    int structural;    /* 1: d1 (d0 + 1) < n, every rank < n: no SVD was run */
+    int lp_trials;     /* regions given the zero-loss LP (the first lp_trials trials) */
+    int zero_loss;     /* of them holding a zero-loss point in the closed region */
+    int zero_loss_open; /* ... in the open region (margin > MN_REGION_INTERIOR) */
+} mn_region_cell;
+/* One grid cell: `trials` regions for the rank, the first lp_trials of them
+ * (<= trials) also for the LP, on `threads` OpenMP threads (OpenBLAS at one
+ * thread meanwhile). Errors: MN_EINVAL (sizes), MN_ENOMEM, MN_ELAPACK,
+ * MN_ERANGE (GLPK failed). */
+mn_status mn_region_sample_cell(mn_region_cell *out, int d0, int n, int d1, int trials, int lp_trials,
+                                uint64_t seed, int threads);
+
+/* ------------------------------------------------------------------ */
+/* Cells of a trained network (Bo Liu): a d-W-1 ReLU model of minima.h with
+ * biases (f = v . relu(W x + b) + c), the squared loss, no skip, no added
+ * neurons; data with one label column. */
+typedef struct {
+    int n, d0, d1;
+    int active_units;  /* units on for at least one sample */
+    double point_loss; /* the model's loss at theta (mn_eval) */
+    double wall_angle; /* min over i, j of |(x_i,1).(w_j,b_j)| / (|(x_i,1)| |(w_j,b_j)|): the sine of the
+                          angle from the point to the nearest wall of its cell (0: on a wall) */
+    mn_region_genuine_result cell; /* the cell's least-squares minimum, c free */
+} mn_region_point;
+/* MN_EINVAL names what does not fit (architecture, activation, loss,
+ * bias, skip, eliminator, label columns). */
+mn_status mn_region_at(mn_region_point *out, const mn_model *model, const mn_data *data, const double *theta);
+/* FNV-1a hash of a point's cell: the pattern A and the signs of v (a unit
+ * whose v_j changes sign changes the cell of the (W, b, v) loss). */
+uint64_t mn_region_key(const unsigned char *A, int n, int d1, const double *v);
+
+/* Liu's experiment on one data set (samples x d0, one label column), a
+ * one-hidden-layer net of d1 units:
+ *  - cells: for every k = 0..d1, `cells` random cells with k units active
+ *    (W, b uniform in +-1/sqrt(d0), v ~ N(0, 1); the other d1 - k units'
+ *    biases set below every sample's pre-activation, so they are dead); for
+ *    each its least-squares loss and genuineness (mn_region_genuine, c
+ *    free). Rows are indexed by the units actually active.
+ *  - gradient descent: `starts` runs of `steps` plain GD steps (step lr,
+ *    mn_model_init, squared loss) from seeds derived from seed; the number
+ *    of distinct cells (mn_region_key) along each run, and whether it ends
+ *    in the cell where it started.
+ *  - best: the lowest loss seen (genuine cells, GD end points): the
+ *    reference of "bad" (a genuine cell minimum above best + tol). It is the
+ *    best found, not a certified global value.
+ * Deterministic in seed whatever the thread count. */
+typedef struct {
+    int d1, cells, starts;
+    long steps;
+    double lr, tol;
+    uint64_t seed;
+    int threads;
+} mn_liu_opts;
+typedef struct {
+    int k;          /* active units */
+    int cells;      /* sampled */
+    int genuine;    /* cell minimum attained inside the open cell */
+    int on_wall;    /* attained on the closed cell only */
+    int bad;        /* genuine and loss > best + tol */
+    double loss_min, loss_median; /* of the cells' least-squares losses */
+    double angle_median;          /* of the sampled points' wall_angle */
+} mn_liu_row;
+typedef struct {
+    int starts;
+    double visited_mean;   /* distinct cells per run */
+    int visited_min, visited_max;
+    int stayed;            /* runs ending in the cell they started in */
+    double loss_median;    /* GD end losses */
+    double best;           /* best loss seen in the whole experiment */
+} mn_liu_gd;
+/* rows: d1 + 1 entries (k = 0..d1; a row with no cell has cells = 0). */
+mn_status mn_region_liu(mn_liu_row *rows, mn_liu_gd *gd, const mn_data *data, const mn_liu_opts *o);
+
+/* Heatmaps by gnuplot: PREFIX.png and PREFIX.svg, one panel per entry of
+ * panels (1..4, laid out 2 x 2), each an ny x nx grid of values in [0, 1]
+ * (values: npanels x ny x nx; NaN: not computed, drawn blank) over the
+ * integer axes x (nx) and y (ny), which must be evenly spaced. MN_EIO when
+ * gnuplot is missing or fails. */
+mn_status mn_plot_heatmaps(const char *prefix, const char *title, const char *const *panels, int npanels,
+                           const char *xlabel, const int *x, int nx, const char *ylabel, const int *y, int ny,
+                           const char *zlabel, const double *values);
+
 #endif

@@ -7,7 +7,7 @@
 #include "minima.h"
 
 /* Which commands an option applies to. */
-enum { CMD_EVAL = 1, CMD_TRAIN = 2, CMD_SWEEP = 4, CMD_CERTIFY = 8 };
+enum { CMD_EVAL = 1, CMD_TRAIN = 2, CMD_SWEEP = 4, CMD_CERTIFY = 8, CMD_REGIONS = 16 };
 
 typedef struct {
     const char *cmd; /* "eval", "train", ... */
@@ -85,6 +85,11 @@ int cmd_merge(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
 /* minima experiment eliminate (argv[0] is "eliminate"; src/cli/cmd_eliminate.c) */
 int cmd_experiment_eliminate(int argc, char **argv);
+/* minima regions rank|genuine (src/cli/cmd_regions.c) */
+int cmd_regions(int argc, char **argv);
+/* minima experiment karhadkar|liu (argv[0] is the name; src/cli/cmd_regions_exp.c) */
+int cmd_experiment_karhadkar(int argc, char **argv);
+int cmd_experiment_liu(int argc, char **argv);
 
 /* An option's long name (an exact name or a unique prefix, as getopt_long
  * takes it): returns 1 when it takes a value, 0 for a flag, -1 when unknown

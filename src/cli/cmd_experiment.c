@@ -321,6 +321,8 @@ static int stored_rows(mn_popul_row **rows_out, mn_popul_spec **specs_out, int *
 int cmd_experiment(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "eliminate")) return cmd_experiment_eliminate(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "karhadkar")) return cmd_experiment_karhadkar(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "liu")) return cmd_experiment_liu(argc - 1, argv + 1);
     exp_opts o;
     const int r = parse(&o, argc, argv);
     if (r) return r == 2 ? 0 : 1;

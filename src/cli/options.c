@@ -38,7 +38,7 @@ typedef struct {
 } optdef;
 
 /* Model and data options: every command that builds a model. */
-#define ALL (CMD_EVAL | CMD_TRAIN | CMD_SWEEP | CMD_CERTIFY)
+#define ALL (CMD_EVAL | CMD_TRAIN | CMD_SWEEP | CMD_CERTIFY | CMD_REGIONS)
 /* Training options: commands that run an optimiser. */
 #define TRAINING (CMD_TRAIN | CMD_SWEEP)
 static const optdef defs[] = {
@@ -70,10 +70,10 @@ static const optdef defs[] = {
     {{"k", 1, 0, O_K}, ALL, "K", "teacher: orthonormal ReLU units = input dimension (4)"},
     {{"data-seed", 1, 0, O_DSEED}, ALL, "S", "generator seed (1)"},
     {{"flip", 1, 0, O_FLIP}, ALL, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"},
-    {{"params", 1, 0, O_PARAMS}, CMD_EVAL, "FILE", "parameters, whitespace separated, in layout order"},
+    {{"params", 1, 0, O_PARAMS}, CMD_EVAL | CMD_REGIONS, "FILE", "parameters, whitespace separated, in layout order"},
     {{"hessian", 0, 0, O_HESS}, CMD_EVAL, NULL, "also print the Hessian and its eigenvalues"},
     {{"json", 0, 0, O_JSON}, ALL, NULL, "JSON output (the default and only format)"},
-    {{"seed", 1, 0, O_SEED}, TRAINING | CMD_CERTIFY, "S", "seed of the initialisation (train, sweep) or of the added neuron's draws (certify) (1)"},
+    {{"seed", 1, 0, O_SEED}, TRAINING | CMD_CERTIFY | CMD_REGIONS, "S", "seed of the initialisation (train, sweep) or of the added neuron's draws (certify) (1)"},
     {{"steps", 1, 0, O_STEPS}, TRAINING, "N", "gradient steps at most (20000)"},
     {{"lr", 1, 0, O_LR}, TRAINING, "X", "step size (0.1)"},
     {{"gtol", 1, 0, O_GTOL}, TRAINING, "X", "stop when the gradient norm is <= X (1e-8)"},
@@ -97,8 +97,8 @@ static const optdef defs[] = {
     {{"polish", 0, 0, O_POLISH}, TRAINING, NULL, "end with a Newton polish to a rounding-level gradient"},
     {{"cert-gtol", 1, 0, O_CERT_GTOL}, TRAINING | CMD_CERTIFY, "X", "certify: stationary when the gradient norm is <= X (1e-6)"},
     {{"eig-tol", 1, 0, O_EIG_TOL}, TRAINING | CMD_CERTIFY, "X", "certify: eigenvalues within +-X count as zero (1e-8)"},
-    {{"global-loss", 1, 0, O_GLOBAL_LOSS}, TRAINING | CMD_CERTIFY, "X", "certify: the known global loss value (0)"},
-    {{"global-tol", 1, 0, O_GLOBAL_TOL}, TRAINING | CMD_CERTIFY, "X", "certify: global when loss <= global-loss + X (1e-6)"},
+    {{"global-loss", 1, 0, O_GLOBAL_LOSS}, TRAINING | CMD_CERTIFY | CMD_REGIONS, "X", "certify: the known global loss value (0)"},
+    {{"global-tol", 1, 0, O_GLOBAL_TOL}, TRAINING | CMD_CERTIFY | CMD_REGIONS, "X", "certify: global when loss <= global-loss + X (1e-6)"},
     {{"zero-error", 0, 0, O_ZERO_ERR}, TRAINING | CMD_CERTIFY, NULL, "certify: zero training error also counts as global (margin and softmax losses)"},
     {{"point", 1, 0, O_POINT}, CMD_CERTIFY, "FILE", "the point to certify (params format, plain network)"},
     {{"trials", 1, 0, O_TRIALS}, CMD_CERTIFY, "N", "random draws of the added neuron's w (64)"},
@@ -121,6 +121,7 @@ static const struct {
     {"train", CMD_TRAIN, "one optimiser run from a seeded initialisation, with a certified end point"},
     {"sweep", CMD_SWEEP, "many restarts over a grid of settings, results in SQLite"},
     {"certify", CMD_CERTIFY, "certify a given point: gradient, Hessian spectrum, class, defence"},
+    {"regions genuine", CMD_REGIONS, "the activation region of a point of a d-W-1 ReLU net: its least-squares minimum, genuine or not"},
 };
 
 void cli_usage(FILE *out, const char *cmd)
