@@ -198,4 +198,195 @@ int cmd_experiment_karhadkar(int argc, char **argv)
     return rc;
 }
 
-int cmd_experiment_liu(int argc, char **argv) { return cli_bad("experiment liu", "not yet"); }
+static void liu_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: minima experiment liu [data options] [--width W] [--samples N] [--cells C] [--starts S]\n"
+            "         [--steps T] [--lr X] [--tol X] [--seed S] [--threads T] [--json]\n"
+            "Bo Liu, 'Understanding global loss landscape of one-hidden-layer ReLU networks': a d-W-1 ReLU\n"
+            "net with biases and the squared loss. For every k = 0..W, C random cells with k units active:\n"
+            "the cell's least-squares minimum and whether it is genuine (attained inside the open cell, by\n"
+            "an LP); bad = genuine with a loss above the best found + tol. Then S plain GD runs: the\n"
+            "distinct cells each passes through, and whether it ends in the cell it started in.\n"
+            "  data options   --dataset NAME [--labels pm1 --positive C] (default: --dataset digits\n"
+            "                 --positive 0), --generate NAME [--n N ...], or --data FILE --label COL\n"
+            "  --samples N    a seeded subset of N samples (200; 0: all)\n"
+            "  --width W      hidden units (8)\n"
+            "  --cells C      cells per active-unit count (20)\n"
+            "  --starts S     GD runs (20); --steps T steps each (2000); --lr X step (0.05)\n"
+            "  --tol X        bad: loss > best found + X (1e-6)\n"
+            "Features are scaled by 1 / max |x| (digits: pixels 0..16 to 0..1).\n");
+}
+
+/* The options of experiment liu that are its own; the rest go to cli_parse. */
+typedef struct {
+    mn_liu_opts lo;
+    int samples, json;
+} liu_opts;
+
+static int liu_own(liu_opts *o, const char *name, const char *val)
+{
+    const char *cmd = "experiment liu";
+    long lv;
+    char *end;
+    if (!strcmp(name, "--width")) return cli_long(cmd, "width", val, 1, 1000, &lv) || ((o->lo.d1 = (int)lv), 0);
+    if (!strcmp(name, "--samples")) return cli_long(cmd, "samples", val, 0, 100000, &lv) || ((o->samples = (int)lv), 0);
+    if (!strcmp(name, "--cells")) return cli_long(cmd, "cells", val, 1, 100000, &lv) || ((o->lo.cells = (int)lv), 0);
+    if (!strcmp(name, "--starts")) return cli_long(cmd, "starts", val, 0, 100000, &lv) || ((o->lo.starts = (int)lv), 0);
+    if (!strcmp(name, "--steps")) return cli_long(cmd, "steps", val, 0, 10000000, &o->lo.steps);
+    if (!strcmp(name, "--threads")) return cli_long(cmd, "threads", val, 1, 4096, &lv) || ((o->lo.threads = (int)lv), 0);
+    double *dst = !strcmp(name, "--lr") ? &o->lo.lr : &o->lo.tol;
+    double v = strtod(val, &end);
+    if (end == val || *end || !isfinite(v) || v < 0 || (dst == &o->lo.lr && v == 0))
+        return cli_bad(cmd, "%s: '%s' is not a %s number", name, val, dst == &o->lo.lr ? "positive" : "non-negative");
+    *dst = v;
+    return 0;
+}
+
+/* A seeded subset of `keep` samples (all when keep is 0 or >= n), the
+ * features scaled by 1 / max |x|. */
+static mn_status liu_data(mn_data **out, const mn_data *in, int keep, uint64_t seed)
+{
+    const int n = mn_data_n(in), d = mn_data_d(in), m = mn_data_m(in), k = keep && keep < n ? keep : n;
+    int *idx = malloc((size_t)n * sizeof *idx);
+    if (!idx) return mn_fail(MN_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++) idx[i] = i;
+    mn_rng r;
+    mn_rng_seed(&r, mn_seed_derive(seed, (const uint64_t[]){0x73756273ULL}, 1));
+    for (int i = 0; i < k && k < n; i++) { /* partial Fisher-Yates */
+        int j = i + (int)(mn_rng_uniform(&r) * (n - i)), t = idx[i];
+        idx[i] = idx[j], idx[j] = t;
+    }
+    mn_status st = mn_data_alloc(out, k, d, m);
+    if (st) {
+        free(idx);
+        return st;
+    }
+    double scale = 0;
+    for (size_t e = 0; e < (size_t)n * d; e++) scale = fmax(scale, fabs(mn_data_xc(in)[e]));
+    scale = scale > 0 ? 1.0 / scale : 1.0;
+    for (int i = 0; i < k; i++) {
+        for (int q = 0; q < d; q++) mn_data_x(*out)[(size_t)i * d + q] = scale * mn_data_xc(in)[(size_t)idx[i] * d + q];
+        for (int q = 0; q < m; q++) mn_data_y(*out)[(size_t)i * m + q] = mn_data_yc(in)[(size_t)idx[i] * m + q];
+    }
+    free(idx);
+    return MN_OK;
+}
+
+int cmd_experiment_liu(int argc, char **argv)
+{
+    const char *cmd = "experiment liu";
+    liu_opts o = {.lo = {.d1 = 8, .cells = 20, .starts = 20, .steps = 2000, .lr = 0.05, .tol = 1e-6,
+                         .threads = omp_get_max_threads()},
+                  .samples = 200};
+    static const char *const own[] = {"--width", "--samples", "--cells", "--starts", "--steps",
+                                      "--lr",    "--tol",     "--threads"};
+    char **rest = malloc((size_t)(argc + 4) * sizeof *rest);
+    if (!rest) return cli_bad(cmd, "out of memory");
+    int nr = 0, has_data = 0;
+    rest[nr++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            free(rest);
+            liu_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--json")) {
+            o.json = 1;
+            continue;
+        }
+        int mine = 0;
+        for (size_t k = 0; k < sizeof own / sizeof *own; k++) mine |= !strcmp(argv[i], own[k]);
+        if (mine) {
+            if (i + 1 == argc) {
+                free(rest);
+                return cli_bad(cmd, "option '%s' needs a value", argv[i]);
+            }
+            if (liu_own(&o, argv[i], argv[i + 1])) {
+                free(rest);
+                return 1;
+            }
+            i++;
+            continue;
+        }
+        has_data |= !strcmp(argv[i], "--dataset") || !strcmp(argv[i], "--generate") || !strcmp(argv[i], "--data");
+        rest[nr++] = argv[i];
+    }
+    if (!has_data) { /* the MNIST stand-in: digit 0 against the rest */
+        rest[nr++] = "--dataset", rest[nr++] = "digits", rest[nr++] = "--positive", rest[nr++] = "0";
+    }
+    rest[nr] = NULL;
+    cli_opts co = {.cmd = cmd, .cmd_bit = CMD_REGIONS};
+    int r = cli_parse(&co, nr, rest);
+    free(rest);
+    if (r) return r == 2 ? 0 : 1;
+    o.lo.seed = co.seed;
+    co.spec.loss = MN_LOSS_SQUARED;
+    co.arch = NULL;
+    mn_data *full = NULL, *data = NULL;
+    mn_model *unused = NULL;
+    mn_liu_row *rows = malloc((size_t)(o.lo.d1 + 1) * sizeof *rows);
+    mn_liu_gd gd;
+    int rc = 1;
+    const double t0 = omp_get_wtime();
+    if (!rows) mn_fail(MN_ENOMEM, "out of memory");
+    else if (!cli_build(&co, &full, &unused) && !liu_data(&data, full, o.samples, co.seed) &&
+             !mn_region_liu(rows, &gd, data, &o.lo))
+        rc = 0;
+    if (rc) {
+        cli_error(cmd);
+    } else if (o.json) {
+        for (int k = 0; k <= o.lo.d1; k++) {
+            const mn_liu_row *w = &rows[k];
+            if (!w->cells) continue;
+            jw j;
+            jw_begin(&j, stdout);
+            jw_obj(&j, NULL);
+            jw_int(&j, "active_units", w->k);
+            jw_int(&j, "cells", w->cells);
+            jw_int(&j, "genuine", w->genuine);
+            jw_int(&j, "on_wall", w->on_wall);
+            jw_int(&j, "bad_genuine", w->bad);
+            jw_num(&j, "bad_fraction", (double)w->bad / w->cells);
+            jw_num(&j, "loss_min", w->loss_min);
+            jw_num(&j, "loss_median", w->loss_median);
+            jw_num(&j, "wall_angle_median", w->angle_median);
+            jw_end(&j);
+        }
+        jw j;
+        jw_begin(&j, stdout);
+        jw_obj(&j, NULL);
+        jw_str(&j, "gd", "summary");
+        jw_int(&j, "n", mn_data_n(data));
+        jw_int(&j, "d0", mn_data_d(data));
+        jw_int(&j, "width", o.lo.d1);
+        jw_int(&j, "starts", gd.starts);
+        jw_num(&j, "cells_visited_mean", gd.visited_mean);
+        jw_int(&j, "cells_visited_min", gd.visited_min);
+        jw_int(&j, "cells_visited_max", gd.visited_max);
+        jw_int(&j, "ended_in_first_cell", gd.stayed);
+        jw_num(&j, "gd_loss_median", gd.loss_median);
+        jw_num(&j, "best_loss_found", gd.best);
+        jw_num(&j, "seconds", omp_get_wtime() - t0);
+        jw_end(&j);
+    } else {
+        printf("# Liu: %d samples x %d features, d-%d-1 ReLU, squared loss; %d cells per k; best loss found %.6g\n"
+               "# bad = genuine cell minimum with loss > best found + %g (best found, not a certified global)\n",
+               mn_data_n(data), mn_data_d(data), o.lo.d1, o.lo.cells, gd.best, o.lo.tol);
+        printf("%6s %6s %8s %8s %6s %9s %12s %12s %12s\n", "active", "cells", "genuine", "on_wall", "bad", "bad_frac",
+               "loss_min", "loss_median", "wall_angle");
+        for (int k = 0; k <= o.lo.d1; k++) {
+            const mn_liu_row *w = &rows[k];
+            if (w->cells)
+                printf("%6d %6d %8d %8d %6d %9.3f %12.6g %12.6g %12.3g\n", w->k, w->cells, w->genuine, w->on_wall,
+                       w->bad, (double)w->bad / w->cells, w->loss_min, w->loss_median, w->angle_median);
+        }
+        printf("# GD: %d runs of %ld steps (lr %g): distinct cells visited mean %.1f (min %d, max %d); %d of %d "
+               "ended in their first cell; median end loss %.6g\n# %.2f s\n",
+               gd.starts, o.lo.steps, o.lo.lr, gd.visited_mean, gd.visited_min, gd.visited_max, gd.stayed, gd.starts,
+               gd.loss_median, omp_get_wtime() - t0);
+    }
+    free(rows);
+    mn_data_free(full), mn_data_free(data), mn_model_free(unused);
+    return rc;
+}
