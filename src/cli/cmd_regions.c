@@ -158,7 +158,9 @@ int cmd_regions(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "rank")) return cmd_rank(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "genuine")) return cmd_genuine(argc - 1, argv + 1);
-    FILE *f = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? stdout : stderr;
+    if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
+        return cli_bad("regions", "unknown subcommand '%s' (expected rank or genuine)", argv[1]);
+    FILE *f = argc > 1 ? stdout : stderr;
     fprintf(f, "usage: minima regions rank|genuine [options]   (minima regions rank --help)\n"
                "  rank     fraction of random activation regions whose Jacobian has full rank (Karhadkar et al.)\n"
                "  genuine  the cell of a point of a d-W-1 ReLU net: its least-squares minimum, genuine or not (Liu)\n");

@@ -39,12 +39,12 @@ static mn_status check_model(const mn_model *model, const mn_data *data)
 {
     const mn_spec *s = mn_model_spec(model);
     if (s->depth != 2 || s->width[2] != 1)
-        return mn_fail(MN_EINVAL, "regions: the network must be d-W-1 (one hidden layer, one output)");
-    if (s->act != MN_ACT_RELU) return mn_fail(MN_EINVAL, "regions: the activation must be relu, not %s", mn_act_name(s->act));
+        return mn_fail(MN_EINVAL, "the network must be d-W-1 (one hidden layer, one output)");
+    if (s->act != MN_ACT_RELU) return mn_fail(MN_EINVAL, "the activation must be relu, not %s", mn_act_name(s->act));
     if (s->loss != MN_LOSS_SQUARED)
-        return mn_fail(MN_EINVAL, "regions: the loss must be squared, not %s", mn_loss_name(s->loss));
+        return mn_fail(MN_EINVAL, "the loss must be squared, not %s", mn_loss_name(s->loss));
     if (!s->bias || s->skip || s->elim != MN_ELIM_NONE || s->frozen)
-        return mn_fail(MN_EINVAL, "regions: biases on, no skip, no added neurons, no frozen layer");
+        return mn_fail(MN_EINVAL, "the cell analysis needs biases on, no skip, no added neurons, no frozen layer");
     return mn_model_check_data(model, data);
 }
 
@@ -59,7 +59,7 @@ mn_status mn_region_at(mn_region_point *out, const mn_model *model, const mn_dat
     const double *v = theta + mn_model_w_offset(model, 2);
     unsigned char *A = malloc((size_t)n * d1);
     mn_work *work = NULL;
-    if (!A) return mn_fail(MN_ENOMEM, "regions: out of memory");
+    if (!A) return mn_fail(MN_ENOMEM, "out of memory");
     mn_region_pattern(A, X, n, d0, W, b, d1);
     *out = (mn_region_point){.n = n, .d0 = d0, .d1 = d1};
     for (int j = 0; j < d1; j++) {
