@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <lapacke.h>
+
 #include "minima.h"
 
 #define N 7
@@ -115,6 +117,34 @@ static void test_rank_full_and_deficient(void **state)
     assert_int_equal(mn_region_rank(&ri, one, X, 3, 1, v, 1, 1), MN_OK);
     assert_int_equal(ri.rank, 2);
     assert_true(ri.smin == 0.0);
+}
+
+/* The Gram shortcut decides only sure full-rank cases, and its singular
+ * values agree with LAPACK's SVD of J. */
+static void test_rank_gram_shortcut(void **state)
+{
+    enum { n = 30, d0 = 2, d1 = 40, p = d1 * (d0 + 1) };
+    static double X[n * d0], W[d1 * d0], b[d1], v[d1], J[n * p], sv[n];
+    static unsigned char A[n * d1];
+    mn_rng r;
+    mn_rng_seed(&r, 99);
+    for (int k = 0; k < n * d0; k++) X[k] = mn_rng_normal(&r);
+    for (int k = 0; k < d1 * d0; k++) W[k] = mn_rng_normal(&r);
+    for (int j = 0; j < d1; j++) b[j] = mn_rng_normal(&r), v[j] = mn_rng_normal(&r);
+    mn_region_pattern(A, X, n, d0, W, b, d1);
+    mn_rank_info ri;
+    assert_int_equal(mn_region_rank(&ri, A, X, n, d0, v, d1, 1), MN_OK);
+    assert_int_equal(ri.gram, 1);
+    assert_int_equal(ri.rank, n);
+    mn_region_jacobian(J, A, X, n, d0, v, d1);
+    assert_int_equal(LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'N', p, n, J, p, sv, NULL, 1, NULL, 1), 0);
+    if (fabs(ri.smin - sv[n - 1]) > 1e-6 * sv[0] || fabs(ri.smax - sv[0]) > 1e-10 * sv[0])
+        fail_msg("Gram smin %.12g smax %.12g, SVD %.12g %.12g", ri.smin, ri.smax, sv[n - 1], sv[0]);
+    /* a sample with no active unit: a zero row, never full rank, SVD path */
+    for (int j = 0; j < d1; j++) A[j] = 0;
+    assert_int_equal(mn_region_rank(&ri, A, X, n, d0, v, d1, 1), MN_OK);
+    assert_int_equal(ri.gram, 0);
+    assert_true(ri.rank < n);
 }
 
 static void test_rank_borderline(void **state)
@@ -232,6 +262,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jacobian_vs_finite_differences),
         cmocka_unit_test(test_rank_full_and_deficient),
+        cmocka_unit_test(test_rank_gram_shortcut),
         cmocka_unit_test(test_rank_borderline),
         cmocka_unit_test(test_lp_zero_loss_minimum),
         cmocka_unit_test(test_lsq_and_genuine),
