@@ -5,7 +5,6 @@
 
 #include <cblas.h> /* openblas_{get,set}_num_threads */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,9 +127,7 @@ mn_status mn_region_liu(mn_liu_row *rows, mn_liu_gd *gd, const mn_data *data, co
     if (!st) st = mn_model_check_data(model, data);
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads != 1) openblas_set_num_threads(1);
-    int failed = 0;
-    mn_status fst = MN_OK;
-    char fmsg[512] = "";
+    mn_first_error err = {0};
     const size_t P = model ? mn_model_nparams(model) : 0;
 #pragma omp parallel num_threads(o->threads) if (!st)
     {
@@ -144,30 +141,19 @@ mn_status mn_region_liu(mn_liu_row *rows, mn_liu_gd *gd, const mn_data *data, co
         /* cells first, then the GD runs, one task list */
 #pragma omp for schedule(dynamic, 1)
         for (int task = 0; task < ncell + o->starts; task++) {
-            int stop;
-#pragma omp atomic read
-            stop = failed;
-            if (stop || st) continue;
+            if (st || mn_first_error_seen(&err)) continue;
             mn_status ts = ok ? MN_OK : mn_fail(MN_ENOMEM, "liu: out of memory");
             if (!ts && task < ncell)
                 ts = one_cell(&cr[task], data, d1, task / o->cells, task % o->cells, o->seed, W, b, v, perm, A);
             else if (!ts)
                 ts = one_run(&gr[task - ncell], model, work, data, o, task - ncell, keys, A, theta);
-            if (ts) {
-#pragma omp critical(mn_liu_fail)
-                if (!failed) {
-                    fst = ts;
-                    snprintf(fmsg, sizeof fmsg, "%s", mn_last_error());
-#pragma omp atomic write
-                    failed = 1;
-                }
-            }
+            if (ts) mn_first_error_set(&err, ts);
         }
         free(W), free(b), free(v), free(theta), free(perm), free(A), free(keys);
         mn_work_free(work);
     }
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
-    if (!st && failed) st = mn_fail(fst, "%s", fmsg);
+    if (!st) st = mn_first_error_status(&err);
     if (!st) {
         double best = INFINITY;
         for (int c = 0; c < ncell; c++)

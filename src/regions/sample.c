@@ -4,8 +4,9 @@
 
 #include <cblas.h> /* openblas_{get,set}_num_threads */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
+
+#include "regions/internal.h"
 
 typedef struct {
     double *X, *W, *b, *v, *y;
@@ -55,19 +56,15 @@ mn_status mn_region_sample_cell(mn_region_cell *out, int d0, int n, int d1, int 
     out->structural = (long)d1 * (d0 + 1) < n;
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads != 1) openblas_set_num_threads(1);
-    int failed = 0, full = 0, border = 0, changed = 0, zero = 0, open = 0;
-    mn_status fst = MN_OK;
-    char fmsg[512] = "";
+    int full = 0, border = 0, changed = 0, zero = 0, open = 0;
+    mn_first_error err = {0};
 #pragma omp parallel num_threads(threads) reduction(+ : full, border, changed, zero, open)
     {
         draw d = {0};
         int ok = draw_alloc(&d, d0, n, d1);
 #pragma omp for schedule(dynamic, 1)
         for (int t = 0; t < trials; t++) {
-            int stop;
-#pragma omp atomic read
-            stop = failed;
-            if (stop) continue;
+            if (mn_first_error_seen(&err)) continue;
             mn_status st = ok ? MN_OK : mn_fail(MN_ENOMEM, "regions: out of memory (n = %d, width = %d)", n, d1);
             if (!st) draw_trial(&d, d0, n, d1, t, seed);
             if (!st && !out->structural) {
@@ -84,20 +81,12 @@ mn_status mn_region_sample_cell(mn_region_cell *out, int d0, int n, int d1, int 
                 st = mn_region_lp(&lp, NULL, d.A, d.X, n, d0, d.v, d1, 0, d.y);
                 if (!st) zero += lp.feasible, open += lp.interior;
             }
-            if (st) {
-#pragma omp critical(mn_region_fail)
-                if (!failed) {
-                    fst = st;
-                    snprintf(fmsg, sizeof fmsg, "%s", mn_last_error());
-#pragma omp atomic write
-                    failed = 1;
-                }
-            }
+            if (st) mn_first_error_set(&err, st);
         }
         draw_free(&d);
     }
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
-    if (failed) return mn_fail(fst, "%s", fmsg);
+    if (err.failed) return mn_first_error_status(&err);
     out->full_rank = full, out->borderline = border, out->changed = changed;
     out->zero_loss = zero, out->zero_loss_open = open;
     return MN_OK;
