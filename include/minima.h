@@ -324,7 +324,9 @@ typedef struct mn_optim mn_optim;
 
 /* Documented defaults: GD, and every field's default given above. */
 void mn_opt_params_default(mn_opt_params *prm);
-/* Copies theta0 (P); the model, work and data must outlive the optimiser.
+/* The network on data; mn_optim_alloc_objective (minima/objective.h) is the
+ * same on any objective. Copies theta0 (P); the model, work and data must
+ * outlive the optimiser.
  * Evaluates at theta0 (a non-finite value there makes the run DIVERGED).
  * MN_EINVAL names a parameter out of range; MN_ENOMEM. */
 mn_status mn_optim_alloc(mn_optim **out, const mn_model *model, mn_work *work, const mn_data *data,
@@ -448,7 +450,8 @@ typedef struct {
     double elim_activity;       /* mn_elim_activity at the point (0 without added neurons) */
 } mn_cert;
 
-/* Certifies theta. `diverged` says the run that produced it diverged (the
+/* Certifies theta of the network on data (mn_certify_objective in
+ * minima/objective.h: any objective). `diverged` says the run that produced it diverged (the
  * class is then DIVERGED whatever the point looks like; loss, gnorm,
  * kink_margin, accuracy and elim_activity are still filled in where finite). opts may be
  * NULL (defaults). The spectrum is computed at stationary or global points
@@ -522,7 +525,8 @@ typedef struct {
     double gnorm, lambda_min; /* over free parameters */
 } mn_escape;
 
-/* Looks for a verified descent direction out of theta: the negative
+/* Looks for a verified descent direction out of theta (the network on data;
+ * mn_find_escape_objective in minima/objective.h: any objective): the negative
  * gradient; else the eigenvector of the most negative Hessian eigenvalue
  * (< -eig_tol); else each Hessian null direction (|lambda| <= eig_tol), both
  * signs, then 64 seeded random unit combinations of the null directions, for
@@ -551,7 +555,6 @@ mn_status mn_sym_eig(double *evals, double *a, int n);
 /* Hessian restricted to the free parameters: sub (nf x nf) from hess (P x P). */
 int mn_restrict(double *sub, const double *hess, const unsigned char *mask, int p);
 
-#include "minima/sweep.h" /* sweeps, their SQLite databases, summaries, figures */
 #ifdef __cplusplus
 }
 #endif

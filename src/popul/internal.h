@@ -71,6 +71,10 @@ mn_status mn_popul_elim_eval(mn_popul_work *w, const double *theta, double *loss
 /* Adds the eliminator's blocks to the Hessian (P x P) holding the plain one. */
 void mn_popul_elim_hessian(mn_popul_work *w, const double *theta, double *hess);
 
+/* Distance scale from W (the first n k entries of theta) to where F stops
+ * being smooth: min_i |w_i| min(1, min_j sin t(w_i, w_j), min_j sin t(w_i, e_j)). */
+double mn_popul_smooth_radius(const mn_popul_spec *s, const double *W);
+
 /* Standard normal density and distribution function. */
 static inline double mn_phi(double z) { return 0.39894228040143267794 * exp(-0.5 * z * z); }
 static inline double mn_Phi(double z) { return 0.5 * erfc(-z * 0.70710678118654752440); }

@@ -163,7 +163,7 @@ static int chol(double *a, size_t P)
 }
 
 /* Distance scale to where F stops being smooth (see the top of the file). */
-static double r_smooth(const mn_popul_spec *s, const double *W)
+double mn_popul_smooth_radius(const mn_popul_spec *s, const double *W)
 {
     const int n = s->n, k = s->k;
     double r = INFINITY;
@@ -222,7 +222,7 @@ static int polish(mn_popul_runner *R, const mn_popul_opts *o, double eta, double
     if (!chol(L, P)) return POLISH_NOT_PD;
     memcpy(p, g, P * sizeof *p);
     LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', Pl, 1, L, Pl, p, Pl);
-    const double rs0 = r_smooth(&R->spec, th);
+    const double rs0 = mn_popul_smooth_radius(&R->spec, th);
     const double step0 = norm2(p, P), mu_est = gn0 / step0;
     if (!(step0 <= RHO_FRAC * rs0)) {
         *next = gn0 * fmin(0.5, fmax(0.01, fmin(0.7 * RHO_FRAC * rs0 / step0, 0.7 * mu_est * mu_est / *cvar / gn0)));
@@ -251,7 +251,7 @@ static int polish(mn_popul_runner *R, const mn_popul_opts *o, double eta, double
     double rho = 0;
     for (size_t i = 0; i < P; i++) rho += (th[i] - th0[i]) * (th[i] - th0[i]);
     rho = sqrt(rho);
-    if (!(rho <= RHO_FRAC * fmin(rs0, r_smooth(&R->spec, th)))) goto restore;
+    if (!(rho <= RHO_FRAC * fmin(rs0, mn_popul_smooth_radius(&R->spec, th)))) goto restore;
     /* Hessian at W*, its distance to H(W0), and the spectral window */
     if (mn_popul_hessian(R->w, th, L)) goto restore;
     double d2 = 0, h2 = 0;
