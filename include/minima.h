@@ -346,6 +346,7 @@ mn_status mn_optim_iterate(mn_optim *opt);
  * run stays RUNNING (until the step cap, max_norm or exp overflow). */
 mn_run_state mn_optim_test(const mn_optim *opt, double gtol);
 const double *mn_optim_theta(const mn_optim *opt); /* current point (P) */
+const double *mn_optim_grad(const mn_optim *opt);  /* gradient there (P), frozen entries 0 */
 double mn_optim_loss(const mn_optim *opt);          /* loss at the current point */
 double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free parameters */
 long mn_optim_iter(const mn_optim *opt);            /* steps taken */

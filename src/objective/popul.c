@@ -18,6 +18,11 @@ static mn_status popul_kink(void *p, const double *x, double *margin)
 
 static void popul_destroy(void *p) { mn_popul_work_free(p); }
 
+void mn_popul_objective_view(mn_objective *f, mn_popul_work *w)
+{
+    *f = (mn_objective){.n = w->P, .params = w, .fdf = popul_fdf, .hessian = popul_hessian, .kink = popul_kink};
+}
+
 mn_status mn_popul_objective_alloc(mn_objective **out, const mn_popul_spec *spec)
 {
     *out = NULL;
@@ -29,12 +34,8 @@ mn_status mn_popul_objective_alloc(mn_objective **out, const mn_popul_spec *spec
         mn_popul_work_free(w);
         return mn_fail(MN_ENOMEM, "out of memory for a population objective");
     }
-    *f = (mn_objective){.n = mn_popul_nparams(spec),
-                        .params = w,
-                        .fdf = popul_fdf,
-                        .hessian = popul_hessian,
-                        .kink = popul_kink,
-                        .destroy = popul_destroy};
+    mn_popul_objective_view(f, w);
+    f->destroy = popul_destroy;
     *out = f;
     return MN_OK;
 }

@@ -471,6 +471,7 @@ mn_run_state mn_optim_test(const mn_optim *o, double gtol)
 }
 
 const double *mn_optim_theta(const mn_optim *o) { return o->theta; }
+const double *mn_optim_grad(const mn_optim *o) { return o->grad; }
 double mn_optim_loss(const mn_optim *o) { return o->loss; }
 double mn_optim_gnorm(const mn_optim *o) { return o->gnorm; }
 long mn_optim_iter(const mn_optim *o) { return o->iter; }

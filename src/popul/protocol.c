@@ -64,6 +64,7 @@
  *     to the end, hundreds of thousands of steps. */
 #include <cblas.h> /* OpenBLAS: openblas_{get,set}_num_threads */
 #include <lapacke.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,10 +129,8 @@ mn_status mn_popul_runner_alloc(mn_popul_runner **out, const mn_popul_spec *spec
     R->H = malloc(P * P * sizeof(double));
     R->L = malloc(P * P * sizeof(double));
     R->ev = malloc(P * sizeof(double));
-    const size_t Pp = (size_t)spec->n * R->w->kp;
-    R->thp = calloc(Pp, sizeof(double));
-    R->gp = calloc(Pp, sizeof(double));
-    if (!R->th || !R->th0 || !R->g || !R->p || !R->H || !R->L || !R->ev || !R->thp || !R->gp) {
+    mn_popul_objective_view(&R->f, R->w);
+    if (!R->th || !R->th0 || !R->g || !R->p || !R->H || !R->L || !R->ev) {
         mn_popul_runner_free(R);
         return mn_fail(MN_ENOMEM, "popul: out of memory for %zu parameters", P);
     }
@@ -144,7 +143,6 @@ void mn_popul_runner_free(mn_popul_runner *R)
     if (!R) return;
     mn_popul_work_free(R->w);
     free(R->th), free(R->th0), free(R->g), free(R->p), free(R->H), free(R->L), free(R->ev);
-    free(R->thp), free(R->gp);
     free(R);
 }
 
@@ -187,16 +185,6 @@ double mn_popul_smooth_radius(const mn_popul_spec *s, const double *W)
         r = fmin(r, ni * m);
     }
     return r;
-}
-
-/* th, g (P) from the padded thp, gp. */
-static void unpad(mn_popul_runner *R, double *th, double *g)
-{
-    const int n = R->spec.n, k = R->spec.k, kp = R->w->kp;
-    for (int i = 0; i < n; i++) {
-        memcpy(th + (size_t)i * k, R->thp + (size_t)i * kp, (size_t)k * sizeof *th);
-        memcpy(g + (size_t)i * k, R->gp + (size_t)i * kp, (size_t)k * sizeof *g);
-    }
 }
 
 enum { POLISH_OK, POLISH_NOT_PD, POLISH_FAR, POLISH_FAILED };
@@ -301,15 +289,12 @@ mn_status mn_popul_refine(mn_popul_runner *R, double *x)
     return MN_OK;
 }
 
-/* Smallest eigenvalue of the Hessian at R->th (R->H, R->L used). */
+/* Smallest eigenvalue of the Hessian at R->th: the shared spectrum helper,
+ * always dense (P is small). */
 static mn_status lambda_min_at(mn_popul_runner *R, double *lmin)
 {
-    mn_status st = mn_popul_hessian(R->w, R->th, R->L);
-    if (st) return st;
-    st = mn_sym_eigvals(R->ev, R->L, (int)R->P);
-    if (st) return st;
-    *lmin = R->ev[0];
-    return MN_OK;
+    double lmax;
+    return mn_spectrum_extremes(lmin, &lmax, &R->f, R->th, INT_MAX, 1, 1.0);
 }
 
 mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popul_opts *o, uint64_t base_seed,
@@ -342,11 +327,13 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
         th[ao + 1 + k] = 0;
     }
     const double eta = o->step > 0 ? o->step : 5.0 / n;
-    /* The plain model iterates on the padded layout (see kernel.c). */
-    const int padded = !s->elim, kp = R->w->kp;
-    const size_t Pp = (size_t)n * kp;
-    if (padded)
-        for (int i = 0; i < n; i++) memcpy(R->thp + (size_t)i * kp, th + (size_t)i * k, (size_t)k * sizeof *th);
+    /* GD is the shared optimiser's (theta -= eta grad F), driven here: the
+     * protocol's own rules decide when it stops. */
+    mn_opt_params prm;
+    mn_opt_params_default(&prm);
+    prm.kind = MN_OPT_GD, prm.lr = eta, prm.max_norm = INFINITY; /* max_norm: tested below */
+    mn_optim *gd;
+    if ((st = mn_optim_alloc_objective(&gd, &R->f, &prm, th))) return st;
     /* When to try (c): the window check passes once tau ~ C rho < mu with
      * rho ~ |g| / mu, i.e. |g| < mu^2 / C; mu is read off GD's own
      * contraction, |g_{t+16}| / |g_t| -> (1 - eta mu)^16 in the linear regime
@@ -356,24 +343,18 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
     double F = NAN, gn = NAN, next_try = 1e-3, cvar = 8.0, pred = INFINITY, g16 = NAN, mu16 = NAN;
     long it = 0;
     mn_popul_class cls = MN_POPUL_NOT_CONVERGED;
-    int converged = 0, in_th = !padded; /* the current point is in th (else in thp) */
+    int converged = 0, in_th = 0; /* the current point is in th (else in gd) */
     for (;;) {
-        double thn;
-        if (padded) {
-            double nn[2];
-            if (mn_popul_eval_padded(R->w, R->thp, &F, R->gp, nn)) {
-                cls = MN_POPUL_DIVERGED;
-                break;
-            }
-            gn = sqrt(nn[0]), thn = sqrt(nn[1]);
-        } else {
-            if (mn_popul_eval(R->w, th, &F, g)) {
-                cls = MN_POPUL_DIVERGED;
-                break;
-            }
-            gn = norm2(g, P), thn = norm2(th, P);
+        /* diverged: a zero unit or a non-finite value */
+        if (mn_optim_test(gd, 0.0) == MN_RUN_DIVERGED) {
+            cls = MN_POPUL_DIVERGED;
+            break;
         }
-        if (!isfinite(F) || !isfinite(gn) || !(thn <= o->max_norm)) {
+        /* the plain model's norms as its kernel sums them (the protocol's
+         * tests and records have always used those bits) */
+        const double thn = s->elim ? norm2(mn_optim_theta(gd), P) : sqrt(R->w->nn[1]);
+        F = mn_optim_loss(gd), gn = s->elim ? mn_optim_gnorm(gd) : sqrt(R->w->nn[0]);
+        if (!isfinite(gn) || !(thn <= o->max_norm)) {
             cls = MN_POPUL_DIVERGED;
             break;
         }
@@ -393,7 +374,8 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
             mu16 = mu, g16 = gn;
         }
         if (o->newton && gn <= fmin(next_try, pred) && F >= o->global_tol) {
-            if (padded) unpad(R, th, g);
+            memcpy(th, mn_optim_theta(gd), P * sizeof *th);
+            memcpy(g, mn_optim_grad(gd), P * sizeof *g);
             double gnew, next = 0.1 * gn;
             out->newton_tries++;
             const int r = polish(R, o, eta, gn, &gnew, &next, &cvar);
@@ -408,13 +390,14 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
             next_try = next;
         }
         if (it >= o->max_iter) break;
-        if (padded)
-            mn_popul_axpy(R->thp, R->gp, -eta, Pp);
-        else
-            mn_popul_axpy(th, g, -eta, P);
+        if ((st = mn_optim_iterate(gd))) {
+            mn_optim_free(gd);
+            return st;
+        }
         it++;
     }
-    if (!in_th) unpad(R, th, g);
+    if (!in_th) memcpy(th, mn_optim_theta(gd), P * sizeof *th);
+    mn_optim_free(gd);
     out->iters = it;
     out->loss = F;
     out->gnorm = gn;
