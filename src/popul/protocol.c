@@ -1,9 +1,18 @@
 /* One restart of the Safran-Shamir protocol (the 2021 code of
  * ItaySafran/Overparameterization): Xavier initialisation w_i ~ N(0, I/k),
- * plain gradient descent with the fixed step 5/n until ||grad F|| <= 1e-9,
- * then classification of the end point. No iteration cap in the original:
+ * plain gradient descent with the fixed step 5/n until ||grad F|| <= 1e-9
+ * (the shared optimiser, MN_OPT_GD, on the population objective; this file
+ * drives it and owns the protocol's rules), then classification of the end
+ * point. No iteration cap in the original:
  * here a generous safety cap, reported as not-converged, and a divergence
  * guard (non-finite value or ||theta|| > max_norm).
+ *
+ * The Newton steps below are this protocol's own, not the shared Newton
+ * polish (MN_OPT_NEWTON): (c) is a chord Newton on one Cholesky factor of
+ * H(W0) whose acceptance is a certified window, and mn_popul_refine is
+ * undamped Newton by Cholesky; the shared one is Levenberg-Marquardt on a
+ * fresh eigendecomposition every step (it must also work at saddles). Other
+ * iterates, so other records: they stay.
  *
  * Two shortcuts, each off with its flag (the CLI's --no-shortcuts):
  *
