@@ -242,7 +242,7 @@ mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data,
 
 /* ------------------------------------------------------------------ */
 /* Optimisers: an initialise / iterate / test loop the caller drives.  */
-/* Every optimiser works on the free parameters only (mn_model_free_mask):
+/* Every optimiser works on the free parameters only (mn_model_free_mask; an objective's mask):
  * frozen entries of theta never change, bit for bit. All are deterministic:
  * the same inputs (seed included) give the same iterates. */
 typedef enum {
