@@ -15,6 +15,7 @@
 #include "minima.h"
 #include "minima/objective.h"
 #include "minima/popul.h"
+#include "popul/internal.h" /* the padded view the protocol's GD iterates on */
 
 static void random_point(double *x, size_t n, double scale, uint64_t seed)
 {
@@ -105,6 +106,49 @@ static void test_popul_derivatives(void **state)
         assert_true(margin > 1e-3 && isfinite(margin));
         mn_objective_free(f);
     }
+}
+
+/* The padded view (n x kp, padding held at 0) is the plain objective: the
+ * same value and gradient bit for bit, the same Hessian entries, the same
+ * free-parameter spectrum (k = 3: five padding columns per row). */
+static void test_popul_padded(void **state)
+{
+    (void)state;
+    mn_popul_spec s = {.n = 4, .k = 3};
+    mn_popul_work *w;
+    assert_int_equal(mn_popul_work_alloc(&w, &s), MN_OK);
+    const int kp = w->kp, P = 12, Pp = 4 * kp;
+    assert_true(kp > 3);
+    mn_objective f, fp;
+    unsigned char *mask = malloc((size_t)Pp);
+    mn_popul_objective_view(&f, w);
+    mn_popul_objective_view_padded(&fp, w, mask);
+    assert_int_equal((int)fp.n, Pp);
+    assert_int_equal((int)mn_objective_nfree(&fp), P);
+    double x[12], g[12], H[144], F, Fp;
+    double *xp = calloc((size_t)Pp, sizeof *xp), *gp = malloc((size_t)Pp * sizeof *gp);
+    double *Hp = malloc((size_t)Pp * Pp * sizeof *Hp);
+    random_point(x, P, 0.6, 41);
+    for (int r = 0; r < P; r++) xp[(r / 3) * kp + r % 3] = x[r];
+    assert_int_equal(mn_objective_fdf(&f, x, &F, g), MN_OK);
+    assert_int_equal(mn_objective_fdf(&fp, xp, &Fp, gp), MN_OK);
+    assert_true(F == Fp);
+    assert_true(sqrt(w->nn[1]) > 0);
+    for (int r = 0; r < Pp; r++) assert_true(gp[r] == (r % kp < 3 ? g[(r / kp) * 3 + r % kp] : 0.0));
+    assert_int_equal(mn_objective_hessian(&f, x, H), MN_OK);
+    assert_int_equal(mn_objective_hessian(&fp, xp, Hp), MN_OK);
+    for (int r = 0; r < Pp; r++)
+        for (int c = 0; c < Pp; c++) {
+            const int in = r % kp < 3 && c % kp < 3;
+            const double want = in ? H[((r / kp) * 3 + r % kp) * P + (c / kp) * 3 + c % kp] : 0.0;
+            assert_true(Hp[(size_t)r * Pp + c] == want);
+        }
+    double l1, u1, l2, u2;
+    assert_int_equal(mn_spectrum_extremes(&l1, &u1, &f, x, 100, 10, 1e-10), MN_OK);
+    assert_int_equal(mn_spectrum_extremes(&l2, &u2, &fp, xp, 100, 10, 1e-10), MN_OK);
+    assert_true(l1 == l2 && u1 == u2);
+    free(xp), free(gp), free(Hp), free(mask);
+    mn_popul_work_free(w);
 }
 
 /* W = I for n = k: the global minimum F = 0, on the non-smooth set (every
@@ -397,7 +441,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_testfn_derivatives), cmocka_unit_test(test_popul_derivatives),
-        cmocka_unit_test(test_popul_global),       cmocka_unit_test(test_rosenbrock),
+        cmocka_unit_test(test_popul_padded),       cmocka_unit_test(test_popul_global),
+        cmocka_unit_test(test_rosenbrock),
         cmocka_unit_test(test_strict_saddle),      cmocka_unit_test(test_chain),
         cmocka_unit_test(test_spectrum_and_mask),  cmocka_unit_test(test_network_forms),
         cmocka_unit_test(test_errors),

@@ -95,8 +95,9 @@ mn_status mn_spectrum_extremes(double *lmin, double *lmax, const mn_objective *f
 /* The network on data: L(theta) of mn_eval, its exact Hessian-vector products
  * and Hessian (mn_hvp, mn_hessian), the free mask of frozen layers, the kink
  * margin, accuracy (margin and softmax losses), the added neurons' activity
- * (binding when lambda > 0), and minibatches. model, work and data must
- * outlive the objective. */
+ * (binding when lambda > 0), and minibatches (copies of the samples, kept
+ * for the last two batch sizes). model, work and data must outlive the
+ * objective; like work, it serves one thread at a time. */
 mn_status mn_net_objective_alloc(mn_objective **out, const mn_model *model, mn_work *work, const mn_data *data);
 
 /* Analytic test functions (dimension n):

@@ -78,8 +78,9 @@ static mn_status took(mn_optim *o, mn_status st, double *g, int *bad)
         return MN_OK;
     }
     if (st) return st;
-    for (size_t i = 0; i < o->P; i++)
-        if (!o->mask[i]) g[i] = 0.0;
+    if ((size_t)o->nf < o->P)
+        for (size_t i = 0; i < o->P; i++)
+            if (!o->mask[i]) g[i] = 0.0;
     return MN_OK;
 }
 

@@ -41,6 +41,9 @@ typedef struct {
     double *H, *L;            /* (P x P) */
     double *ev;               /* (P) eigenvalues / scratch */
     mn_objective f;           /* F on w (mn_popul_objective_view) */
+    mn_objective fp;          /* the plain model's F on the padded layout (GD) */
+    double *thp;              /* (n x kp) the GD start, padded */
+    unsigned char *maskp;     /* (n x kp) fp's mask: 0 on the padding */
 } mn_popul_runner;
 mn_status mn_popul_runner_alloc(mn_popul_runner **out, const mn_popul_spec *spec);
 void mn_popul_runner_free(mn_popul_runner *R);
@@ -59,6 +62,9 @@ mn_status mn_popul_refine(mn_popul_runner *R, double *x);
 /* Loss and gradient of the plain model on W (n x k); grad (n x k) may be NULL.
  * Returns MN_ERANGE when a row of W is 0 or a value is not finite. */
 mn_status mn_popul_eval_plain(mn_popul_work *w, const double *W, double *loss, double *grad);
+/* The same on the padded layout (n x kp, zero padding): Gp (n x kp, may be
+ * NULL) receives the gradient with zero padding; no copies. */
+mn_status mn_popul_eval_padded(mn_popul_work *w, const double *Wp, double *loss, double *Gp);
 /* The per-angle terms of the gradient, (pi - acos c) / 2pi and
  * sqrt(1 - c^2) / 2pi, exactly as the vectorised loop computes them. */
 void mn_popul_angle_terms(double c, double *ak, double *sk);
@@ -70,6 +76,10 @@ void mn_popul_elim_hessian(mn_popul_work *w, const double *theta, double *hess);
 /* f = F on w as an objective (minima/objective.h) that borrows w: nothing
  * to release. */
 void mn_popul_objective_view(mn_objective *f, mn_popul_work *w);
+/* The plain model's F on the padded layout (n x kp; the padding, masked out
+ * by mask (n kp, filled here), stays 0): the protocol's GD iterates on it
+ * with no copies. Borrows w and mask. */
+void mn_popul_objective_view_padded(mn_objective *f, mn_popul_work *w, unsigned char *mask);
 
 /* Distance scale from W (the first n k entries of theta) to where F stops
  * being smooth: min_i |w_i| min(1, min_j sin t(w_i, w_j), min_j sin t(w_i, e_j)). */

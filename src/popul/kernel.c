@@ -569,6 +569,15 @@ static mn_status core_status(mn_popul_work *w, const double *Wp, int bad, double
     return MN_OK;
 }
 
+mn_status mn_popul_eval_padded(mn_popul_work *w, const double *Wp, double *loss, double *Gp)
+{
+    double l = NAN;
+    const int bad = eval_core(w, Wp, &l, Gp ? Gp : w->gs, w->nn);
+    mn_status st = core_status(w, Wp, bad, l);
+    if (!st && loss) *loss = l;
+    return st;
+}
+
 mn_status mn_popul_eval_plain(mn_popul_work *w, const double *W, double *loss, double *grad)
 {
     const int n = w->spec.n, k = w->spec.k, kp = w->kp;

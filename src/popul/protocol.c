@@ -139,10 +139,14 @@ mn_status mn_popul_runner_alloc(mn_popul_runner **out, const mn_popul_spec *spec
     R->L = malloc(P * P * sizeof(double));
     R->ev = malloc(P * sizeof(double));
     mn_popul_objective_view(&R->f, R->w);
-    if (!R->th || !R->th0 || !R->g || !R->p || !R->H || !R->L || !R->ev) {
+    const size_t Pp = (size_t)spec->n * R->w->kp;
+    R->thp = calloc(Pp, sizeof(double));
+    R->maskp = malloc(Pp);
+    if (!R->th || !R->th0 || !R->g || !R->p || !R->H || !R->L || !R->ev || !R->thp || !R->maskp) {
         mn_popul_runner_free(R);
         return mn_fail(MN_ENOMEM, "popul: out of memory for %zu parameters", P);
     }
+    mn_popul_objective_view_padded(&R->fp, R->w, R->maskp);
     *out = R;
     return MN_OK;
 }
@@ -152,6 +156,7 @@ void mn_popul_runner_free(mn_popul_runner *R)
     if (!R) return;
     mn_popul_work_free(R->w);
     free(R->th), free(R->th0), free(R->g), free(R->p), free(R->H), free(R->L), free(R->ev);
+    free(R->thp), free(R->maskp);
     free(R);
 }
 
@@ -194,6 +199,23 @@ double mn_popul_smooth_radius(const mn_popul_spec *s, const double *W)
         r = fmin(r, ni * m);
     }
     return r;
+}
+
+/* th, g (P; g may be NULL) from GD's current point and gradient, padded
+ * or not. */
+static void unpad(const mn_popul_runner *R, const mn_optim *gd, double *th, double *g)
+{
+    const int n = R->spec.n, k = R->spec.k, kp = R->w->kp;
+    const double *x = mn_optim_theta(gd), *gx = mn_optim_grad(gd);
+    if (R->spec.elim) {
+        memcpy(th, x, R->P * sizeof *th);
+        if (g) memcpy(g, gx, R->P * sizeof *g);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        memcpy(th + (size_t)i * k, x + (size_t)i * kp, (size_t)k * sizeof *th);
+        if (g) memcpy(g + (size_t)i * k, gx + (size_t)i * kp, (size_t)k * sizeof *g);
+    }
 }
 
 enum { POLISH_OK, POLISH_NOT_PD, POLISH_FAR, POLISH_FAILED };
@@ -341,8 +363,12 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
     mn_opt_params prm;
     mn_opt_params_default(&prm);
     prm.kind = MN_OPT_GD, prm.lr = eta, prm.max_norm = INFINITY; /* max_norm: tested below */
+    /* The plain model iterates on the padded layout (no copies per step). */
+    const int padded = !s->elim;
+    if (padded)
+        for (int i = 0; i < n; i++) memcpy(R->thp + (size_t)i * R->w->kp, th + (size_t)i * k, (size_t)k * sizeof *th);
     mn_optim *gd;
-    if ((st = mn_optim_alloc_objective(&gd, &R->f, &prm, th))) return st;
+    if ((st = mn_optim_alloc_objective(&gd, padded ? &R->fp : &R->f, &prm, padded ? R->thp : th))) return st;
     /* When to try (c): the window check passes once tau ~ C rho < mu with
      * rho ~ |g| / mu, i.e. |g| < mu^2 / C; mu is read off GD's own
      * contraction, |g_{t+16}| / |g_t| -> (1 - eta mu)^16 in the linear regime
@@ -383,8 +409,7 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
             mu16 = mu, g16 = gn;
         }
         if (o->newton && gn <= fmin(next_try, pred) && F >= o->global_tol) {
-            memcpy(th, mn_optim_theta(gd), P * sizeof *th);
-            memcpy(g, mn_optim_grad(gd), P * sizeof *g);
+            unpad(R, gd, th, g);
             double gnew, next = 0.1 * gn;
             out->newton_tries++;
             const int r = polish(R, o, eta, gn, &gnew, &next, &cvar);
@@ -405,7 +430,7 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
         }
         it++;
     }
-    if (!in_th) memcpy(th, mn_optim_theta(gd), P * sizeof *th);
+    if (!in_th) unpad(R, gd, th, NULL);
     mn_optim_free(gd);
     out->iters = it;
     out->loss = F;
