@@ -2,8 +2,8 @@
  * is zero to rounding, whatever the critical point's index (a minimum, a
  * saddle): certification then classifies the point itself, not a nearby one.
  *
- * Each step forms the exact Hessian H on the free parameters (P exact
- * Hessian-vector products), eigen-decomposes it H = Q diag(lambda) Q^T
+ * Each step forms the objective's exact Hessian H on the free parameters
+ * (mn_objective_free_hessian), eigen-decomposes it H = Q diag(lambda) Q^T
  * (LAPACK dsyevd on one thread: deterministic), and solves the gradient
  * equations g(x) = 0 by Levenberg-Marquardt with Jacobian H:
  *   d = -(H^2 + mu I)^{-1} H g = -sum_k lambda_k / (lambda_k^2 + mu) (q_k . g) q_k.

@@ -362,7 +362,9 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
      * protocol's own rules decide when it stops. */
     mn_opt_params prm;
     mn_opt_params_default(&prm);
-    prm.kind = MN_OPT_GD, prm.lr = eta, prm.max_norm = INFINITY; /* max_norm: tested below */
+    prm.kind = MN_OPT_GD, prm.lr = eta;
+    /* the plain model tests max_norm below, on the kernel's |W|^2 */
+    prm.max_norm = s->elim ? o->max_norm : INFINITY;
     /* The plain model iterates on the padded layout (no copies per step). */
     const int padded = !s->elim;
     if (padded)
@@ -380,16 +382,18 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
     mn_popul_class cls = MN_POPUL_NOT_CONVERGED;
     int converged = 0, in_th = 0; /* the current point is in th (else in gd) */
     for (;;) {
-        /* diverged: a zero unit or a non-finite value */
+        /* Diverged: a zero unit or a non-finite value (F and |g| stay those
+         * of the point before), or, with the added neuron, ||theta|| >
+         * max_norm (those of the point). Without it, the norms as the
+         * kernel sums them (the records have always used those bits). */
+        F = mn_optim_loss(gd);
+        if (s->elim) gn = mn_optim_gnorm(gd);
         if (mn_optim_test(gd, 0.0) == MN_RUN_DIVERGED) {
             cls = MN_POPUL_DIVERGED;
             break;
         }
-        /* the plain model's norms as its kernel sums them (the protocol's
-         * tests and records have always used those bits) */
-        const double thn = s->elim ? norm2(mn_optim_theta(gd), P) : sqrt(R->w->nn[1]);
-        F = mn_optim_loss(gd), gn = s->elim ? mn_optim_gnorm(gd) : sqrt(R->w->nn[0]);
-        if (!isfinite(gn) || !(thn <= o->max_norm)) {
+        if (!s->elim) gn = sqrt(R->w->nn[0]);
+        if (!isfinite(gn) || (!s->elim && !(sqrt(R->w->nn[1]) <= o->max_norm))) {
             cls = MN_POPUL_DIVERGED;
             break;
         }
