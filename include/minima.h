@@ -267,7 +267,7 @@ mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data,
 
 /* ------------------------------------------------------------------ */
 /* Optimisers: an initialise / iterate / test loop the caller drives.  */
-/* Every optimiser works on the free parameters only (mn_model_free_mask):
+/* Every optimiser works on the free parameters only (mn_model_free_mask; an objective's mask):
  * frozen entries of theta never change, bit for bit. All are deterministic:
  * the same inputs (seed included) give the same iterates. */
 typedef enum {
@@ -349,7 +349,9 @@ typedef struct mn_optim mn_optim;
 
 /* Documented defaults: GD, and every field's default given above. */
 void mn_opt_params_default(mn_opt_params *prm);
-/* Copies theta0 (P); the model, work and data must outlive the optimiser.
+/* The network on data; mn_optim_alloc_objective (minima/objective.h) is the
+ * same on any objective. Copies theta0 (P); the model, work and data must
+ * outlive the optimiser.
  * Evaluates at theta0 (a non-finite value there makes the run DIVERGED).
  * MN_EINVAL names a parameter out of range; MN_ENOMEM. */
 mn_status mn_optim_alloc(mn_optim **out, const mn_model *model, mn_work *work, const mn_data *data,
@@ -369,6 +371,7 @@ mn_status mn_optim_iterate(mn_optim *opt);
  * run stays RUNNING (until the step cap, max_norm or exp overflow). */
 mn_run_state mn_optim_test(const mn_optim *opt, double gtol);
 const double *mn_optim_theta(const mn_optim *opt); /* current point (P) */
+const double *mn_optim_grad(const mn_optim *opt);  /* gradient there (P), frozen entries 0 */
 double mn_optim_loss(const mn_optim *opt);          /* loss at the current point */
 double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free parameters */
 long mn_optim_iter(const mn_optim *opt);            /* steps taken */
@@ -473,7 +476,8 @@ typedef struct {
     double elim_activity;       /* mn_elim_activity at the point (0 without added neurons) */
 } mn_cert;
 
-/* Certifies theta. `diverged` says the run that produced it diverged (the
+/* Certifies theta of the network on data (mn_certify_objective in
+ * minima/objective.h: any objective). `diverged` says the run that produced it diverged (the
  * class is then DIVERGED whatever the point looks like; loss, gnorm,
  * kink_margin, accuracy and elim_activity are still filled in where finite). opts may be
  * NULL (defaults). The spectrum is computed at stationary or global points
@@ -547,7 +551,8 @@ typedef struct {
     double gnorm, lambda_min; /* over free parameters */
 } mn_escape;
 
-/* Looks for a verified descent direction out of theta: the negative
+/* Looks for a verified descent direction out of theta (the network on data;
+ * mn_find_escape_objective in minima/objective.h: any objective): the negative
  * gradient; else the eigenvector of the most negative Hessian eigenvalue
  * (< -eig_tol); else each Hessian null direction (|lambda| <= eig_tol), both
  * signs, then 64 seeded random unit combinations of the null directions, for
@@ -576,8 +581,6 @@ mn_status mn_sym_eig(double *evals, double *a, int n);
 /* Hessian restricted to the free parameters: sub (nf x nf) from hess (P x P). */
 int mn_restrict(double *sub, const double *hess, const unsigned char *mask, int p);
 
-#include "minima/sweep.h" /* sweeps, their SQLite databases, summaries, figures */
-#include "minima/regions.h" /* activation regions of ReLU networks: Jacobian rank, LPs */
 #ifdef __cplusplus
 }
 #endif

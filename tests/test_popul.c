@@ -36,6 +36,7 @@
 #include <sqlite3.h>
 
 #include "minima.h"
+#include "minima/sweep.h"
 #include "minima/popul.h"
 #include "popul/internal.h" /* mn_popul_angle_terms */
 #include "tmpdir.h"

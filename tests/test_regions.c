@@ -15,6 +15,7 @@
 #include <lapacke.h>
 
 #include "minima.h"
+#include "minima/regions.h"
 
 #define N 7
 #define D0 3

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "minima.h"
+#include "minima/sweep.h"
 #include "tmpdir.h"
 
 #define NSET 3

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "minima.h"
+#include "minima/objective.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -78,6 +79,11 @@ void mn_popul_work_free(mn_popul_work *work);
 mn_status mn_popul_eval(mn_popul_work *work, const double *theta, double *loss, double *grad);
 /* Exact Hessian (P x P, row-major, symmetric) in closed form. */
 mn_status mn_popul_hessian(mn_popul_work *work, const double *theta, double *hess);
+/* F as an objective (minima/objective.h): value, gradient, the closed-form
+ * Hessian, and as its "differentiable here?" check the distance scale to the
+ * set where F is not smooth, min_i |w_i| min(1, min_j sin t(w_i, w_j),
+ * min_j sin t(w_i, e_j)). Release with mn_objective_free. */
+mn_status mn_popul_objective_alloc(mn_objective **out, const mn_popul_spec *spec);
 
 /* ------------------------------------------------------------------ */
 /* The Safran-Shamir protocol: random restarts of plain gradient descent.  */
@@ -186,6 +192,7 @@ mn_status mn_popul_experiment_many(mn_popul_row *rows, mn_popul_run **runs, cons
  * a run's result depends on. MN_EINVAL when it does not fit in len. */
 mn_status mn_popul_canon(char *buf, size_t len, const mn_popul_spec *spec, const mn_popul_opts *opts,
                          uint64_t base_seed);
+typedef struct mn_db mn_db; /* a sweep database (minima/sweep.h) */
 /* mn_popul_experiment_many with a database (db may be NULL: the same as
  * mn_popul_experiment_many): runs already stored for a row's setting are
  * loaded instead of run, the others stored as they finish (in transactions

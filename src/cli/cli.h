@@ -5,6 +5,8 @@
 #include <stdio.h>
 
 #include "minima.h"
+#include "minima/sweep.h"
+#include "minima/regions.h"
 
 /* Which commands an option applies to. */
 enum { CMD_EVAL = 1, CMD_TRAIN = 2, CMD_SWEEP = 4, CMD_CERTIFY = 8, CMD_REGIONS = 16 };

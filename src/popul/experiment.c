@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minima/sweep.h"
 #include "popul/internal.h"
 
 /* The end point as the matrix the symmetry test compares: W, plus c as a

@@ -557,11 +557,6 @@ MN_HOT static int eval_core(mn_popul_work *w, const double *restrict Wp0, double
     return 0;
 }
 
-MN_HOT void mn_popul_axpy(double *restrict x, const double *restrict y, double a, size_t m)
-{
-    for (size_t i = 0; i < m; i++) x[i] += a * y[i];
-}
-
 static mn_status core_status(mn_popul_work *w, const double *Wp, int bad, double l)
 {
     if (bad) {
@@ -574,21 +569,21 @@ static mn_status core_status(mn_popul_work *w, const double *Wp, int bad, double
     return MN_OK;
 }
 
-mn_status mn_popul_eval_padded(mn_popul_work *w, const double *Wp, double *loss, double *Gp, double *nn)
+mn_status mn_popul_eval_padded(mn_popul_work *w, const double *Wp, double *loss, double *Gp)
 {
     double l = NAN;
-    const int bad = eval_core(w, Wp, &l, Gp, nn);
+    const int bad = eval_core(w, Wp, &l, Gp ? Gp : w->gs, w->nn);
     mn_status st = core_status(w, Wp, bad, l);
-    if (!st) *loss = l;
+    if (!st && loss) *loss = l;
     return st;
 }
 
 mn_status mn_popul_eval_plain(mn_popul_work *w, const double *W, double *loss, double *grad)
 {
     const int n = w->spec.n, k = w->spec.k, kp = w->kp;
-    double *Wp = w->Wp, *Gp = w->gs, nn[2], l = NAN;
+    double *Wp = w->Wp, *Gp = w->gs, l = NAN;
     for (int i = 0; i < n; i++) memcpy(Wp + (size_t)i * kp, W + (size_t)i * k, (size_t)k * sizeof *Wp);
-    const int bad = eval_core(w, Wp, &l, Gp, nn);
+    const int bad = eval_core(w, Wp, &l, Gp, w->nn);
     mn_status st = core_status(w, Wp, bad, l);
     if (st) return st;
     if (grad)

@@ -3,6 +3,7 @@
 #define MN_REGIONS_INTERNAL_H
 
 #include "minima.h"
+#include "minima/regions.h"
 
 /* sin of the angle from (W, b) to the nearest wall of its cell (see
  * mn_region_point.wall_angle). */

@@ -2,6 +2,7 @@
  * their least-squares minima and whether these are genuine; and how many
  * cells gradient descent passes through. */
 #include "minima.h"
+#include "minima/regions.h"
 
 #include <cblas.h> /* openblas_{get,set}_num_threads */
 #include <math.h>

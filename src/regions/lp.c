@@ -13,6 +13,7 @@
  * infeasible relaxation means an infeasible LP, and an optimum of the
  * relaxation that satisfies every row is an optimum of the LP. */
 #include "minima.h"
+#include "minima/regions.h"
 
 #include <glpk.h>
 #include <math.h>

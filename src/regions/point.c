@@ -1,6 +1,7 @@
 /* The cell of a point of a d-W-1 ReLU model: its pattern, a hash of it, the
  * distance to its walls, and the cell's least-squares minimum. */
 #include "minima.h"
+#include "minima/regions.h"
 
 #include <math.h>
 #include <stdlib.h>

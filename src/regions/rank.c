@@ -1,6 +1,7 @@
 /* The rank of a region's Jacobian: singular values with numpy's tolerance,
  * and borderline cases decided by an exact rank over a prime field. */
 #include "minima.h"
+#include "minima/regions.h"
 
 #include <float.h>
 #include <lapacke.h>

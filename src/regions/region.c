@@ -2,6 +2,7 @@
  * the hidden layer, least squares inside a region, and the genuine-minimum
  * test built from them. */
 #include "minima.h"
+#include "minima/regions.h"
 
 #include <float.h>
 #include <lapacke.h>

@@ -1,6 +1,7 @@
 /* Random activation regions (Karhadkar et al.'s sampling) and the counts of
  * one grid cell: full-rank Jacobians, and regions holding a zero-loss point. */
 #include "minima.h"
+#include "minima/regions.h"
 
 #include <cblas.h> /* openblas_{get,set}_num_threads */
 #include <math.h>
