@@ -40,18 +40,19 @@ fi
 
 echo "## per gradient evaluation (thread CPU microseconds, best of 5 windows of 0.3 s)"
 "$BP" --k "$KS" --seconds 0.3 --repeat 5
+cpu() { /usr/bin/time -f "user_cpu_s=%U" "$@" 2>&1; }
 if [ -n "$ssbin" ]; then
-  echo "## outside plain reference ($(basename "$SS"), -O3 -march=native, 1 thread): whole protocol / GD steps"
+  echo "## outside plain reference ($(basename "$SS"), -O3 -march=native, 1 thread): user CPU / GD steps"
   IFS=, read -ra ks <<<"$KS"
   for k in "${ks[@]}"; do
-    OMP_NUM_THREADS=1 "$ssbin" "$k" "$k" 4 |
+    r=$(( k <= 8 ? 400 : k <= 14 ? 80 : 30 )) # about a CPU second or two each
+    OMP_NUM_THREADS=1 cpu "$ssbin" "$k" "$k" "$r" | tr '\n' ' ' |
       awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-             printf "%s us_per_step=%.3f\n", $0, 1e6 * v["time_s"] / v["grad_evals"] }'
+             printf "%s cpu_us_per_step=%.3f\n", $0, 1e6 * v["user_cpu_s"] / v["grad_evals"] }'
   done
 fi
 
 echo "## protocol rows, n = k, $RESTARTS restarts, one thread, user CPU seconds"
-cpu() { /usr/bin/time -f "user_cpu_s=%U" "$@" 2>&1; }
 IFS=, read -ra rows <<<"$ROWS"
 for k in "${rows[@]}"; do
   cpu "$BP" --protocol --k "$k" --restarts "$RESTARTS" | tr '\n' ' '
