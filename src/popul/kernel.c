@@ -197,13 +197,13 @@ void mn_popul_work_free(mn_popul_work *work)
  * level (1: baseline SSE2, 2: SSE4.2, 3: AVX2 + FMA, 4: AVX-512) and one is
  * chosen by feature tests (__builtin_cpu_supports("x86-64-vN"), which also
  * checks that the OS saves the wider registers); other CPUs and compilers
- * get level 1. Bits: every level computes the same operations lane by lane
- * on 8-lane vectors, sums in the same fixed orders and never contracts a
+ * get level 1. Levels 1-2 run kernel_vec.h at 2 doubles per vector, 3 at
+ * 4, 4 at 8. Bits: every level computes the same operations element by
+ * element, sums across lanes in one fixed order and never contracts a
  * multiply and an add into an FMA (fp-contract=off below), so every level
- * gives bit-identical results. (FMA would be faster only where adds share
- * the multiply pipes, e.g. Intel cores; on Zen 3 the two FP add pipes are
- * separate from the two multiply/FMA pipes, so a multiply and an add issue
- * side by side.) */
+ * gives bit-identical results (tests/test_popul.c). What that costs: little
+ * on Zen 3, whose two FP add pipes work beside the two multiply/FMA pipes;
+ * more on cores whose adds share the multiply pipes. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define MN_HOT __attribute__((optimize("O3", "fp-contract=off")))
 #else
@@ -250,11 +250,12 @@ mn_status mn_popul_isa_select(int level)
 /* Defines ret name(params) that runs name##_at(args..., level) compiled for
  * the level in use; name##_at is MN_INLINE and gets its level as a constant. */
 #if MN_X86_LEVELS
+#define MN_AT(lv) MN_HOT __attribute__((target("arch=x86-64-v" #lv)))
 #define MN_LEVELS(ret, name, params, ...)                                                            \
-    MN_HOT __attribute__((target("arch=x86-64-v4"))) static ret name##_v4 params { return name##_at(__VA_ARGS__, 4); } \
-    MN_HOT __attribute__((target("arch=x86-64-v3"))) static ret name##_v3 params { return name##_at(__VA_ARGS__, 3); } \
-    MN_HOT __attribute__((target("arch=x86-64-v2"))) static ret name##_v2 params { return name##_at(__VA_ARGS__, 2); } \
-    MN_HOT static ret name##_v1 params { return name##_at(__VA_ARGS__, 1); }                   \
+    MN_AT(4) static ret name##_v4 params { return name##_at(__VA_ARGS__, 4); }                       \
+    MN_AT(3) static ret name##_v3 params { return name##_at(__VA_ARGS__, 3); }                       \
+    MN_AT(2) static ret name##_v2 params { return name##_at(__VA_ARGS__, 2); }                       \
+    MN_HOT static ret name##_v1 params { return name##_at(__VA_ARGS__, 1); }                         \
     static ret name params                                                                           \
     {                                                                                                \
         switch (mn_popul_isa_level()) {                                                              \
