@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -20,7 +21,7 @@
 typedef struct {
     int k[MAX_LIST], nk;
     int extra[MAX_LIST], nextra;
-    int restarts, threads, json;
+    int restarts, threads, json, quiet;
     int elim[2], nelim;      /* eliminator values: 0 none, 1 liang */
     const char *db, *plot; /* --db PATH, --plot PREFIX (NULL: none) */
     uint64_t seed;
@@ -44,6 +45,7 @@ static void usage(FILE *f)
             "  --seed S            base seed; run r of row (k, n) uses mn_seed_derive(S, {k, n, r}) (default 1)\n"
             "  --threads T         OpenMP threads (default: all); results do not depend on it\n"
             "  --json              one JSON object per row instead of the table\n"
+            "  --quiet             no progress line on stderr (shown only when stderr is a terminal)\n"
             "  --eliminate LIST    none (default), liang, or none,liang (rows with and without): Liang et\n"
             "                      al.'s neuron a*exp(c.x + b) with penalty (lambda/2) a^2 added\n"
             "  --lambda X          its penalty (default 0.01)\n"
@@ -55,6 +57,28 @@ static void usage(FILE *f)
             "  --step X            GD step (default 5/n, the protocol's)\n"
             "  --max-iter N        safety cap on GD steps per run, reported as not-converged (default 5000000)\n"
             "  --help              this help\n");
+}
+
+/* The progress line on stderr: rows and runs done, elapsed time and an
+ * estimate of the rest from the pace of the runs done here so far (the
+ * largest rows run first, so it errs long), at most twice a second. */
+typedef struct {
+    double t0, last;
+    long first; /* runs done before the first run here (loaded) */
+} progress;
+
+static void show_progress(void *ctx, long runs_done, long runs_total, int rows_done, int rows_total)
+{
+    progress *p = ctx;
+    const double t = omp_get_wtime() - p->t0;
+    if (p->first < 0) p->first = runs_done - 1;
+    if (runs_done < runs_total && t - p->last < 0.5) return;
+    p->last = t;
+    const double rate = (double)(runs_done - p->first) / (t > 1e-9 ? t : 1e-9);
+    fprintf(stderr, "\rsafran-shamir: rows %d/%d, runs %ld/%ld, %.0f s elapsed, ~%.0f s left \033[K", rows_done,
+            rows_total, runs_done, runs_total, t, (double)(runs_total - runs_done) / rate);
+    if (runs_done == runs_total) fputc('\n', stderr);
+    fflush(stderr);
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -124,7 +148,7 @@ static int parse(exp_opts *o, int argc, char **argv)
         if (len >= sizeof name) return cli_bad("experiment", "unknown option '%s'", a);
         memcpy(name, a, len);
         name[len] = 0;
-        int flag = !strcmp(name, "--json") || !strcmp(name, "--no-shortcuts");
+        int flag = !strcmp(name, "--json") || !strcmp(name, "--no-shortcuts") || !strcmp(name, "--quiet");
         int known = flag || !strcmp(name, "--k") || !strcmp(name, "--extra") || !strcmp(name, "--restarts") ||
                     !strcmp(name, "--seed") || !strcmp(name, "--threads") || !strcmp(name, "--eliminate") ||
                     !strcmp(name, "--lambda") || !strcmp(name, "--max-iter") || !strcmp(name, "--step") ||
@@ -133,6 +157,7 @@ static int parse(exp_opts *o, int argc, char **argv)
         if (flag) {
             if (eq) return cli_bad("experiment", "option '%s' takes no value", name);
             if (!strcmp(name, "--json")) o->json = 1;
+            else if (!strcmp(name, "--quiet")) o->quiet = 1;
             else o->opts.early_global = o->opts.newton = 0;
             continue;
         }
@@ -363,6 +388,8 @@ int cmd_experiment(int argc, char **argv)
                 specs[i++] = (mn_popul_spec){.n = o.k[a] + o.extra[b], .k = o.k[a], .elim = o.elim[e],
                                              .lambda = o.elim[e] ? o.lambda : 0};
     const double t0 = omp_get_wtime();
+    progress prog = {.t0 = t0, .last = -1, .first = -1};
+    if (!o.quiet && isatty(STDERR_FILENO)) o.opts.progress = show_progress, o.opts.progress_ctx = &prog;
     int rc = 0;
     if (mn_popul_experiment_db(rows, NULL, specs, nrow, &o.opts, o.restarts, o.seed, o.threads, db)) {
         rc = cli_error("experiment");

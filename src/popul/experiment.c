@@ -55,6 +55,7 @@ typedef struct {
     int64_t id;          /* settings.id in the database */
     double t_first, t_last;
     size_t P;
+    int left; /* runs still to do (progress) */
 } slot;
 
 /* Field by field: a struct's padding bytes are not comparable. */
@@ -366,6 +367,12 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
     if (blas_threads != 1) openblas_set_num_threads(1);
     const int nthr = threads > 0 ? threads : omp_get_max_threads();
     const long ntask = (long)nspecs * restarts;
+    long ndone = 0; /* progress: runs done, rows done */
+    int rows_done = 0;
+    for (int s = 0; s < nspecs; s++) {
+        for (int r = 0; r < restarts; r++) sl[s].left += !sl[s].done[r];
+        ndone += restarts - sl[s].left, rows_done += !sl[s].left;
+    }
     mn_status worst = MN_OK;
     char why[256] = "";
 #pragma omp parallel num_threads(nthr)
@@ -396,6 +403,8 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
             {
                 sl[s].t_first = fmin(sl[s].t_first, t0);
                 sl[s].t_last = fmax(sl[s].t_last, t1);
+                ndone++, rows_done += !--sl[s].left;
+                if (opts->progress) opts->progress(opts->progress_ctx, ndone, ntask, rows_done, nspecs);
             }
             if (pend && !mine) {
 #pragma omp critical(mn_popul_db)

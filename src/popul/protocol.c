@@ -105,6 +105,8 @@ void mn_popul_opts_default(mn_popul_opts *o)
     o->early_global = 1;
     o->newton = 1;
     o->dedup_tol = 1e-6;
+    o->progress = NULL;
+    o->progress_ctx = NULL;
 }
 
 static mn_status check_opts(const mn_popul_opts *o)
