@@ -44,10 +44,10 @@ def samples(X, name="X"):
 def labels(y, n, name="y"):
     """y (n,) or (n x m) as a C-ordered (n x m) float64 array."""
     y = _dtype(y, name)
+    if y.ndim not in (1, 2) or y.shape[0] != n:
+        raise ValueError(f"{name}: shape {y.shape}, expected ({n},) or ({n}, outputs) to match X's {n} rows")
     if y.ndim == 1:
         y = y.reshape(-1, 1)
-    if y.ndim != 2 or y.shape[0] != n:
-        raise ValueError(f"{name}: shape {y.shape}, expected ({n},) or ({n}, outputs) to match X's {n} rows")
     return y if y.flags.c_contiguous else np.ascontiguousarray(y)
 
 

@@ -299,7 +299,7 @@ def _load():
             tried.append(path + " (absent)")
             continue
         try:
-            return ffi.dlopen(path), path
+            return ffi.dlopen(path), os.path.abspath(path) if os.sep in path else path
         except OSError as e:
             tried.append(f"{path} ({e})")
     raise ImportError("minima: cannot load libminima.so; tried " + "; ".join(tried)

@@ -42,6 +42,9 @@ def from_torch(module, loss="squared", **model_options):
                                  "(Linear and activations must alternate, Linear first and last)")
             linears.append(m)
             continue
+        if isinstance(m, torch.nn.Linear):
+            raise ValueError(f"from_torch: module {i} is Linear; expected an activation between two Linear "
+                             "layers (use Identity for none)")
         if name not in _ACTS:
             raise ValueError(f"from_torch: module {i} is {name}, an activation minima does not have "
                              f"(supported: {', '.join(_ACTS)})")
