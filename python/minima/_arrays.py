@@ -63,6 +63,9 @@ def output(out, shape, name="out"):
     return out
 
 
+_DOUBLES = ffi.typeof("double[]")  # resolved once: a type string is parsed on every use
+
+
 def ptr(a):
     """A double * into a (C-contiguous) array, kept alive by the returned cdata."""
-    return ffi.from_buffer("double[]", a, require_writable=False)
+    return ffi.from_buffer(_DOUBLES, a, require_writable=False)

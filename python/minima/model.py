@@ -13,6 +13,9 @@ Block = namedtuple("Block", "name offset shape")
 Block.__doc__ = "One block of the flat parameter vector: theta[offset:offset + prod(shape)]."
 
 _SIZE_MAX = ffi.cast("size_t", -1)
+# Types resolved once: cffi parses a type string on every use.
+_DATA_PP = ffi.typeof("mn_data **")
+_DOUBLE_P = ffi.typeof("double *")
 
 
 class Model:
@@ -207,7 +210,7 @@ class Model:
                 check(lib.mn_work_alloc(w, self._ptr, n))
                 self._work = ffi.gc(w[0], lib.mn_work_free)
                 self._work_n = n
-            data = ffi.new("mn_data **")
+            data = ffi.new(_DATA_PP)
             xp = _arrays.ptr(X)
             if labelled:
                 yp = _arrays.ptr(y)
@@ -227,7 +230,7 @@ class Model:
     def loss(self, theta, X, y):
         """The objective (1/N) sum_i loss(f(x_i), y_i) + (lambda/2) sum_j a_j^2."""
         t = _arrays.ptr(_arrays.vector(theta, "theta", self.n_params))
-        out = ffi.new("double *")
+        out = ffi.new(_DOUBLE_P)
         self._call(X, y, lambda data: check(lib.mn_eval(self._ptr, self._work, data, t, out, ffi.NULL)))
         return out[0]
 
@@ -236,7 +239,7 @@ class Model:
         t = _arrays.ptr(_arrays.vector(theta, "theta", self.n_params))
         g = _arrays.output(out, (self.n_params,))
         gp = _arrays.ptr(g)
-        loss = ffi.new("double *")
+        loss = ffi.new(_DOUBLE_P)
         self._call(X, y, lambda data: check(lib.mn_eval(self._ptr, self._work, data, t, loss, gp)))
         return loss[0], g
 

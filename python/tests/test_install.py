@@ -31,13 +31,15 @@ def expected():
 
 def test_pip_install_into_a_venv_offline(tmp_path):
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    # README's commands: python3 -m venv --system-site-packages DIR; DIR/bin/pip install
+    # --no-build-isolation --no-index ./python (with the network made unreachable)
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     py = str(venv / "bin" / "python")
     src = tmp_path / "src"           # a copy: the build must not write into the tree
     shutil.copytree(os.path.join(ROOT, "python"), src, ignore=shutil.ignore_patterns("tests", "__pycache__"))
     env = probe_env(MINIMA_LIBRARY=minima.library_path, PIP_NO_INDEX="1", PIP_NO_CACHE_DIR="1",
                     http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9")
-    p = subprocess.run([py, "-m", "pip", "install", "--no-build-isolation", "--no-index", str(src)], env=env,
+    p = subprocess.run([str(venv / "bin" / "pip"), "install", "--no-build-isolation", "--no-index", str(src)], env=env,
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
     out = subprocess.run([py, "-c", PROBE], env=probe_env(), cwd=tmp_path, capture_output=True, text=True)
