@@ -1,11 +1,12 @@
 """The C library through cffi (ABI mode): declarations, loading, errors.
 
 cffi rather than ctypes: the declarations below are C, read by cffi's own
-parser, so structs such as mn_spec or mn_cert are written once in the
-language of the header instead of as ctypes field lists, and a call costs
-well under a microsecond (ctypes takes several), which matters when one
-evaluation of a small network takes a few microseconds. ABI mode (dlopen)
-needs no compiler when the package is installed. A test checks every struct
+parser, so structs such as mn_spec or mn_cert are written in the language
+of the header instead of as ctypes field lists, and a NumPy array becomes a
+double * in 0.5 us (ffi.from_buffer) where ctypes takes 2.4-2.9 us
+(X.ctypes.data_as), which matters when one evaluation of a small network
+passes four arrays and takes a few microseconds. ABI mode (dlopen) needs no
+compiler when the package is installed. A test checks every struct
 layout here against the C compiler's (tests/test_layout.py).
 """
 import ctypes.util
