@@ -43,9 +43,13 @@ typedef enum { MN_ACT_RELU, MN_ACT_LEAKY_RELU, MN_ACT_SOFTPLUS, MN_ACT_SIGMOID, 
 typedef enum { MN_LOSS_SQUARED, MN_LOSS_LOGISTIC, MN_LOSS_SOFTMAX_CE, MN_LOSS_POLY_HINGE,
                MN_LOSS_SQUARED_HINGE } mn_loss;
 typedef enum { MN_ELIM_NONE, MN_ELIM_LIANG, MN_ELIM_PER_OUTPUT, MN_ELIM_PER_LAYER } mn_elim;
+typedef enum { MN_LAYER_DENSE, MN_LAYER_CONV1D } mn_layer_kind;
+typedef enum { MN_INIT_RANDOM, MN_INIT_IDENTITY } mn_init;
 typedef struct {
     int depth;
     int width[33];
+    mn_layer_kind layer[33];
+    mn_init init;
     mn_act act;
     double act_param;
     int bias;
@@ -143,6 +147,7 @@ typedef struct {
     double accuracy;
     double elim_activity;
 } mn_cert;
+double mn_elim_a_exp_b(double a, double b);
 mn_status mn_certify(mn_cert *out, const mn_model *model, mn_work *work, const mn_data *data,
                      const double *theta, int diverged, const mn_cert_opts *opts);
 

@@ -123,7 +123,7 @@ def _neurons(model, theta):
         o = int(lib.mn_model_elim_offset(model._ptr, j))
         a, w, b = float(theta[o]), theta[o + 1:o + 1 + d], float(theta[o + 1 + d])
         out.append({"a": a, "b": b, "w_norm": math.sqrt(float(np.sum(w * w))),
-                    "a_exp_b": a * math.exp(b) if b < 700 else math.copysign(math.inf, a)})
+                    "a_exp_b": lib.mn_elim_a_exp_b(a, b)})
     return out
 
 
