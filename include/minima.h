@@ -67,6 +67,13 @@ double *mn_data_x(mn_data *data); /* (n x d) */
 double *mn_data_y(mn_data *data); /* (n x m) */
 const double *mn_data_xc(const mn_data *data);
 const double *mn_data_yc(const mn_data *data);
+/* A view over the caller's arrays x (n x d) and y (n x m; NULL when m = 0),
+ * which are not copied: they must outlive the view, which mn_data_free
+ * releases without touching them. The library only reads data it evaluates
+ * on; mn_data_x / mn_data_y of a view return the caller's pointers, so
+ * mn_data_standardize and mn_data_flip_labels write into them. Lets a
+ * binding evaluate on its own arrays without a copy per call. */
+mn_status mn_data_view(mn_data **out, int n, int d, int m, const double *x, const double *y);
 
 /* Read a CSV file with a header row. label: column names or 0-based
  * indices, comma separated ("y" or "3" or "y1,y2"); every other column is a

@@ -129,6 +129,57 @@ static void test_alloc_bad(void **state)
     assert_int_equal(mn_data_alloc(NULL, 1, 1, 1), MN_EINVAL);
 }
 
+/* A view reads the caller's arrays in place and evaluates exactly as a copy
+ * does; freeing it leaves them alone; sizes are checked as for alloc. */
+static void test_view(void **state)
+{
+    mn_data *own = NULL, *view = NULL;
+    assert_int_equal(mn_gen_xor(&own, 30, 0.1, 7), MN_OK);
+    const int n = mn_data_n(own);
+    double *x = malloc(sizeof(double) * n * 2), *y = malloc(sizeof(double) * n);
+    assert_non_null(x);
+    assert_non_null(y);
+    memcpy(x, mn_data_xc(own), sizeof(double) * n * 2);
+    memcpy(y, mn_data_yc(own), sizeof(double) * n);
+    assert_int_equal(mn_data_view(&view, n, 2, 1, x, y), MN_OK);
+    assert_true(mn_data_xc(view) == x && mn_data_yc(view) == y);
+    assert_int_equal(mn_data_n(view), n);
+    mn_spec spec;
+    mn_spec_default(&spec);
+    spec.act = MN_ACT_TANH;
+    assert_int_equal(mn_spec_parse_arch(&spec, "2-3-1"), MN_OK);
+    mn_model *m = NULL;
+    mn_work *w = NULL;
+    assert_int_equal(mn_model_alloc(&m, &spec), MN_OK);
+    assert_int_equal(mn_work_alloc(&w, m, n), MN_OK);
+    const size_t P = mn_model_nparams(m);
+    double theta[64], g1[64], g2[64], l1, l2;
+    mn_model_init(m, theta, 3, 1.0);
+    assert_int_equal(mn_eval(m, w, own, theta, &l1, g1), MN_OK);
+    assert_int_equal(mn_eval(m, w, view, theta, &l2, g2), MN_OK);
+    assert_true(l1 == l2);
+    assert_memory_equal(g1, g2, P * sizeof(double));
+    x[0] += 0.25; /* the view sees the caller's change */
+    assert_int_equal(mn_eval(m, w, view, theta, &l2, NULL), MN_OK);
+    assert_true(l1 != l2);
+    mn_data_free(view);
+    assert_true(x[0] == mn_data_xc(own)[0] + 0.25); /* still the caller's */
+    assert_int_equal(mn_data_view(&view, n, 2, 0, x, NULL), MN_OK); /* no labels */
+    assert_int_equal(mn_data_m(view), 0);
+    mn_data_free(view);
+    assert_int_equal(mn_data_view(&view, n, 2, 1, x, NULL), MN_EINVAL);
+    check_msg("x or y is NULL");
+    assert_null(view);
+    assert_int_equal(mn_data_view(&view, 0, 2, 1, x, y), MN_EINVAL);
+    check_msg("n = 0");
+    assert_int_equal(mn_data_view(&view, 1 << 16, 1 << 15, 0, x, NULL), MN_EINVAL);
+    check_msg("exceed the limit");
+    mn_work_free(w);
+    mn_model_free(m);
+    mn_data_free(own);
+    free(x), free(y);
+}
+
 /* ---- CSV: good files ---- */
 
 static void test_csv_label_by_name(void **state)
@@ -541,6 +592,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_alloc),
         T(test_alloc_bad),
+        T(test_view),
         T(test_csv_label_by_name),
         T(test_csv_label_by_index),
         T(test_csv_two_labels),

@@ -1,5 +1,6 @@
 /* Data sets: n samples, d features (x, n x d), m label columns (y, n x m),
- * both row-major, held in one allocation with the struct. */
+ * both row-major, held in one allocation with the struct (or, for a view,
+ * in the caller's arrays). */
 #include "minima.h"
 
 #include <limits.h>
@@ -15,13 +16,11 @@ struct mn_data {
     int n, d, m;
     double *x; /* n x d */
     double *y; /* n x m; points just past x (zero length) when m = 0 */
-    double buf[];
+    double buf[]; /* x then y; empty for a view */
 };
 
-mn_status mn_data_alloc(mn_data **out, int n, int d, int m)
+static mn_status check_sizes(int n, int d, int m)
 {
-    if (!out) return mn_fail(MN_EINVAL, "data: output pointer is NULL");
-    *out = NULL;
     if (n < 1) return mn_fail(MN_EINVAL, "data: need at least 1 sample (n = %d)", n);
     if (d < 1) return mn_fail(MN_EINVAL, "data: need at least 1 feature (d = %d)", d);
     if (m < 0) return mn_fail(MN_EINVAL, "data: label columns must be >= 0 (m = %d)", m);
@@ -29,7 +28,17 @@ mn_status mn_data_alloc(mn_data **out, int n, int d, int m)
     if (count > MN_DATA_MAX_VALUES || (uint64_t)count > (SIZE_MAX - sizeof(mn_data)) / sizeof(double))
         return mn_fail(MN_EINVAL, "data: %d x (%d + %d) values exceed the limit of %lld",
                        n, d, m, (long long)MN_DATA_MAX_VALUES);
-    mn_data *data = calloc(1, sizeof(mn_data) + (size_t)count * sizeof(double));
+    return MN_OK;
+}
+
+mn_status mn_data_alloc(mn_data **out, int n, int d, int m)
+{
+    if (!out) return mn_fail(MN_EINVAL, "data: output pointer is NULL");
+    *out = NULL;
+    mn_status st = check_sizes(n, d, m);
+    if (st) return st;
+    const size_t count = (size_t)n * ((size_t)d + (size_t)m);
+    mn_data *data = calloc(1, sizeof(mn_data) + count * sizeof(double));
     if (!data)
         return mn_fail(MN_ENOMEM, "data: out of memory for %d x (%d + %d) values", n, d, m);
     data->n = n;
@@ -37,6 +46,25 @@ mn_status mn_data_alloc(mn_data **out, int n, int d, int m)
     data->m = m;
     data->x = data->buf;
     data->y = data->buf + (size_t)n * (size_t)d;
+    *out = data;
+    return MN_OK;
+}
+
+mn_status mn_data_view(mn_data **out, int n, int d, int m, const double *x, const double *y)
+{
+    if (!out) return mn_fail(MN_EINVAL, "data: output pointer is NULL");
+    *out = NULL;
+    mn_status st = check_sizes(n, d, m);
+    if (st) return st;
+    if (!x || (m > 0 && !y)) return mn_fail(MN_EINVAL, "data view: x or y is NULL");
+    mn_data *data = malloc(sizeof(mn_data));
+    if (!data) return mn_fail(MN_ENOMEM, "data view: out of memory");
+    data->n = n;
+    data->d = d;
+    data->m = m;
+    /* Never written by the library's readers; the caller owns the arrays. */
+    data->x = (double *)(uintptr_t)x;
+    data->y = m > 0 ? (double *)(uintptr_t)y : data->x + (size_t)n * (size_t)d;
     *out = data;
     return MN_OK;
 }
