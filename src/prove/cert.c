@@ -18,10 +18,28 @@
 #define PREC MN_PROVE_PREC
 #define CERT_KIND "minima prove population"
 
+/* Numbers as %.17g text: cJSON's own printer drops to 15 digits when
+ * that reads back within a relative DBL_EPSILON, which is not exact. */
+static cJSON *num17(double v)
+{
+    char b[40];
+    snprintf(b, sizeof b, "%.17g", v);
+    return cJSON_CreateRaw(b);
+}
+
+static void add17(cJSON *obj, const char *key, double v) { cJSON_AddItemToObject(obj, key, num17(v)); }
+
+static cJSON *array17(const double *v, int m)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < m; i++) cJSON_AddItemToArray(a, num17(v[i]));
+    return a;
+}
+
 static cJSON *pair(double lo, double hi)
 {
     const double v[2] = {lo, hi};
-    return cJSON_CreateDoubleArray(v, 2);
+    return array17(v, 2);
 }
 
 mn_status mn_prove_cert_write(const char *path, const mn_prove_result *res, const double *centre, int n, int k)
@@ -46,16 +64,16 @@ mn_status mn_prove_cert_write(const char *path, const mn_prove_result *res, cons
     cJSON_AddNumberToObject(root, "version", 1);
     cJSON_AddNumberToObject(root, "k", k);
     cJSON_AddNumberToObject(root, "n", n);
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(rows, cJSON_CreateDoubleArray(centre + (size_t)i * k, k));
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(rows, array17(centre + (size_t)i * k, k));
     cJSON_AddItemToObject(root, "centre", rows);
     rows = NULL;
-    cJSON_AddNumberToObject(root, "radius", res->radius);
-    cJSON_AddNumberToObject(cl, "grad_upper", res->grad_upper);
-    cJSON_AddNumberToObject(cl, "lambda_mid", res->lambda_mid);
-    cJSON_AddNumberToObject(cl, "hess_spread", res->hess_spread);
-    cJSON_AddNumberToObject(cl, "lambda_lower", res->lambda_lower);
-    cJSON_AddNumberToObject(cl, "loss_lower", res->loss_lower);
-    cJSON_AddNumberToObject(cl, "loss_upper", res->loss_upper);
+    add17(root, "radius", res->radius);
+    add17(cl, "grad_upper", res->grad_upper);
+    add17(cl, "lambda_mid", res->lambda_mid);
+    add17(cl, "hess_spread", res->hess_spread);
+    add17(cl, "lambda_lower", res->lambda_lower);
+    add17(cl, "loss_lower", res->loss_lower);
+    add17(cl, "loss_upper", res->loss_upper);
     cJSON_AddBoolToObject(cl, "spurious", res->spurious);
     cJSON_AddItemToObject(root, "claims", cl);
     cl = NULL;
@@ -63,8 +81,8 @@ mn_status mn_prove_cert_write(const char *path, const mn_prove_result *res, cons
     for (int a = 0; a < P; a++) cJSON_AddItemToArray(grad, pair(pv_lower(p.G + a), pv_upper(p.G + a)));
     cJSON_AddItemToObject(en, "gradient", grad);
     grad = NULL;
-    cJSON_AddNumberToObject(en, "min_unit_norm", nl);
-    cJSON_AddNumberToObject(en, "max_abs_cos", cu);
+    add17(en, "min_unit_norm", nl);
+    add17(en, "max_abs_cos", cu);
     cJSON_AddItemToObject(root, "enclosures", en);
     en = NULL;
     char *text = cJSON_Print(root);
