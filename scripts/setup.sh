@@ -18,7 +18,7 @@ done
 
 # Each package and why it is here: see README, "Dependencies".
 pkgs=(gcc make cmake pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev
-      libcjson-dev libcmocka-dev libsleef-dev gnuplot-nox valgrind)
+      libcjson-dev libcmocka-dev libsleef-dev libflint-arb-dev gnuplot-nox valgrind)
 [ "$bench" = 1 ] && pkgs+=(python3 python3-torch python3-numpy)
 
 missing=()

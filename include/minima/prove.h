@@ -21,6 +21,7 @@
 #define MINIMA_PROVE_H
 
 #include "minima.h"
+#include "minima/popul.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,7 +41,7 @@ typedef struct {
     double hess_spread;  /* >= |H(x) - M|_2 over the ball (so lambda_lower = lambda_mid - hess_spread) */
     double loss_lower, loss_upper; /* the minimum's value lies in [loss_lower, loss_upper] */
     double seconds;      /* wall time of the proof */
-    char reason[256];    /* why not proved ("" when proved) */
+    char reason[256];    /* why not proved, or not proved spurious ("" when spurious) */
 } mn_prove_result;
 
 /* Proves the point W (n x k, row-major: the student units; teacher I_k).
@@ -52,6 +53,17 @@ mn_status mn_prove_population(mn_prove_result *res, double *centre, int n, int k
 /* The same for m points (m x n x k), in parallel (threads <= 0: OpenMP's
  * default); res (m). Each result depends only on its point. */
 mn_status mn_prove_population_many(mn_prove_result *res, int n, int k, const double *points, int m, int threads);
+
+/* The distinct spurious minima of one experiment row, proved: runs
+ * (restarts, restart order) as mn_popul_experiment* filled them; each
+ * minimum's first-found run is run again (mn_popul_run_one gives the same
+ * end point, bit for bit) and its end point proved. *res (allocated here,
+ * the caller frees it) receives one result per distinct minimum (*m of
+ * them, in the row's order). MN_EINVAL for a row with the eliminating
+ * neuron and spurious minima (not supported). Runs the restarts one after
+ * the other, then the proofs on `threads` threads. */
+mn_status mn_prove_popul_row(mn_prove_result **res, int *m, const mn_popul_spec *spec, const mn_popul_opts *opts,
+                             const mn_popul_run *runs, int restarts, uint64_t base_seed, int threads);
 
 /* A certificate: JSON with n, k, the centre, r, and every enclosure (value,
  * gradient components, the eigenvalue bound of the midpoint, the spread,

@@ -115,7 +115,7 @@ static void print_result(const mn_prove_result *r, int n, int k, int json)
         jw_num(&w, "hess_spread", r->hess_spread);
         jw_num(&w, "loss_lower", r->loss_lower);
         jw_num(&w, "loss_upper", r->loss_upper);
-        if (!r->proved) jw_str(&w, "reason", r->reason);
+        if (r->reason[0]) jw_str(&w, "reason", r->reason);
         jw_num(&w, "seconds", r->seconds);
         jw_end(&w);
         return;

@@ -273,6 +273,7 @@ static void prove_with(pv_prover *p, mn_prove_result *res, double *c)
     res->hess_spread = spread;
     final_bounds(res, p->F);
     res->spurious = res->loss_lower > 0;
+    if (!res->spurious) fail(res, "a strict local minimum, but its value is not proved > 0");
 }
 
 static mn_status check_point(int n, int k, const double *W)
