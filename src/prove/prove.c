@@ -223,18 +223,19 @@ static void prove_with(pv_prover *p, mn_prove_result *res, double *c)
         return;
     }
     if (!(lfloat > 0)) {
-        fail(res, "Hessian not positive definite at the point (smallest eigenvalue %.3g)", lfloat);
+        fail(res, "Hessian not positive definite at the centre, %.3g from the point (smallest eigenvalue %.3g)",
+             res->shift, lfloat);
         return;
     }
     if (!(lmid > 0)) {
-        fail(res, "Hessian not proved positive definite at the point (smallest eigenvalue %.3g)", lfloat);
+        fail(res, "Hessian not proved positive definite at the centre (smallest eigenvalue %.3g)", lfloat);
         return;
     }
     res->lambda_mid = lmid;
     const double spread0 = pv_spread(p->H, p->M);
     const double mu0 = lmid - spread0;
     if (!(mu0 > 0)) {
-        fail(res, "Hessian not proved positive definite at the point (smallest eigenvalue %.3g)", lfloat);
+        fail(res, "Hessian not proved positive definite at the centre (smallest eigenvalue %.3g)", lfloat);
         return;
     }
     /* step 4 */
@@ -263,7 +264,7 @@ static void prove_with(pv_prover *p, mn_prove_result *res, double *c)
         return;
     }
     if (out == 3) {
-        fail(res, "gradient too large for any radius: |grad| <= %.3g, smallest eigenvalue >= %.3g at the point, "
+        fail(res, "gradient too large for any radius: |grad| <= %.3g, smallest eigenvalue >= %.3g at the centre, "
                   "but at r = %.3g only >= %.3g", g, lmid, r, mu);
         return;
     }
