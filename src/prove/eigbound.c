@@ -74,8 +74,8 @@ void pv_midpoints(double *M, const arb_mat_t H)
 double pv_spread(const arb_mat_t H, const double *M)
 {
     const slong P = arb_mat_nrows(H);
-    arb_t d, row, fro, rmax;
-    arb_init(d), arb_init(row), arb_init(fro), arb_init(rmax);
+    arb_t d, row, fro;
+    arb_init(d), arb_init(row), arb_init(fro);
     double best_row = 0;
     for (slong a = 0; a < P; a++) {
         arb_zero(row);
@@ -91,7 +91,7 @@ double pv_spread(const arb_mat_t H, const double *M)
     }
     arb_sqrtpos(fro, fro, PREC);
     const double f = pv_upper(fro);
-    arb_clear(d), arb_clear(row), arb_clear(fro), arb_clear(rmax);
+    arb_clear(d), arb_clear(row), arb_clear(fro);
     return f < best_row ? f : best_row;
 }
 
