@@ -25,6 +25,13 @@ seq 1 30 > "$tmp/p30"
 { seq 1 32; echo nan; } > "$tmp/pnan"
 { seq 1 32; echo 1.5x; } > "$tmp/pword"
 D="--data $tmp/good.csv --label y"
+printf '1 0.5\n0.25 1\n' > "$tmp/pt22"
+printf '1 0.5 0.1\n0.25 1 0.2\n' > "$tmp/pt23"
+printf '1 0.5\n' > "$tmp/pt12"
+printf '1 nan\n0.25 1\n' > "$tmp/ptnan"
+printf '1 0.5\n0 0\n' > "$tmp/ptzero"
+printf '1 0.5\n0.25 x\n' > "$tmp/ptword"
+printf '{"certificate": "something else"}\n' > "$tmp/notcert"
 
 # description | arguments | expected part of the message
 cases=(
@@ -101,6 +108,15 @@ cases=(
   "karhadkar: ratio out of range|experiment karhadkar --ratio 0|out of range"
   "liu: unknown dataset|experiment liu --dataset mnist|unknown dataset"
   "liu: zero width|experiment liu --width 0|out of range"
+  "prove: point row too long|prove population --k 2 --n 2 --point $tmp/pt23|expected 2 numbers"
+  "prove: too few rows|prove population --k 2 --n 2 --point $tmp/pt12|expected 2 rows"
+  "prove: NaN in the point|prove population --k 2 --n 2 --point $tmp/ptnan|non-finite value 'nan'"
+  "prove: zero row|prove population --k 2 --n 2 --point $tmp/ptzero|unit 2 is zero"
+  "prove: word in the point|prove population --k 2 --n 2 --point $tmp/ptword|not a number: 'x'"
+  "prove: point file missing|prove population --k 2 --n 2 --point $tmp/none|cannot open"
+  "prove: no --point|prove population --k 2 --n 2|needs --k, --n and --point"
+  "prove: k zero|prove population --k 0 --n 2 --point $tmp/pt22|--k '0'"
+  "prove: not a certificate|prove --check $tmp/notcert|not a certificate"
 )
 
 pass=0 fail=0

@@ -40,7 +40,8 @@ check "example builds against the static library (pkg-config --static)" \
 check "static example prints the same line" '[ "$("$tmp/example_static" 2>&1)" = "$out" ]'
 
 # Exported symbols = declared functions.
-printf '#include <minima.h>\n#include <minima/popul.h>\n' >"$tmp/decl.c"
+printf '#include <minima.h>\n' >"$tmp/decl.c"
+for h in "$tmp"/prefix/include/minima/*.h; do printf '#include <minima/%s>\n' "$(basename "$h")" >>"$tmp/decl.c"; done
 check "gcc -aux-info lists the declarations" \
   'cc -std=c11 -I"$tmp/prefix/include" -c "$tmp/decl.c" -o "$tmp/decl.o" -aux-info "$tmp/decl.aux"'
 sed -n 's|^/\* '"$tmp"'/prefix/include/[^ ]* .*\*/ *||p' "$tmp/decl.aux" \

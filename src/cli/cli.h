@@ -85,6 +85,7 @@ int cmd_summary(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
+int cmd_prove(int argc, char **argv);
 /* minima experiment eliminate (argv[0] is "eliminate"; src/cli/cmd_eliminate.c) */
 int cmd_experiment_eliminate(int argc, char **argv);
 /* minima regions rank|genuine (src/cli/cmd_regions.c) */

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "minima/popul.h"
+#include "minima/prove.h"
 
 #define MAX_LIST 256
 
@@ -22,6 +23,7 @@ typedef struct {
     int k[MAX_LIST], nk;
     int extra[MAX_LIST], nextra;
     int restarts, threads, json, quiet;
+    int prove; /* --prove: prove the distinct spurious minima (minima/prove.h) */
     int elim[2], nelim;      /* eliminator values: 0 none, 1 liang */
     const char *db, *plot; /* --db PATH, --plot PREFIX (NULL: none) */
     uint64_t seed;
@@ -53,6 +55,8 @@ static void usage(FILE *f)
             "                      the runs already there: a killed experiment resumes where it stopped\n"
             "  --plot PREFIX       figure of %% spurious vs k per series: PREFIX.png and PREFIX.svg; with\n"
             "                      --db, of every row stored there with this seed and these shortcuts\n"
+            "  --prove             prove each distinct spurious minimum in ball arithmetic (minima prove):\n"
+            "                      a proved column, distinct proved / distinct found\n"
             "  --no-shortcuts      the plain protocol: no early global classification, no Newton polish\n"
             "  --step X            GD step (default 5/n, the protocol's)\n"
             "  --max-iter N        safety cap on GD steps per run, reported as not-converged (default 5000000)\n"
@@ -148,7 +152,8 @@ static int parse(exp_opts *o, int argc, char **argv)
         if (len >= sizeof name) return cli_bad("experiment", "unknown option '%s'", a);
         memcpy(name, a, len);
         name[len] = 0;
-        int flag = !strcmp(name, "--json") || !strcmp(name, "--no-shortcuts") || !strcmp(name, "--quiet");
+        int flag = !strcmp(name, "--json") || !strcmp(name, "--no-shortcuts") || !strcmp(name, "--quiet") ||
+                   !strcmp(name, "--prove");
         int known = flag || !strcmp(name, "--k") || !strcmp(name, "--extra") || !strcmp(name, "--restarts") ||
                     !strcmp(name, "--seed") || !strcmp(name, "--threads") || !strcmp(name, "--eliminate") ||
                     !strcmp(name, "--lambda") || !strcmp(name, "--max-iter") || !strcmp(name, "--step") ||
@@ -158,6 +163,7 @@ static int parse(exp_opts *o, int argc, char **argv)
             if (eq) return cli_bad("experiment", "option '%s' takes no value", name);
             if (!strcmp(name, "--json")) o->json = 1;
             else if (!strcmp(name, "--quiet")) o->quiet = 1;
+            else if (!strcmp(name, "--prove")) o->prove = 1;
             else o->opts.early_global = o->opts.newton = 0;
             continue;
         }
@@ -226,7 +232,14 @@ static int parse(exp_opts *o, int argc, char **argv)
     return 0;
 }
 
-static void print_row(const exp_opts *o, const mn_popul_row *r, const mn_popul_spec *spec)
+/* The proofs of a row's distinct minima (--prove). */
+typedef struct {
+    mn_prove_result *res;
+    int m, proved;
+    double seconds; /* wall time of the row's proofs */
+} row_proofs;
+
+static void print_row(const exp_opts *o, const mn_popul_row *r, const mn_popul_spec *spec, const row_proofs *pr)
 {
     const double m = r->restarts;
     if (o->json) {
@@ -258,6 +271,19 @@ static void print_row(const exp_opts *o, const mn_popul_row *r, const mn_popul_s
             jw_num(&w, "median_c_norm", r->median_c_norm);
         }
         jw_int(&w, "loaded", r->loaded);
+        if (pr) {
+            jw_int(&w, "proved", pr->proved);
+            jw_arr(&w, "not_proved");
+            for (int d = 0; d < pr->m; d++)
+                if (!pr->res[d].spurious) {
+                    jw_obj(&w, NULL);
+                    jw_int(&w, "minimum", d);
+                    jw_str(&w, "reason", pr->res[d].reason);
+                    jw_end(&w);
+                }
+            jw_end(&w);
+            jw_num(&w, "prove_seconds", pr->seconds);
+        }
         /* timings last: comparisons cut from "seconds" on */
         jw_num(&w, "seconds", r->seconds);
         jw_num(&w, "run_seconds", r->run_seconds);
@@ -274,7 +300,11 @@ static void print_row(const exp_opts *o, const mn_popul_row *r, const mn_popul_s
             else
                 printf(" %5s %8s %8s %8s %9s", "none", "-", "-", "-", "-");
         }
+        if (pr) printf(" %4d/%-3d", pr->proved, pr->m);
         printf(" %8.2f\n", r->seconds);
+        for (int d = 0; pr && d < pr->m; d++)
+            if (!pr->res[d].spurious)
+                printf("#   minimum %d of k = %d, n = %d not proved spurious: %s\n", d, r->k, r->n, pr->res[d].reason);
     }
     fflush(stdout);
 }
@@ -368,6 +398,7 @@ int cmd_experiment(int argc, char **argv)
         printf("\n%4s %4s %6s %9s  %14s %10s %9s %8s %8s %7s %8s %9s", "k", "n", "runs", "spur%", "[95% Wilson]",
                "mean_lmin", "mean_F", "distinct", "global%", "saddle%", "noconv%", "diverged%");
         if (any_elim) printf(" %5s %8s %8s %8s %9s", "elim", "med|a|", "med_b", "med|c|", "med_a*e^b");
+        if (o.prove) printf(" %8s", "proved");
         printf(" %8s\n", "seconds"); /* a row's wall span: rows run as one pool, their spans overlap */
     }
     /* all rows as one pool of runs (every core busy to the end), printed in
@@ -376,8 +407,13 @@ int cmd_experiment(int argc, char **argv)
     const int nrow = o.nk * o.nextra * o.nelim;
     mn_popul_spec *specs = malloc((size_t)nrow * sizeof *specs);
     mn_popul_row *rows = malloc((size_t)nrow * sizeof *rows);
-    if (!specs || !rows) {
-        free(specs), free(rows), mn_db_close(db);
+    mn_popul_run **runs = o.prove ? calloc((size_t)nrow, sizeof *runs) : NULL;
+    row_proofs *proofs = o.prove ? calloc((size_t)nrow, sizeof *proofs) : NULL;
+    int nomem = !specs || !rows || (o.prove && (!runs || !proofs));
+    for (int q = 0; o.prove && !nomem && q < nrow; q++) nomem = !(runs[q] = malloc((size_t)o.restarts * sizeof **runs));
+    if (nomem) {
+        for (int q = 0; runs && q < nrow; q++) free(runs[q]);
+        free(specs), free(rows), free(runs), free(proofs), mn_db_close(db);
         mn_fail(MN_ENOMEM, "out of memory for %d rows", nrow);
         return cli_error("experiment");
     }
@@ -391,10 +427,24 @@ int cmd_experiment(int argc, char **argv)
     progress prog = {.t0 = t0, .last = -1, .first = -1};
     if (!o.quiet && isatty(STDERR_FILENO)) o.opts.progress = show_progress, o.opts.progress_ctx = &prog;
     int rc = 0;
-    if (mn_popul_experiment_db(rows, NULL, specs, nrow, &o.opts, o.restarts, o.seed, o.threads, db)) {
+    if (mn_popul_experiment_db(rows, runs, specs, nrow, &o.opts, o.restarts, o.seed, o.threads, db)) {
         rc = cli_error("experiment");
     } else {
-        for (i = 0; i < nrow; i++) print_row(&o, &rows[i], &specs[i]);
+        const double tp = omp_get_wtime();
+        int nproved = 0, nfound = 0;
+        for (i = 0; o.prove && i < nrow && !rc; i++) {
+            const double t1 = omp_get_wtime();
+            if (mn_prove_popul_row(&proofs[i].res, &proofs[i].m, &specs[i], &o.opts, runs[i], o.restarts, o.seed,
+                                   o.threads))
+                rc = cli_error("experiment");
+            for (int d = 0; d < proofs[i].m; d++) proofs[i].proved += proofs[i].res[d].spurious;
+            proofs[i].seconds = omp_get_wtime() - t1;
+            nproved += proofs[i].proved, nfound += proofs[i].m;
+        }
+        const double prove_s = omp_get_wtime() - tp;
+        for (i = 0; i < nrow && !rc; i++) print_row(&o, &rows[i], &specs[i], proofs ? &proofs[i] : NULL);
+        if (!o.json && o.prove && !rc)
+            printf("# proofs: %d of %d distinct spurious minima proved spurious, %.2f s wall\n", nproved, nfound, prove_s);
         if (!o.json) printf("# total wall time %.2f s\n", omp_get_wtime() - t0);
         if (o.plot && !db && mn_popul_plot(rows, specs, nrow, o.plot)) rc = cli_error("experiment");
         if (o.plot && db) {
@@ -406,7 +456,8 @@ int cmd_experiment(int argc, char **argv)
             free(all), free(aspec);
         }
     }
-    free(specs), free(rows);
+    for (i = 0; i < nrow && o.prove; i++) free(runs[i]), free(proofs[i].res);
+    free(specs), free(rows), free(runs), free(proofs);
     mn_db_close(db);
     return rc;
 }
