@@ -460,13 +460,20 @@ mn_status mn_certify(mn_cert *out, const mn_model *model, mn_work *work, const m
                      const double *theta, int diverged, const mn_cert_opts *opts);
 
 
-/* Catalogue of end points up to permutations of hidden units. The canonical
- * form sorts, layer by layer from the input, the units of each hidden layer
- * lexicographically on (incoming weights, bias), permuting W_l's rows, b_l and
- * W_{l+1}'s columns together (the function is unchanged); skip weights,
- * added neurons and the units next to a conv1d layer (which share a filter,
- * so permuting them is no symmetry) are left as they are. canon may equal
- * theta. (P) */
+/* Catalogue of end points up to the symmetries of hidden units. The
+ * canonical form treats each hidden layer in turn from the input: every
+ * unit's incoming vector u = (weights, bias) is scaled to unit 2-norm where
+ * the activation is homogeneous (relu, leaky_relu, linear: outgoing weights
+ * times the norm; quadratic: times its square), given the sign that makes
+ * its largest-magnitude entry positive where a flip is a symmetry (tanh and
+ * linear: outgoing weights negated; quadratic: unchanged; sigmoid with
+ * biases on: outgoing weights negated and added to the next layer's biases,
+ * as sigmoid(-z) = 1 - sigmoid(z)); then the units are sorted
+ * lexicographically on u, permuting W_l's rows, b_l and W_{l+1}'s columns
+ * together. The function is unchanged throughout; skip weights, added
+ * neurons and the units next to a conv1d layer (which share a filter, so
+ * neither permuting nor rescaling them one by one is a symmetry) are left as
+ * they are. canon may equal theta. (P) */
 mn_status mn_canonicalize(double *canon, const mn_model *model, const double *theta);
 
 typedef struct {
@@ -480,10 +487,11 @@ typedef struct mn_catalogue mn_catalogue;
 
 /* Points join an entry when their canonical forms agree entrywise within
  * tol * (1 + |x|) and their classes are equal. Units tied in their first
- * incoming weight to within the run's noise may sort differently, and such
+ * differing incoming entry (or, for the sign, in their two largest
+ * magnitudes) to within the run's noise may be put differently, and such
  * copies count twice: the catalogue may over-count, it never merges
- * different points. Sign flips (tanh) and rescalings (ReLU) are not
- * identified. */
+ * different points. Not identified: a linear layer's full GL(n) symmetry,
+ * symmetries that hold only on the data (dead ReLU units), softplus. */
 mn_status mn_catalogue_alloc(mn_catalogue **out, const mn_model *model, double tol);
 void mn_catalogue_free(mn_catalogue *cat);
 /* Adds theta with its certificate; *index (may be NULL) = its entry. */

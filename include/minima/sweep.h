@@ -296,7 +296,7 @@ typedef struct {
     long nspurious;
     double spurious_lambda_min; /* means over spurious minima (NaN when none) */
     double spurious_loss;
-    long distinct_spurious; /* distinct spurious minima up to hidden-unit permutations:
+    long distinct_spurious; /* distinct spurious minima up to hidden-unit symmetries:
                                the mn_catalogue of their stored end points with
                                MN_CATALOGUE_TOL; -1 when no model was given */
     long distinct_losses;   /* spurious losses that differ by > MN_DISTINCT_RTOL relative */
