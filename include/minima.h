@@ -335,7 +335,8 @@ void mn_optim_free(mn_optim *opt);
  * diverged or stopped by its own rule. Errors: MN_ENOMEM, MN_ELAPACK. */
 mn_status mn_optim_iterate(mn_optim *opt);
 /* State after the last step (or the start), decided in this order:
- * DIVERGED; CONVERGED when gnorm <= gtol (not for PGD) or PGD stopped;
+ * DIVERGED (a non-finite value, a gradient norm past DBL_MAX, or the
+ * parameter norm past max_norm); CONVERGED when gnorm <= gtol (not for PGD) or PGD stopped;
  * STALLED; RUNNING. The caller enforces the iteration cap.
  * With added neurons and lambda > 0, every critical point has a = 0 (Liang
  * et al.: a dL/da - dL/db = lambda a^2), so the neurons output exactly 0
@@ -345,7 +346,7 @@ mn_status mn_optim_iterate(mn_optim *opt);
 mn_run_state mn_optim_test(const mn_optim *opt, double gtol);
 const double *mn_optim_theta(const mn_optim *opt); /* current point (P) */
 double mn_optim_loss(const mn_optim *opt);          /* loss at the current point */
-double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free parameters */
+double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free parameters (mn_norm2) */
 long mn_optim_iter(const mn_optim *opt);            /* steps taken */
 /* Why the run diverged, stalled or (PGD) stopped; "" otherwise. */
 const char *mn_optim_why(const mn_optim *opt);
@@ -388,8 +389,8 @@ int mn_elim_drifts(const mn_model *model, const double *mid, const double *end, 
 /* ------------------------------------------------------------------ */
 /* Certification of end points.                                        */
 /* Classes, decided in this order (the first that applies):
- *   DIVERGED       the run diverged (the caller says so), or theta, the loss
- *                  or the gradient is not finite at the point;
+ *   DIVERGED       the run diverged (the caller says so), or theta, the loss,
+ *                  the gradient or its norm (mn_norm2) is not finite at the point;
  *   NOT_CONVERGED  (added neurons, lambda > 0) the neurons are still active,
  *                  mn_elim_activity > elim_tol: every minimum of the augmented
  *                  loss, global or not, has a = 0, so such a point is near
@@ -556,6 +557,11 @@ mn_status mn_sym_eigvals(double *evals, double *a, int n);
  * n x n matrix a: on return column i of a (entries a[r * n + i]) is the
  * eigenvector of evals[i]. */
 mn_status mn_sym_eig(double *evals, double *a, int n);
+/* 2-norm of x (n), leaving out entries with mask[i] == 0 (mask may be NULL).
+ * Scaled where sum x_i^2 would overflow or underflow, so the result is
+ * finite whenever the norm itself is <= DBL_MAX; INFINITY past that or with
+ * an infinite entry, NaN with a NaN entry. */
+double mn_norm2(const double *x, size_t n, const unsigned char *mask);
 /* Hessian restricted to the free parameters: sub (nf x nf) from hess (P x P). */
 int mn_restrict(double *sub, const double *hess, const unsigned char *mask, int p);
 

@@ -214,10 +214,7 @@ mn_status mn_certify(mn_cert *out, const mn_model *model, mn_work *work, const m
         return MN_OK;
     }
     if (st) goto done;
-    double g2 = 0;
-    for (size_t i = 0; i < P; i++)
-        if (mask[i]) g2 += grad[i] * grad[i];
-    out->gnorm = sqrt(g2);
+    out->gnorm = mn_norm2(grad, P, mask); /* scaled: finite whenever the norm is */
     st = mn_kink_margin(model, work, data, theta, &out->kink_margin);
     if (st) goto done;
     out->near_kink = out->kink_margin <= opts->kink_tol;
@@ -227,7 +224,9 @@ mn_status mn_certify(mn_cert *out, const mn_model *model, mn_work *work, const m
     }
     st = mn_elim_activity(&out->elim_activity, model, data, theta);
     if (st) goto done;
-    if (diverged) goto done; /* cls stays DIVERGED; the evidence above is still filled in */
+    /* cls stays DIVERGED, the evidence above filled in: the caller says so, or
+     * the gradient norm is past DBL_MAX (its components finite). */
+    if (diverged || !isfinite(out->gnorm)) goto done;
     const int active = mn_model_spec(model)->lambda > 0 && !(out->elim_activity <= opts->elim_tol);
     if (active) { /* near no minimum of the augmented loss (see the header) */
         out->cls = MN_CLASS_NOT_CONVERGED;
