@@ -53,6 +53,10 @@ double mn_rng_uniform(mn_rng *r); /* in [0, 1) */
 double mn_rng_normal(mn_rng *r);  /* standard normal */
 /* A seed derived from a base seed and a list of indices (order matters). */
 uint64_t mn_seed_derive(uint64_t base, const uint64_t *idx, int nidx);
+/* 64-bit FNV-1a of n bytes at p, continuing from h (start with
+ * MN_FNV_OFFSET). */
+#define MN_FNV_OFFSET 0xcbf29ce484222325ULL
+uint64_t mn_hash_bytes(uint64_t h, const void *p, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Data: n samples, d features, m label columns.                       */
@@ -73,6 +77,11 @@ const double *mn_data_yc(const mn_data *data);
  * feature. Rejects malformed rows (file:line:column and reason), NaN/Inf,
  * empty files and absent label columns. */
 mn_status mn_data_read_csv(mn_data **out, const char *path, const char *label);
+/* The data's identity for resuming and merging sweeps: "fnv1a64:<16 hex
+ * digits> n=N d=D m=M", the hash over the bytes of x then y (native
+ * doubles) -- exactly what the runs see, after standardising or flipping.
+ * key gets at most len bytes (64 always suffice). */
+void mn_data_key(char *key, size_t len, const mn_data *data);
 /* Shift and scale every feature to mean 0, variance 1 (constant features are
  * rejected: they cannot be scaled). */
 mn_status mn_data_standardize(mn_data *data);
@@ -235,6 +244,16 @@ mn_status mn_predict(const mn_model *model, mn_work *work, const mn_data *data,
  * to the nearest ReLU / leaky-ReLU kink (INFINITY when no kinked unit). */
 mn_status mn_kink_margin(const mn_model *model, mn_work *work, const mn_data *data,
                          const double *theta, double *margin);
+/* Smallest |pre-activation| over all samples and hidden units, whatever the
+ * activation (INFINITY without hidden layers): for tanh and sigmoid, how far
+ * the least saturated unit is from saturation (mn_saturation_z). */
+mn_status mn_preact_margin(const mn_model *model, mn_work *work, const mn_data *data,
+                           const double *theta, double *margin);
+/* The |z| past which act'(z) < DBL_EPSILON act'(0): 0.5 ln(4 / DBL_EPSILON)
+ * = 18.7 for tanh, ln(4 / DBL_EPSILON) = 37.4 for sigmoid (their derivatives
+ * 4 e^{-2|z|} and e^{-|z|} to within rounding there); INFINITY for
+ * activations that do not saturate. */
+double mn_saturation_z(mn_act act);
 /* Fraction of samples classified correctly (margin losses: sign(f) = y;
  * softmax: argmax = class). MN_EINVAL for the squared loss. */
 mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data,

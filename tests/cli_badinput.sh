@@ -25,6 +25,15 @@ seq 1 30 > "$tmp/p30"
 { seq 1 32; echo nan; } > "$tmp/pnan"
 { seq 1 32; echo 1.5x; } > "$tmp/pword"
 D="--data $tmp/good.csv --label y"
+# A sweep stored on chg.csv, whose contents then change under the same path;
+# a second database holds the same setting run on the new contents.
+cp "$tmp/good.csv" "$tmp/chg.csv"
+W="sweep --data $tmp/chg.csv --label y --steps 5 --restarts 1"
+# shellcheck disable=SC2086
+"$bin" $W --db "$tmp/chg.db" > /dev/null 2>&1
+printf 'x1,x2,y\n0.5,1.25,1\n-0.75,0.3,-1\n1.5,-2.5,1\n' > "$tmp/chg.csv"
+# shellcheck disable=SC2086
+"$bin" $W --db "$tmp/chg2.db" > /dev/null 2>&1
 
 # description | arguments | expected part of the message
 cases=(
@@ -84,6 +93,8 @@ cases=(
   "sweep into an SQLite file not ours|sweep --generate xor --restarts 1 --steps 5 --db $tmp/theirs.db|not a minima sweep database"
   "merge into an SQLite file not ours|merge $tmp/theirs.db $tmp/theirs.db|not a minima sweep database"
   "merge input not a database|merge $tmp/out.db $tmp/good.csv|good.csv"
+  "data file changed under a stored sweep|$W --db $tmp/chg.db|was run on other data"
+  "merge of databases run on other data|merge $tmp/chgm.db $tmp/chg.db $tmp/chg2.db|was run on other data there"
 )
 
 pass=0 fail=0

@@ -404,9 +404,7 @@ mn_status mn_canon(char **canon, char **json, const char *const *keys, const cha
 
 uint64_t mn_hash_str(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) h = (h ^ *p) * 0x100000001b3ULL;
-    return h;
+    return mn_hash_bytes(MN_FNV_OFFSET, s, strlen(s));
 }
 
 uint64_t mn_sweep_seed(uint64_t base, const char *canon, long restart)
