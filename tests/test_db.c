@@ -181,6 +181,16 @@ static mn_run_row row(int64_t setting, long restart, mn_class cls, double loss, 
     return r;
 }
 
+/* The database exported (no timings) into tmp/name, rewound for reading. */
+static FILE *exported(mn_db *db, const char *name)
+{
+    FILE *f = fopen(tmp_path(name), "w+");
+    assert_non_null(f);
+    assert_int_equal(mn_db_export_csv(db, f, 0), MN_OK);
+    rewind(f);
+    return f;
+}
+
 static void test_schema_resume_export(void **state)
 {
     (void)state;
@@ -216,10 +226,7 @@ static void test_schema_resume_export(void **state)
     assert_true(n == 1 && isnan(got[0].loss) && isnan(got[0].lambda_min)); /* NaN stored as NULL */
     free(got);
 
-    FILE *f = fopen(tmp_path("a.csv"), "w+");
-    assert_non_null(f);
-    assert_int_equal(mn_db_export_csv(db, f, 0), MN_OK);
-    rewind(f);
+    FILE *f = exported(db, "a.csv");
     char line[1024];
     assert_non_null(fgets(line, sizeof line, f));
     assert_string_equal(line, "setting,options,restart,seed,optimizer,iterations,loss,grad_norm,theta_norm,"
@@ -607,10 +614,7 @@ static void test_export_nulls(void **state)
                      SQLITE_OK);
     sqlite3_close(h);
     assert_int_equal(mn_db_open(&db, p, 0), MN_OK);
-    FILE *f = fopen(tmp_path("nulls.csv"), "w+");
-    assert_non_null(f);
-    assert_int_equal(mn_db_export_csv(db, f, 0), MN_OK);
-    rewind(f);
+    FILE *f = exported(db, "nulls.csv");
     char line[1024];
     assert_non_null(fgets(line, sizeof line, f));
     assert_non_null(fgets(line, sizeof line, f));
