@@ -74,14 +74,23 @@ const double *mn_data_yc(const mn_data *data);
 
 /* Read a CSV file with a header row. label: column names or 0-based
  * indices, comma separated ("y" or "3" or "y1,y2"); every other column is a
- * feature. Rejects malformed rows (file:line:column and reason), NaN/Inf,
- * empty files and absent label columns. */
+ * feature; NULL: no label column (a blank list is MN_EINVAL). Rejects
+ * malformed rows (file:line:column and reason), NaN/Inf, NUL bytes, lines
+ * longer than 16 MiB, empty files and absent label columns. */
 mn_status mn_data_read_csv(mn_data **out, const char *path, const char *label);
 /* The data's identity for resuming and merging sweeps: "fnv1a64:<16 hex
  * digits> n=N d=D m=M", the hash over the bytes of x then y (native
  * doubles) -- exactly what the runs see, after standardising or flipping.
  * key gets at most len bytes (64 always suffice). */
 void mn_data_key(char *key, size_t len, const mn_data *data);
+/* A parameter file: exactly P whitespace-separated finite numbers (theta,
+ * P), as --save-params writes them; a leading UTF-8 byte-order mark is
+ * skipped. One-line errors name the file and the first problem: a NUL byte
+ * (binary file), a token that is not a number (non-ASCII bytes shown as
+ * \xHH) or longer than 128 bytes, a non-finite value, too few numbers, or
+ * more than P (reading stops at the first surplus one, so an endless stream
+ * such as /dev/zero or `yes 1` ends). */
+mn_status mn_params_read(double *theta, size_t P, const char *path);
 /* Shift and scale every feature to mean 0, variance 1 (constant features are
  * rejected: they cannot be scaled). */
 mn_status mn_data_standardize(mn_data *data);
