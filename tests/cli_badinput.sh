@@ -27,6 +27,7 @@ seq 1 30 > "$tmp/p30"
 { seq 1 32; printf '33\0 junk\n'; } > "$tmp/pnul"
 { printf '\xe2\x80\x8b'; seq 1 33; } > "$tmp/pzwsp"
 seq 1 34 > "$tmp/p34"
+printf '{"base": {"generate": "xor", "seed": 9007199254740993}}\n' > "$tmp/bigseed.json"
 { printf 'x1,x2,y\n0.5,'; head -c 17000000 /dev/zero | tr '\0' 0; printf ',1\n'; } > "$tmp/longline.csv"
 D="--data $tmp/good.csv --label y"
 # A sweep stored on chg.csv, whose contents then change under the same path;
@@ -103,6 +104,7 @@ cases=(
   "sweep into an SQLite file not ours|sweep --generate xor --restarts 1 --steps 5 --db $tmp/theirs.db|not a minima sweep database"
   "merge into an SQLite file not ours|merge $tmp/theirs.db $tmp/theirs.db|not a minima sweep database"
   "merge input not a database|merge $tmp/out.db $tmp/good.csv|good.csv"
+  "JSON seed past 2^53|sweep --config $tmp/bigseed.json --restarts 1 --db $tmp/big.db|past 2^53"
   "data file changed under a stored sweep|$W --db $tmp/chg.db|was run on other data"
   "merge of databases run on other data|merge $tmp/chgm.db $tmp/chg.db $tmp/chg2.db|was run on other data there"
 )

@@ -128,6 +128,18 @@ static void test_config(void **state)
     assert_string_equal(mn_grid_value(g, 3, 0), "0.05");
     assert_string_equal(mn_grid_value(g, 4, 1), "0.1");
     assert_string_equal(mn_grid_value(g, 5, 1), "1,2");
+    mn_grid_free(g);
+    /* 2^53 - 1 is still exact; a larger seed is given as a string */
+    write_file(p, "{\"base\": {\"seed\": 9007199254740991}, \"grid\": {\"data-seed\": [\"18446744073709551615\"]}}");
+    assert_int_equal(mn_grid_alloc(&g), MN_OK);
+    assert_int_equal(mn_grid_read_config(g, p), MN_OK);
+    assert_string_equal(mn_grid_value(g, 0, 0), "9007199254740991");
+    assert_string_equal(mn_grid_value(g, 1, 0), "18446744073709551615");
+    mn_grid_free(g);
+    write_file(p, "{\"base\": {\"generate\": \"xor\", \"steps\": 500, \"skip\": true, \"lr\": 0.05},\n"
+                  " \"grid\": {\"lambda\": [0.01, 0.1], \"freeze\": [\"1\", \"1,2\"]}}\n");
+    assert_int_equal(mn_grid_alloc(&g), MN_OK);
+    assert_int_equal(mn_grid_read_config(g, p), MN_OK);
     long n;
     assert_int_equal(mn_grid_nsettings(g, &n), MN_OK);
     assert_int_equal(n, 4);
@@ -144,6 +156,9 @@ static void test_config(void **state)
         {"{\"grid\": {\"act\": [\"\"]}}", "empty value"},
         {"{\"base\": {\"act\": [\"relu\"]}}", "string, number or boolean"},
         {"", ":1:1: not valid JSON"},
+        {"{\"base\": {\"seed\": 9007199254740993}}", "base.seed: the number reads as 9007199254740992, an integer "
+                                                       "past 2^53"},
+        {"{\"grid\": {\"seed\": [1, 18446744073709551615]}}", "grid.seed: value 2 reads as"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         write_file(p, bad[i].text);
