@@ -53,6 +53,10 @@ double mn_rng_uniform(mn_rng *r); /* in [0, 1) */
 double mn_rng_normal(mn_rng *r);  /* standard normal */
 /* A seed derived from a base seed and a list of indices (order matters). */
 uint64_t mn_seed_derive(uint64_t base, const uint64_t *idx, int nidx);
+/* 64-bit FNV-1a of n bytes at p, continuing from h (start with
+ * MN_FNV_OFFSET). */
+#define MN_FNV_OFFSET 0xcbf29ce484222325ULL
+uint64_t mn_hash_bytes(uint64_t h, const void *p, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Data: n samples, d features, m label columns.                       */
@@ -77,9 +81,23 @@ mn_status mn_data_view(mn_data **out, int n, int d, int m, const double *x, cons
 
 /* Read a CSV file with a header row. label: column names or 0-based
  * indices, comma separated ("y" or "3" or "y1,y2"); every other column is a
- * feature. Rejects malformed rows (file:line:column and reason), NaN/Inf,
- * empty files and absent label columns. */
+ * feature; NULL: no label column (a blank list is MN_EINVAL). Rejects
+ * malformed rows (file:line:column and reason), NaN/Inf, NUL bytes, lines
+ * longer than 16 MiB, empty files and absent label columns. */
 mn_status mn_data_read_csv(mn_data **out, const char *path, const char *label);
+/* The data's identity for resuming and merging sweeps: "fnv1a64:<16 hex
+ * digits> n=N d=D m=M", the hash over the bytes of x then y (native
+ * doubles) -- exactly what the runs see, after standardising or flipping.
+ * key gets at most len bytes (64 always suffice). */
+void mn_data_key(char *key, size_t len, const mn_data *data);
+/* A parameter file: exactly P whitespace-separated finite numbers (theta,
+ * P), as --save-params writes them; a leading UTF-8 byte-order mark is
+ * skipped. One-line errors name the file and the first problem: a NUL byte
+ * (binary file), a token that is not a number (non-ASCII bytes shown as
+ * \xHH) or longer than 128 bytes, a non-finite value, too few numbers, or
+ * more than P (reading stops at the first surplus one, so an endless stream
+ * such as /dev/zero or `yes 1` ends). */
+mn_status mn_params_read(double *theta, size_t P, const char *path);
 /* Shift and scale every feature to mean 0, variance 1 (constant features are
  * rejected: they cannot be scaled). */
 mn_status mn_data_standardize(mn_data *data);
@@ -267,6 +285,16 @@ mn_status mn_predict(const mn_model *model, mn_work *work, const mn_data *data,
  * to the nearest ReLU / leaky-ReLU kink (INFINITY when no kinked unit). */
 mn_status mn_kink_margin(const mn_model *model, mn_work *work, const mn_data *data,
                          const double *theta, double *margin);
+/* Smallest |pre-activation| over all samples and hidden units, whatever the
+ * activation (INFINITY without hidden layers): for tanh and sigmoid, how far
+ * the least saturated unit is from saturation (mn_saturation_z). */
+mn_status mn_preact_margin(const mn_model *model, mn_work *work, const mn_data *data,
+                           const double *theta, double *margin);
+/* The |z| past which act'(z) < DBL_EPSILON act'(0): 0.5 ln(4 / DBL_EPSILON)
+ * = 18.7 for tanh, ln(4 / DBL_EPSILON) = 37.4 for sigmoid (their derivatives
+ * 4 e^{-2|z|} and e^{-|z|} to within rounding there); INFINITY for
+ * activations that do not saturate. */
+double mn_saturation_z(mn_act act);
 /* Fraction of samples classified correctly (margin losses: sign(f) = y;
  * softmax: argmax = class). MN_EINVAL for the squared loss. */
 mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data,
@@ -369,7 +397,8 @@ void mn_optim_free(mn_optim *opt);
  * diverged or stopped by its own rule. Errors: MN_ENOMEM, MN_ELAPACK. */
 mn_status mn_optim_iterate(mn_optim *opt);
 /* State after the last step (or the start), decided in this order:
- * DIVERGED; CONVERGED when gnorm <= gtol (not for PGD) or PGD stopped;
+ * DIVERGED (a non-finite value, a gradient norm past DBL_MAX, or the
+ * parameter norm past max_norm); CONVERGED when gnorm <= gtol (not for PGD) or PGD stopped;
  * STALLED; RUNNING. The caller enforces the iteration cap.
  * With added neurons and lambda > 0, every critical point has a = 0 (Liang
  * et al.: a dL/da - dL/db = lambda a^2), so the neurons output exactly 0
@@ -380,7 +409,7 @@ mn_run_state mn_optim_test(const mn_optim *opt, double gtol);
 const double *mn_optim_theta(const mn_optim *opt); /* current point (P) */
 const double *mn_optim_grad(const mn_optim *opt);  /* gradient there (P), frozen entries 0 */
 double mn_optim_loss(const mn_optim *opt);          /* loss at the current point */
-double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free parameters */
+double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free parameters (mn_norm2) */
 long mn_optim_iter(const mn_optim *opt);            /* steps taken */
 /* Why the run diverged, stalled or (PGD) stopped; "" otherwise. */
 const char *mn_optim_why(const mn_optim *opt);
@@ -423,8 +452,8 @@ int mn_elim_drifts(const mn_model *model, const double *mid, const double *end, 
 /* ------------------------------------------------------------------ */
 /* Certification of end points.                                        */
 /* Classes, decided in this order (the first that applies):
- *   DIVERGED       the run diverged (the caller says so), or theta, the loss
- *                  or the gradient is not finite at the point;
+ *   DIVERGED       the run diverged (the caller says so), or theta, the loss,
+ *                  the gradient or its norm (mn_norm2) is not finite at the point;
  *   NOT_CONVERGED  (added neurons, lambda > 0) the neurons are still active,
  *                  mn_elim_activity > elim_tol: every minimum of the augmented
  *                  loss, global or not, has a = 0, so such a point is near
@@ -496,13 +525,20 @@ mn_status mn_certify(mn_cert *out, const mn_model *model, mn_work *work, const m
                      const double *theta, int diverged, const mn_cert_opts *opts);
 
 
-/* Catalogue of end points up to permutations of hidden units. The canonical
- * form sorts, layer by layer from the input, the units of each hidden layer
- * lexicographically on (incoming weights, bias), permuting W_l's rows, b_l and
- * W_{l+1}'s columns together (the function is unchanged); skip weights,
- * added neurons and the units next to a conv1d layer (which share a filter,
- * so permuting them is no symmetry) are left as they are. canon may equal
- * theta. (P) */
+/* Catalogue of end points up to the symmetries of hidden units. The
+ * canonical form treats each hidden layer in turn from the input: every
+ * unit's incoming vector u = (weights, bias) is scaled to unit 2-norm where
+ * the activation is homogeneous (relu, leaky_relu, linear: outgoing weights
+ * times the norm; quadratic: times its square), given the sign that makes
+ * its largest-magnitude entry positive where a flip is a symmetry (tanh and
+ * linear: outgoing weights negated; quadratic: unchanged; sigmoid with
+ * biases on: outgoing weights negated and added to the next layer's biases,
+ * as sigmoid(-z) = 1 - sigmoid(z)); then the units are sorted
+ * lexicographically on u, permuting W_l's rows, b_l and W_{l+1}'s columns
+ * together. The function is unchanged throughout; skip weights, added
+ * neurons and the units next to a conv1d layer (which share a filter, so
+ * neither permuting nor rescaling them one by one is a symmetry) are left as
+ * they are. canon may equal theta. (P) */
 mn_status mn_canonicalize(double *canon, const mn_model *model, const double *theta);
 
 typedef struct {
@@ -516,10 +552,11 @@ typedef struct mn_catalogue mn_catalogue;
 
 /* Points join an entry when their canonical forms agree entrywise within
  * tol * (1 + |x|) and their classes are equal. Units tied in their first
- * incoming weight to within the run's noise may sort differently, and such
+ * differing incoming entry (or, for the sign, in their two largest
+ * magnitudes) to within the run's noise may be put differently, and such
  * copies count twice: the catalogue may over-count, it never merges
- * different points. Sign flips (tanh) and rescalings (ReLU) are not
- * identified. */
+ * different points. Not identified: a linear layer's full GL(n) symmetry,
+ * symmetries that hold only on the data (dead ReLU units), softplus. */
 mn_status mn_catalogue_alloc(mn_catalogue **out, const mn_model *model, double tol);
 void mn_catalogue_free(mn_catalogue *cat);
 /* Adds theta with its certificate; *index (may be NULL) = its entry. */
@@ -585,6 +622,11 @@ mn_status mn_sym_eigvals(double *evals, double *a, int n);
  * n x n matrix a: on return column i of a (entries a[r * n + i]) is the
  * eigenvector of evals[i]. */
 mn_status mn_sym_eig(double *evals, double *a, int n);
+/* 2-norm of x (n), leaving out entries with mask[i] == 0 (mask may be NULL).
+ * Scaled where sum x_i^2 would overflow or underflow, so the result is
+ * finite whenever the norm itself is <= DBL_MAX; INFINITY past that or with
+ * an infinite entry, NaN with a NaN entry. */
+double mn_norm2(const double *x, size_t n, const unsigned char *mask);
 /* Hessian restricted to the free parameters: sub (nf x nf) from hess (P x P). */
 int mn_restrict(double *sub, const double *hess, const unsigned char *mask, int p);
 

@@ -24,6 +24,11 @@ seq 1 33 > "$tmp/p33"
 seq 1 30 > "$tmp/p30"
 { seq 1 32; echo nan; } > "$tmp/pnan"
 { seq 1 32; echo 1.5x; } > "$tmp/pword"
+{ seq 1 32; printf '33\0 junk\n'; } > "$tmp/pnul"
+{ printf '\xe2\x80\x8b'; seq 1 33; } > "$tmp/pzwsp"
+seq 1 34 > "$tmp/p34"
+printf '{"base": {"generate": "xor", "seed": 9007199254740993}}\n' > "$tmp/bigseed.json"
+{ printf 'x1,x2,y\n0.5,'; head -c 17000000 /dev/zero | tr '\0' 0; printf ',1\n'; } > "$tmp/longline.csv"
 D="--data $tmp/good.csv --label y"
 printf '1 0.5\n0.25 1\n' > "$tmp/pt22"
 printf '1 0.5 0.1\n0.25 1 0.2\n' > "$tmp/pt23"
@@ -32,6 +37,15 @@ printf '1 nan\n0.25 1\n' > "$tmp/ptnan"
 printf '1 0.5\n0 0\n' > "$tmp/ptzero"
 printf '1 0.5\n0.25 x\n' > "$tmp/ptword"
 printf '{"certificate": "something else"}\n' > "$tmp/notcert"
+# A sweep stored on chg.csv, whose contents then change under the same path;
+# a second database holds the same setting run on the new contents.
+cp "$tmp/good.csv" "$tmp/chg.csv"
+W="sweep --data $tmp/chg.csv --label y --steps 5 --restarts 1"
+# shellcheck disable=SC2086
+"$bin" $W --db "$tmp/chg.db" > /dev/null 2>&1
+printf 'x1,x2,y\n0.5,1.25,1\n-0.75,0.3,-1\n1.5,-2.5,1\n' > "$tmp/chg.csv"
+# shellcheck disable=SC2086
+"$bin" $W --db "$tmp/chg2.db" > /dev/null 2>&1
 
 # description | arguments | expected part of the message
 cases=(
@@ -54,6 +68,12 @@ cases=(
   "params file missing|eval $D --params $tmp/none|cannot open"
   "NaN in params|eval $D --params $tmp/pnan|not finite"
   "word in params|eval $D --params $tmp/pword|not a number"
+  "NUL byte in params|eval $D --params $tmp/pnul|NUL byte at byte"
+  "params from /dev/zero|eval $D --params /dev/zero|NUL byte at byte 1"
+  "invisible character in params|eval $D --params $tmp/pzwsp|'\\xe2\\x80\\x8b1'"
+  "params file too long|eval $D --params $tmp/p34|holds more numbers"
+  "empty --label|eval --data $tmp/good.csv --label= --params $tmp/p33|label list '' is empty"
+  "CSV line past 16 MiB|eval --data $tmp/longline.csv --label y --params $tmp/p33|line longer than"
   "zero width|train --arch 2-0-1|width"
   "absurd width|train --arch 2-100000000-1|width"
   "malformed arch|train --arch 2-x-1|arch"
@@ -117,6 +137,9 @@ cases=(
   "prove: no --point|prove population --k 2 --n 2|needs --k, --n and --point"
   "prove: k zero|prove population --k 0 --n 2 --point $tmp/pt22|--k '0'"
   "prove: not a certificate|prove --check $tmp/notcert|not a certificate"
+  "JSON seed past 2^53|sweep --config $tmp/bigseed.json --restarts 1 --db $tmp/big.db|past 2^53"
+  "data file changed under a stored sweep|$W --db $tmp/chg.db|was run on other data"
+  "merge of databases run on other data|merge $tmp/chgm.db $tmp/chg.db $tmp/chg2.db|was run on other data there"
 )
 
 pass=0 fail=0

@@ -27,17 +27,20 @@
  * *_free accepts NULL. Strings a function returns through char ** are
  * malloc'ed and owned by the caller.
  *
- * Database schema (version 2). SQLite, WAL journal, synchronous=NORMAL:
+ * Database schema (version 3; older versions are refused, not migrated).
+ * SQLite, WAL journal, synchronous=NORMAL:
  * every run is committed in its own transaction, so a process killed at any
  * moment (SIGKILL included) loses at most the runs in flight and never leaves
  * a corrupt file; a re-run of the same sweep skips the runs already stored.
  *
  *   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
- *     -- 'schema_version' = '2', 'minima_version' = version that created it
+ *     -- 'schema_version' = '3', 'minima_version' = version that created it
  *   CREATE TABLE settings (
  *     id      INTEGER PRIMARY KEY,
  *     canon   TEXT NOT NULL UNIQUE,   -- canonical option string
- *     options TEXT NOT NULL);         -- the same options, a JSON object of strings
+ *     options TEXT NOT NULL,          -- the same options, a JSON object of strings
+ *     data    TEXT);                  -- mn_data_key of the data its runs saw (NULL: none
+ *                                     --   yet); resume and merge refuse another
  *   CREATE TABLE runs (
  *     setting     INTEGER NOT NULL REFERENCES settings(id),
  *     restart     INTEGER NOT NULL,   -- 0..R-1
@@ -46,6 +49,7 @@
  *     iterations  INTEGER NOT NULL,   -- optimiser steps taken
  *     loss        REAL,               -- objective at the end point
  *     grad_norm   REAL,               -- free-gradient 2-norm there
+ *     theta_norm  REAL,               -- parameter 2-norm there (mn_norm2)
  *     lambda_min  REAL,               -- extreme eigenvalues of the free-parameter
  *     lambda_max  REAL,               --   Hessian (NULL when not computed)
  *     kink_margin REAL,               -- smallest |pre-activation| of a ReLU unit
@@ -79,7 +83,7 @@
 extern "C" {
 #endif
 
-#define MN_DB_SCHEMA_VERSION 2
+#define MN_DB_SCHEMA_VERSION 3
 #define MN_GRID_MAX_KEYS 64         /* distinct option keys in one grid */
 #define MN_GRID_MAX_SETTINGS 1000000 /* settings in one grid */
 
@@ -155,6 +159,7 @@ typedef struct {
     mn_class cls;
     int near_kink;
     double accuracy;
+    double theta_norm; /* 2-norm of the end point (mn_norm2), every run */
     /* The added neuron with the largest |a| e^b (mn_elim_largest); NaN
      * without added neurons. */
     double elim_a, elim_b, elim_w_norm, elim_a_exp_b;
@@ -205,6 +210,17 @@ typedef struct {
  * done (there is no critical point to polish to). A run the optimiser calls
  * DIVERGED gets mn_optim_why as its reason.
  *
+ * Drift to infinity along a flat valley, with or without added neurons: the
+ * parameter norm and loss are noted at iterations growing by ~1.1x; when,
+ * from the last one at or before end / 1.2 to the end of the main run, the
+ * norm grew by more than a quarter while the loss fell by less than 1e-4 of
+ * its value, the run is DIVERGED (no polish) with both numbers as its
+ * reason: gradient methods stop there because the gradient vanishes at
+ * infinity (tanh units saturating, huge output weights cancelling), not at
+ * a minimum. And a certified end point (not global) of a tanh or sigmoid
+ * network whose every hidden unit is past mn_saturation_z on every sample
+ * is DIVERGED with that evidence.
+ *
  * accuracy: the certificate's, and for the squared loss on data whose labels
  * are all -1 or +1 the fraction with sign(f) = y (the certificate leaves it
  * NaN; the class does not use it). */
@@ -234,7 +250,9 @@ typedef struct {
  * its own mn_work and optimiser; OpenBLAS at one thread meanwhile), and
  * commits each finished run in its own transaction from one thread at a
  * time. Results do not depend on threads, order or sharding. On failure the
- * runs finished so far stay stored. */
+ * runs finished so far stay stored. First, every setting with data has its
+ * mn_data_key checked against the stored one (mn_db_setting_data): other
+ * data under the same options is MN_EINVAL before any run. */
 mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting *settings, int nsettings,
                        const mn_sweep_opts *opts);
 
@@ -256,6 +274,10 @@ void mn_db_close(mn_db *db);
 void mn_db_discard(mn_db *db);
 /* The id of the setting with this canonical string, inserted if new. */
 mn_status mn_db_setting(int64_t *id, mn_db *db, const char *canon, const char *json);
+/* The data a setting's runs are made with (mn_data_key): stored when the
+ * setting has none yet; MN_EINVAL, one line naming the setting (canon) and
+ * both keys, when it has another -- resuming would mix two data sets. */
+mn_status mn_db_setting_data(mn_db *db, int64_t setting, const char *canon, const char *key);
 /* done[r] = 1 for the restarts r < restarts already stored for a setting. */
 mn_status mn_db_done(unsigned char *done, mn_db *db, int64_t setting, long restarts);
 /* Inserts n rows in one transaction; a row whose key is stored is skipped. */
@@ -266,7 +288,9 @@ mn_status mn_db_insert(mn_db *db, const mn_run_row *rows, int n);
 mn_status mn_db_set_lambda_min(mn_db *db, int64_t setting, const long *restarts, const double *values, int n);
 /* Adds IN's settings (matched by canonical string) and runs to db, skipping
  * runs whose (canonical string, restart) is stored; `differing` counts the
- * skipped ones whose results (timing aside) differ from the stored ones. */
+ * skipped ones whose results (timing aside) differ from the stored ones.
+ * A setting whose data key (mn_db_setting_data) differs between the two is
+ * MN_EINVAL, one line naming it, and nothing is merged. */
 mn_status mn_db_merge(mn_db *db, const char *in_path, long *added, long *skipped, long *differing);
 /* CSV, header first, one row per run ordered by canonical string and
  * restart; the columns of the runs table (theta left out) after the setting
@@ -296,7 +320,7 @@ typedef struct {
     long nspurious;
     double spurious_lambda_min; /* means over spurious minima (NaN when none) */
     double spurious_loss;
-    long distinct_spurious; /* distinct spurious minima up to hidden-unit permutations:
+    long distinct_spurious; /* distinct spurious minima up to hidden-unit symmetries:
                                the mn_catalogue of their stored end points with
                                MN_CATALOGUE_TOL; -1 when no model was given */
     long distinct_losses;   /* spurious losses that differ by > MN_DISTINCT_RTOL relative */

@@ -186,6 +186,7 @@ typedef struct {
     mn_class cls;
     int near_kink;
     double accuracy;
+    double theta_norm;
     double elim_a, elim_b, elim_w_norm, elim_a_exp_b;
     char reason[320];
     char status[16];

@@ -138,7 +138,7 @@ def train(model, X, y, seed=1, steps=20000, optimizer="gd", gtol=1e-8, polish=Fa
     global_loss, global_tol, zero_error.
 
     Returns a Result with the keys of `minima train --json` (status,
-    [reason], optimizer, class, loss, grad_norm, iterations,
+    [reason], optimizer, class, loss, grad_norm, theta_norm, iterations,
     [polish_iterations, grad_norm_before_polish], params, seed, [lambda_min,
     lambda_max, accuracy, kink_margin, near_kink], neurons) and .theta, the
     end point."""
@@ -181,6 +181,7 @@ def train(model, X, y, seed=1, steps=20000, optimizer="gd", gtol=1e-8, polish=Fa
     r["class"] = cstr(lib.mn_class_name(row.cls))
     r["loss"] = row.loss
     r["grad_norm"] = row.grad_norm
+    r["theta_norm"] = row.theta_norm
     r["iterations"] = row.iterations
     if polish and not math.isnan(row.grad_norm_before_polish):
         r["polish_iterations"] = row.polish_iterations

@@ -64,10 +64,7 @@ mn_status mn_certify_objective(mn_cert *out, const mn_objective *f, const double
         return MN_OK;
     }
     if (st) goto done;
-    double g2 = 0;
-    for (size_t i = 0; i < P; i++)
-        if (!f->mask || f->mask[i]) g2 += grad[i] * grad[i];
-    out->gnorm = sqrt(g2);
+    out->gnorm = mn_norm2(grad, P, f->mask); /* scaled: finite whenever the norm is */
     out->kink_margin = INFINITY;
     if (f->kink && (st = f->kink(f->params, theta, &out->kink_margin))) goto done;
     out->near_kink = out->kink_margin <= opts->kink_tol;
@@ -75,7 +72,9 @@ mn_status mn_certify_objective(mn_cert *out, const mn_objective *f, const double
     int binds = 0;
     out->elim_activity = 0.0;
     if (f->activity && (st = f->activity(f->params, theta, &out->elim_activity, &binds))) goto done;
-    if (diverged) goto done; /* cls stays DIVERGED; the evidence above is still filled in */
+    /* cls stays DIVERGED, the evidence above filled in: the caller says so, or
+     * the gradient norm is past DBL_MAX (its components finite). */
+    if (diverged || !isfinite(out->gnorm)) goto done;
     if (binds && !(out->elim_activity <= opts->elim_tol)) { /* near no minimum (see minima.h) */
         out->cls = MN_CLASS_NOT_CONVERGED;
         goto done;

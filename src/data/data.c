@@ -5,7 +5,9 @@
 
 #include <limits.h>
 #include <math.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Values in x and y together stay below INT_MAX so that every flat index
@@ -78,6 +80,14 @@ double *mn_data_x(mn_data *data) { return data ? data->x : NULL; }
 double *mn_data_y(mn_data *data) { return data ? data->y : NULL; }
 const double *mn_data_xc(const mn_data *data) { return data ? data->x : NULL; }
 const double *mn_data_yc(const mn_data *data) { return data ? data->y : NULL; }
+
+void mn_data_key(char *key, size_t len, const mn_data *data)
+{
+    const size_t nx = (size_t)data->n * data->d, ny = (size_t)data->n * data->m;
+    uint64_t h = mn_hash_bytes(MN_FNV_OFFSET, data->x, nx * sizeof *data->x);
+    h = mn_hash_bytes(h, data->y, ny * sizeof *data->y);
+    snprintf(key, len, "fnv1a64:%016" PRIx64 " n=%d d=%d m=%d", h, data->n, data->d, data->m);
+}
 
 /* Row of the first NaN or infinity in column j of x (n x d), or -1. */
 static int first_nonfinite(const double *x, int n, int d, int j)

@@ -146,7 +146,7 @@ mn_status mn_find_escape_objective(mn_escape *out, double *dir, const mn_objecti
         if (!mask[i]) g[i] = 0.0;
         nf += mask[i];
     }
-    out->gnorm = sqrt(dot(g, g, P));
+    out->gnorm = mn_norm2(g, P, NULL); /* scaled: a finite gradient gives a unit direction */
     out->margin = 64 * DBL_EPSILON * (1 + fabs(l0));
     /* First order: the negative gradient. */
     if (out->gnorm > 0) {

@@ -275,11 +275,11 @@ mn_status mn_predict(const mn_model *model, mn_work *work, const mn_data *data, 
     return MN_OK;
 }
 
-mn_status mn_kink_margin(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,
-                         double *margin)
+mn_status mn_preact_margin(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,
+                           double *margin)
 {
     *margin = INFINITY;
-    if (!mn_act_has_kink(model->spec.act)) return MN_OK;
+    if (model->spec.depth < 2) return MN_OK;
     mn_status st = forward(model, work, data, theta);
     if (st) return st;
     const int n = mn_data_n(data);
@@ -287,6 +287,13 @@ mn_status mn_kink_margin(const mn_model *model, mn_work *work, const mn_data *da
         for (size_t i = 0; i < (size_t)n * model->spec.width[l]; i++)
             if (fabs(work->z[l][i]) < *margin) *margin = fabs(work->z[l][i]);
     return MN_OK;
+}
+
+mn_status mn_kink_margin(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,
+                         double *margin)
+{
+    *margin = INFINITY;
+    return mn_act_has_kink(model->spec.act) ? mn_preact_margin(model, work, data, theta, margin) : MN_OK;
 }
 
 mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,

@@ -3,6 +3,8 @@
 #include "layer.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,4 +186,11 @@ const char *mn_elim_name(mn_elim e) { return (int)e < NAMES(elim_names) ? elim_n
 int mn_loss_is_margin(mn_loss l)
 {
     return l == MN_LOSS_LOGISTIC || l == MN_LOSS_POLY_HINGE || l == MN_LOSS_SQUARED_HINGE;
+}
+
+double mn_saturation_z(mn_act a)
+{
+    if (a == MN_ACT_TANH) return 0.5 * log(4 / DBL_EPSILON);
+    if (a == MN_ACT_SIGMOID) return log(4 / DBL_EPSILON);
+    return INFINITY;
 }

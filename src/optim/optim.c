@@ -3,6 +3,7 @@
  * This file: the loop, stopping rules, first-order methods (GD, momentum,
  * Nesterov, Adam, minibatch SGD) and perturbed GD. L-BFGS and the Newton
  * polish live in lbfgs.c and newton.c. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,38 +98,32 @@ static mn_status eval_rows(mn_optim *o, const int *rows, int nrows, const double
 
 double mn__optim_norm(const mn_optim *o, const double *g)
 {
-    double g2 = 0;
-    for (size_t i = 0; i < o->P; i++) g2 += g[i] * g[i]; /* frozen entries are 0 */
-    return sqrt(g2);
+    return mn_norm2(g, o->P, NULL); /* frozen entries are 0 */
 }
 
-static void check_t2(mn_optim *o, double t2)
-{
-    if (!(sqrt(t2) <= o->prm.max_norm)) {
-        o->diverged = 1;
-        snprintf(o->why, sizeof o->why, "parameter norm %g exceeds max_norm %g", sqrt(t2), o->prm.max_norm);
-    }
-}
-
+/* Divergence at an accepted point: a gradient norm past DBL_MAX (its
+ * components finite: mn_norm2 is scaled) or a parameter norm past max_norm. */
 static void check_norm(mn_optim *o)
 {
-    double t2 = 0;
-    for (size_t i = 0; i < o->P; i++) t2 += o->theta[i] * o->theta[i];
-    check_t2(o, t2);
+    if (!isfinite(o->gnorm)) {
+        double big = 0;
+        for (size_t i = 0; i < o->P; i++) big = fmax(big, fabs(o->grad[i]));
+        o->diverged = 1;
+        snprintf(o->why, sizeof o->why, "gradient norm exceeds %g (largest component %g)", DBL_MAX, big);
+        return;
+    }
+    const double tn = mn_norm2(o->theta, o->P, NULL);
+    if (!(tn <= o->prm.max_norm)) {
+        o->diverged = 1;
+        snprintf(o->why, sizeof o->why, "parameter norm %g exceeds max_norm %g", tn, o->prm.max_norm);
+    }
 }
 
-/* gnorm and the max_norm test at the current point. One loop: the two sums
- * (each in index order, as mn__optim_norm and check_norm take them) are
- * latency-bound chains that run side by side. */
+/* gnorm and the divergence tests at the current point. */
 static void norms(mn_optim *o)
 {
-    double g2 = 0, t2 = 0;
-    for (size_t i = 0; i < o->P; i++) {
-        g2 += o->grad[i] * o->grad[i]; /* frozen entries are 0 */
-        t2 += o->theta[i] * o->theta[i];
-    }
-    o->gnorm = sqrt(g2);
-    check_t2(o, t2);
+    o->gnorm = mn__optim_norm(o, o->grad); /* frozen entries are 0 */
+    check_norm(o);
 }
 
 void mn__optim_accept(mn_optim *o, const double *x, double f, const double *g)

@@ -225,6 +225,7 @@ static void to_db_row(mn_run_row *d, const mn_popul_run *q, int64_t id, double *
     d->iterations = q->iters;
     d->loss = q->loss, d->grad_norm = q->gnorm, d->lambda_min = q->lambda_min;
     d->lambda_max = d->kink_margin = d->accuracy = NAN;
+    d->theta_norm = pt ? mn_norm2(pt, P, NULL) : NAN; /* pt: the run's end point */
     d->cls = class_map[q->cls];
     d->elim_a = q->a, d->elim_b = q->b, d->elim_w_norm = q->c_norm, d->elim_a_exp_b = q->a_exp_b;
     const char *why = q->early                             ? EARLY_REASON

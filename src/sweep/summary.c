@@ -135,7 +135,7 @@ static mn_status make_labels(mn_summary *s, int n)
 }
 
 /* Distinct spurious minima of one setting: its stored end points in an
- * mn_catalogue (identical up to hidden-unit permutations within
+ * mn_catalogue (identical up to hidden-unit symmetries within
  * MN_CATALOGUE_TOL); -1 when the model cannot be built or a point does not
  * fit it. */
 static mn_status catalogue_count(long *count, mn_db *db, const mn_summary *m, const mn_run_row *rows, long nr,
