@@ -2,11 +2,12 @@
 """Independent cross-check of `minima eval --hessian` against PyTorch (float64).
 
 For many random configurations (every activation x loss x eliminator, skip
-on/off, bias on/off, 1-3 hidden layers, random widths, 20-50 samples) this
+on/off, bias on/off, 1-3 hidden layers, random widths, 20-50 samples; each
+once as an MLP and once with circular conv1d layers among dense ones) this
 script writes random data to a temporary CSV and random parameters to a
 temporary params file, runs
 
-    minima eval --arch ... --act ... --loss ... [--eliminate E --lambda X]
+    minima eval --arch ... | --layers ... --act ... --loss ... [--eliminate E --lambda X]
                 [--skip] [--no-bias] --data F.csv --label ... --params P --hessian
 
 and compares the loss, gradient and Hessian (and the Hessian's eigenvalues)
@@ -51,6 +52,7 @@ ELIMS = ["none", "liang", "per-output"]
 MARGIN_LOSSES = {"logistic", "poly_hinge", "squared_hinge"}
 HINGE_LOSSES = {"poly_hinge", "squared_hinge"}
 KINK_ACTS = {"relu", "leaky_relu"}
+KINDS = {"mlp": [False], "conv1d": [True], "all": [False, True]}  # conv1d layers or not
 KINK_MARGIN = 1e-3
 RTOL = 1e-8
 MAX_DRAWS = 30          # parameter draws per configuration before its widths are redrawn
@@ -85,6 +87,15 @@ def act_fn(name, prm):
     raise ValueError(name)
 
 
+def layer_sizes(cfg, l):
+    """(weights, biases) of layer l (1-based): dense W (wo x wi) and b (wo); conv1d a filter
+    (wi) and one shared bias."""
+    wo, wi = cfg["widths"][l], cfg["widths"][l - 1]
+    if cfg["kinds"][l - 1] == "conv1d":
+        return wi, (1 if cfg["bias"] else 0)
+    return wo * wi, (wo if cfg["bias"] else 0)
+
+
 def unpack(cfg, theta):
     """Split the flat vector in minima's documented layout."""
     widths, d, K = cfg["widths"], cfg["widths"][0], cfg["widths"][-1]
@@ -92,13 +103,14 @@ def unpack(cfg, theta):
     layers = []
     for l in range(1, len(widths)):
         wo, wi = widths[l], widths[l - 1]
-        W = theta[off:off + wo * wi].reshape(wo, wi)
-        off += wo * wi
-        b = None
-        if cfg["bias"]:
-            b = theta[off:off + wo]
-            off += wo
-        layers.append((W, b))
+        nw, nb = layer_sizes(cfg, l)
+        W = theta[off:off + nw]
+        if cfg["kinds"][l - 1] == "dense":
+            W = W.reshape(wo, wi)
+        off += nw
+        b = theta[off:off + nb] if nb else None
+        off += nb
+        layers.append((cfg["kinds"][l - 1], W, b))
     S = None
     if cfg["skip"]:
         S = theta[off:off + K * d].reshape(K, d)
@@ -120,7 +132,7 @@ def nelim(cfg):
 
 def nparams(cfg):
     w = cfg["widths"]
-    p = sum(w[l] * w[l - 1] + (w[l] if cfg["bias"] else 0) for l in range(1, len(w)))
+    p = sum(sum(layer_sizes(cfg, l)) for l in range(1, len(w)))
     if cfg["skip"]:
         p += w[-1] * w[0]
     return p + nelim(cfg) * (w[0] + 2)
@@ -132,8 +144,12 @@ def forward(cfg, theta, X):
     act = act_fn(cfg["act"], cfg["act_param"])
     h = X
     pre = []
-    for l, (W, b) in enumerate(layers):
-        z = h @ W.T
+    for l, (kind, W, b) in enumerate(layers):
+        if kind == "conv1d":
+            # z[:, k] = sum_j f[j] h[:, (k + j) mod D]; roll by -j puts h[(k + j) mod D] at k
+            z = sum(W[j] * torch.roll(h, shifts=-j, dims=1) for j in range(W.numel()))
+        else:
+            z = h @ W.T
         if b is not None:
             z = z + b
         if l < len(layers) - 1:
@@ -194,17 +210,26 @@ def kink_distance(cfg, theta, X, Y):
 # Random configurations. The eliminating neurons' w, b are drawn small (|w.x + b|
 # is O(1)) so exp() stays modest; hidden weights are scaled by 1/sqrt(fan-in).
 
-def make_config(rng, act, loss, elim, skip, bias):
+def make_config(rng, act, loss, elim, skip, bias, conv=False):
+    """conv: hidden layers are conv1d or dense at random, at least one conv1d (which keeps
+    its input's width); the output layer is dense."""
     depth_hidden = rng.randint(1, 3)
-    d = rng.randint(1, 4)
+    d = rng.randint(2, 5) if conv else rng.randint(1, 4)
     if loss == "softmax_ce":
         K = rng.randint(2, 3)
     elif elim == "liang":
         K = 1
     else:
         K = rng.randint(1, 2)
-    widths = [d] + [rng.randint(1, 6) for _ in range(depth_hidden)] + [K]
-    cfg = dict(act=act, loss=loss, elim=elim, skip=skip, bias=bias, widths=widths,
+    kinds = ["dense"] * (depth_hidden + 1)
+    if conv:
+        kinds[:depth_hidden] = [rng.choice(["conv1d", "dense"]) for _ in range(depth_hidden)]
+        kinds[rng.randrange(depth_hidden)] = "conv1d"
+    widths = [d]
+    for kind in kinds[:-1]:
+        widths.append(widths[-1] if kind == "conv1d" else rng.randint(1, 6))
+    widths.append(K)
+    cfg = dict(act=act, loss=loss, elim=elim, skip=skip, bias=bias, widths=widths, kinds=kinds,
                n=rng.randint(20, 50), act_param=None, p=None)
     if act == "leaky_relu":
         cfg["act_param"] = rng.choice([0.01, 0.1, 0.3, -0.2])
@@ -231,9 +256,10 @@ def draw_point(cfg, gen):
     gain = 0.8 if cfg["act"] == "quadratic" else 1.0
     parts = []
     for l in range(1, len(w)):
-        parts.append(gain * torch.randn(w[l] * w[l - 1], generator=gen) / math.sqrt(w[l - 1]))
-        if cfg["bias"]:
-            parts.append(0.5 * torch.randn(w[l], generator=gen))
+        nw, nb = layer_sizes(cfg, l)
+        parts.append(gain * torch.randn(nw, generator=gen) / math.sqrt(w[l - 1]))
+        if nb:
+            parts.append(0.5 * torch.randn(nb, generator=gen))
     if cfg["skip"]:
         parts.append(0.5 * torch.randn(K * d, generator=gen) / math.sqrt(d))
     for _ in range(nelim(cfg)):
@@ -253,8 +279,13 @@ def label_names(cfg):
 def cli_args(cfg, exe, csv, params):
     w = cfg["widths"]
     labels = label_names(cfg)
-    a = [exe, "eval", "--arch", "-".join(map(str, w)), "--act", cfg["act"], "--loss", cfg["loss"],
-         "--data", csv, "--label", labels, "--params", params, "--hessian"]
+    if "conv1d" in cfg["kinds"]:
+        shape = ["--layers", "-".join("conv1d" if k == "conv1d" else f"dense:{w[l + 1]}"
+                                      for l, k in enumerate(cfg["kinds"]))]
+    else:
+        shape = ["--arch", "-".join(map(str, w))]
+    a = [exe, "eval"] + shape + ["--act", cfg["act"], "--loss", cfg["loss"],
+                                 "--data", csv, "--label", labels, "--params", params, "--hessian"]
     if cfg["act"] == "leaky_relu":
         a += ["--slope", repr(cfg["act_param"])]
     if cfg["act"] == "softplus":
@@ -296,7 +327,10 @@ def rel_err(a, b):
 
 
 def describe(cfg):
-    s = f"arch={'-'.join(map(str, cfg['widths']))} act={cfg['act']}"
+    s = f"arch={'-'.join(map(str, cfg['widths']))}"
+    if "conv1d" in cfg["kinds"]:
+        s += f" layers={','.join(cfg['kinds'])}"
+    s += f" act={cfg['act']}"
     if cfg["act_param"] is not None:
         s += f"({cfg['act_param']})"
     s += f" loss={cfg['loss']}"
@@ -364,6 +398,8 @@ def main():
     ap.add_argument("--seed", type=int, default=12345)
     ap.add_argument("--repeat", type=int, default=4,
                     help="configurations per (act, loss, elim) combination (default 4: every skip/bias pair)")
+    ap.add_argument("--kinds", choices=sorted(KINDS), default="all",
+                    help="mlp: --arch networks only; conv1d: with conv1d layers only; all: both (default)")
     opt = ap.parse_args()
     exe = opt.minima
     if not os.path.isfile(exe) or not os.access(exe, os.X_OK):
@@ -374,11 +410,11 @@ def main():
     t0 = time.time()
     stats = {"skipped": 0, "regenerated": 0, "worst": 0.0}
     passed = failed = invalid = skipped = 0
-    combos = list(itertools.product(ACTS, LOSSES, ELIMS))
+    combos = list(itertools.product(ACTS, LOSSES, ELIMS, KINDS[opt.kinds]))
     idx = 0
     with tempfile.TemporaryDirectory(prefix="minima_xcheck_") as tmpdir:
         for rep in range(opt.repeat):
-            for ci, (act, loss, elim) in enumerate(combos):
+            for ci, (act, loss, elim, conv) in enumerate(combos):
                 if elim == "liang" and loss == "softmax_ce":
                     invalid += 1  # liang needs one output, softmax_ce at least two
                     continue
@@ -388,7 +424,7 @@ def main():
                 for _ in range(MAX_CONFIG_TRIES):
                     # a config can sit on a kink structurally (ReLU without biases behind a
                     # width-1 layer: pre-activations exactly 0): then draw new widths
-                    cfg = make_config(rng, act, loss, elim, skip=bool(sb & 1), bias=not (sb & 2))
+                    cfg = make_config(rng, act, loss, elim, skip=bool(sb & 1), bias=not (sb & 2), conv=conv)
                     ok, msg = check_one(cfg, exe, gen, tmpdir, stats)
                     if ok is not None:
                         break

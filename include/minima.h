@@ -53,6 +53,10 @@ double mn_rng_uniform(mn_rng *r); /* in [0, 1) */
 double mn_rng_normal(mn_rng *r);  /* standard normal */
 /* A seed derived from a base seed and a list of indices (order matters). */
 uint64_t mn_seed_derive(uint64_t base, const uint64_t *idx, int nidx);
+/* 64-bit FNV-1a of n bytes at p, continuing from h (start with
+ * MN_FNV_OFFSET). */
+#define MN_FNV_OFFSET 0xcbf29ce484222325ULL
+uint64_t mn_hash_bytes(uint64_t h, const void *p, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Data: n samples, d features, m label columns.                       */
@@ -67,12 +71,33 @@ double *mn_data_x(mn_data *data); /* (n x d) */
 double *mn_data_y(mn_data *data); /* (n x m) */
 const double *mn_data_xc(const mn_data *data);
 const double *mn_data_yc(const mn_data *data);
+/* A view over the caller's arrays x (n x d) and y (n x m; NULL when m = 0),
+ * which are not copied: they must outlive the view, which mn_data_free
+ * releases without touching them. The library only reads data it evaluates
+ * on; mn_data_x / mn_data_y of a view return the caller's pointers, so
+ * mn_data_standardize and mn_data_flip_labels write into them. Lets a
+ * binding evaluate on its own arrays without a copy per call. */
+mn_status mn_data_view(mn_data **out, int n, int d, int m, const double *x, const double *y);
 
 /* Read a CSV file with a header row. label: column names or 0-based
  * indices, comma separated ("y" or "3" or "y1,y2"); every other column is a
- * feature. Rejects malformed rows (file:line:column and reason), NaN/Inf,
- * empty files and absent label columns. */
+ * feature; NULL: no label column (a blank list is MN_EINVAL). Rejects
+ * malformed rows (file:line:column and reason), NaN/Inf, NUL bytes, lines
+ * longer than 16 MiB, empty files and absent label columns. */
 mn_status mn_data_read_csv(mn_data **out, const char *path, const char *label);
+/* The data's identity for resuming and merging sweeps: "fnv1a64:<16 hex
+ * digits> n=N d=D m=M", the hash over the bytes of x then y (native
+ * doubles) -- exactly what the runs see, after standardising or flipping.
+ * key gets at most len bytes (64 always suffice). */
+void mn_data_key(char *key, size_t len, const mn_data *data);
+/* A parameter file: exactly P whitespace-separated finite numbers (theta,
+ * P), as --save-params writes them; a leading UTF-8 byte-order mark is
+ * skipped. One-line errors name the file and the first problem: a NUL byte
+ * (binary file), a token that is not a number (non-ASCII bytes shown as
+ * \xHH) or longer than 128 bytes, a non-finite value, too few numbers, or
+ * more than P (reading stops at the first surplus one, so an endless stream
+ * such as /dev/zero or `yes 1` ends). */
+mn_status mn_params_read(double *theta, size_t P, const char *path);
 /* Shift and scale every feature to mean 0, variance 1 (constant features are
  * rejected: they cannot be scaled). */
 mn_status mn_data_standardize(mn_data *data);
@@ -82,6 +107,31 @@ mn_status mn_data_standardize(mn_data *data);
  * passed). Every label must be -1 or +1 (MN_EINVAL names the first that is
  * not; nothing is changed then); fraction in [0, 1]. */
 mn_status mn_data_flip_labels(mn_data *data, double fraction, uint64_t seed);
+
+/* Real data sets by name: the small CSV files of Debian's python3-sklearn
+ * (sklearn/datasets/data): "iris" (150 x 4, 3 classes), "wine" (178 x 13, 3),
+ * "breast_cancer" (569 x 30, 2: 0 malignant, 1 benign), "digits" (1797 8x8
+ * images, 64 features in 0..16, 10 classes). Features as stored (not
+ * scaled). Labels: */
+typedef enum {
+    MN_LABELS_CLASS, /* one column: the class index 0..K-1 */
+    MN_LABELS_PM1,   /* one column: +1 for the positive class, -1 otherwise */
+    MN_LABELS_01,    /* one column: 1 for the positive class, 0 otherwise */
+    MN_LABELS_OVR    /* K columns, one-vs-rest: column k is +1 for class k, -1 otherwise */
+} mn_labelling;
+/* "class", "pm1", "01", "ovr". */
+mn_status mn_labelling_parse(mn_labelling *out, const char *name);
+const char *mn_labelling_name(mn_labelling l);
+/* "iris|wine|breast_cancer|digits". */
+const char *mn_dataset_names(void);
+/* positive: the positive class of pm1 / 01 (-1: the set must have two
+ * classes, class 1 is positive; must be -1 for class / ovr). dir: the folder
+ * of the files (NULL: Debian's /usr/lib/python3/dist-packages/sklearn/
+ * datasets/data). Checks the first line (n, d), the field count of every row,
+ * the row count and that every class is an integer in 0..K-1 (MN_EFORMAT with
+ * file:line); MN_EIO when the file is missing; MN_EINVAL for an unknown name
+ * or labelling. */
+mn_status mn_data_load_dataset(mn_data **out, const char *name, mn_labelling lab, int positive, const char *dir);
 
 /* Generators; binary labels are -1/+1, all deterministic in the seed. */
 mn_status mn_gen_xor(mn_data **out, int n, double noise, uint64_t seed);
@@ -118,12 +168,35 @@ typedef enum {
     MN_ELIM_PER_LAYER   /* reserved: not implemented (see README) */
 } mn_elim;
 
+/* Layer operators (src/model/layer_*.c). Each maps the previous layer's
+ * output h (w_{l-1} numbers per sample) to pre-activations z (w_l):
+ *   DENSE   z = W h + b,  W (w_l x w_{l-1}) row-major, b (w_l);
+ *   CONV1D  circular 1-D convolution with a full-width filter (w_l = w_{l-1} = D):
+ *           z[k] = sum_{j=0}^{D-1} f[j] h[(k + j) mod D] + c,  filter f (D), one
+ *           shared bias c (a scalar, when biases are on). This is the layer of
+ *           Gunasekar, Lee, Soudry, Srebro (NeurIPS 2018) without their 1/sqrt(D)
+ *           factor: their filter is sqrt(D) f. The filter f = e_0 is the identity. */
+typedef enum {
+    MN_LAYER_DENSE, /* the default: a zeroed spec is an MLP */
+    MN_LAYER_CONV1D
+} mn_layer_kind;
+
+/* Initialisation of the weights (mn_model_init). */
+typedef enum {
+    MN_INIT_RANDOM,  /* W_l ~ N(0, 1/w_{l-1}) entrywise (conv1d: filter entries likewise) */
+    MN_INIT_IDENTITY /* as RANDOM, then every square layer (dense w_l = w_{l-1}, and
+                        every conv1d) gets the identity: W = I, filter e_0; a spec
+                        without a square layer is refused */
+} mn_init;
+
 typedef struct {
     int depth;                    /* number of weight layers L, 1..MN_MAX_DEPTH */
     int width[MN_MAX_DEPTH + 1];  /* width[0] = inputs d, width[L] = outputs K */
+    mn_layer_kind layer[MN_MAX_DEPTH + 1]; /* layer[l], l = 1..L: its operator (layer[0] unused) */
+    mn_init init;                 /* weight initialisation (random) */
     mn_act act;                   /* hidden activation; the output layer is linear */
     double act_param;
-    int bias;                     /* 1: every layer has a bias vector */
+    int bias;                     /* 1: every layer has its bias (dense: a vector, conv1d: one number) */
     int skip;                     /* 1: linear skip S (K x d) from input to output */
     uint64_t frozen;              /* bit l-1 set: layer l is held at its values */
     mn_loss loss;
@@ -135,8 +208,18 @@ typedef struct {
 /* A spec with documented defaults: relu, biases on, squared loss, p = 3,
  * leaky slope 0.01, softplus sharpness 1, no eliminator, lambda = 1e-2. */
 void mn_spec_default(mn_spec *spec);
-/* "4-16-16-1" -> depth and widths. */
+/* "4-16-16-1" -> depth and widths; every layer dense. */
 mn_status mn_spec_parse_arch(mn_spec *spec, const char *arch);
+/* The layer syntax: layers from the input up, separated by '-' (as in
+ * --arch, so a sweep's --grid can list several, comma-separated),
+ *   dense:W   a dense layer of width W (1..MN_MAX_WIDTH)
+ *   conv1d    a circular convolution, width = its input's width
+ * e.g. "conv1d-conv1d-dense:1" -> depth 3, widths d-d-d-1. The input width
+ * d (the data's features) is given. Sets depth, widths and layer kinds. */
+mn_status mn_spec_parse_layers(mn_spec *spec, const char *layers, int d);
+mn_status mn_init_parse(mn_init *out, const char *name);
+const char *mn_layer_name(mn_layer_kind k); /* "dense", "conv1d" */
+const char *mn_init_name(mn_init i);        /* "random", "identity" */
 mn_status mn_act_parse(mn_act *out, const char *name);
 mn_status mn_loss_parse(mn_loss *out, const char *name);
 mn_status mn_elim_parse(mn_elim *out, const char *name);
@@ -151,6 +234,7 @@ typedef struct mn_model mn_model;
 /* Validates the spec (sizes, values, combinations) and lays out the flat
  * parameter vector:
  *   for l = 1..L: W_l (width[l] x width[l-1], row-major), then b_l (width[l])
+ *                 (conv1d: its filter (width[l]), then its bias (1))
  *   then S (K x d) when skip is on,
  *   then the added neurons, neuron by neuron: a, w (d), b. */
 mn_status mn_model_alloc(mn_model **out, const mn_spec *spec);
@@ -166,9 +250,12 @@ size_t mn_model_w_offset(const mn_model *model, int l);
 size_t mn_model_b_offset(const mn_model *model, int l);
 /* mask[i] = 1 when parameter i is trainable, 0 when frozen. (P) */
 void mn_model_free_mask(const mn_model *model, unsigned char *mask);
-/* Documented initialisation: W_l ~ N(0, 1/width[l-1]), biases 0, S = 0,
- * added neurons a = 0, w ~ N(0, 1/d), b = 0. Frozen layers get `frozen_value`
- * for every weight and 0 for biases. */
+/* Documented initialisation: W_l ~ N(0, 1/width[l-1]) (conv1d filters
+ * likewise), biases 0, S = 0, added neurons a = 0, w ~ N(0, 1/d), b = 0.
+ * spec.init = identity then sets every square layer to the identity (the
+ * draws are made all the same, so the other layers do not change). Frozen
+ * layers get `frozen_value` for every weight and 0 for biases (identity or
+ * not). */
 void mn_model_init(const mn_model *model, double *theta, uint64_t seed, double frozen_value);
 /* Checks that data fits the model: d, label columns and label values. */
 mn_status mn_model_check_data(const mn_model *model, const mn_data *data);
@@ -198,6 +285,16 @@ mn_status mn_predict(const mn_model *model, mn_work *work, const mn_data *data,
  * to the nearest ReLU / leaky-ReLU kink (INFINITY when no kinked unit). */
 mn_status mn_kink_margin(const mn_model *model, mn_work *work, const mn_data *data,
                          const double *theta, double *margin);
+/* Smallest |pre-activation| over all samples and hidden units, whatever the
+ * activation (INFINITY without hidden layers): for tanh and sigmoid, how far
+ * the least saturated unit is from saturation (mn_saturation_z). */
+mn_status mn_preact_margin(const mn_model *model, mn_work *work, const mn_data *data,
+                           const double *theta, double *margin);
+/* The |z| past which act'(z) < DBL_EPSILON act'(0): 0.5 ln(4 / DBL_EPSILON)
+ * = 18.7 for tanh, ln(4 / DBL_EPSILON) = 37.4 for sigmoid (their derivatives
+ * 4 e^{-2|z|} and e^{-|z|} to within rounding there); INFINITY for
+ * activations that do not saturate. */
+double mn_saturation_z(mn_act act);
 /* Fraction of samples classified correctly (margin losses: sign(f) = y;
  * softmax: argmax = class). MN_EINVAL for the squared loss. */
 mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data,
@@ -205,7 +302,7 @@ mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data,
 
 /* ------------------------------------------------------------------ */
 /* Optimisers: an initialise / iterate / test loop the caller drives.  */
-/* Every optimiser works on the free parameters only (mn_model_free_mask):
+/* Every optimiser works on the free parameters only (mn_model_free_mask; an objective's mask):
  * frozen entries of theta never change, bit for bit. All are deterministic:
  * the same inputs (seed included) give the same iterates. */
 typedef enum {
@@ -287,7 +384,9 @@ typedef struct mn_optim mn_optim;
 
 /* Documented defaults: GD, and every field's default given above. */
 void mn_opt_params_default(mn_opt_params *prm);
-/* Copies theta0 (P); the model, work and data must outlive the optimiser.
+/* The network on data; mn_optim_alloc_objective (minima/objective.h) is the
+ * same on any objective. Copies theta0 (P); the model, work and data must
+ * outlive the optimiser.
  * Evaluates at theta0 (a non-finite value there makes the run DIVERGED).
  * MN_EINVAL names a parameter out of range; MN_ENOMEM. */
 mn_status mn_optim_alloc(mn_optim **out, const mn_model *model, mn_work *work, const mn_data *data,
@@ -298,7 +397,8 @@ void mn_optim_free(mn_optim *opt);
  * diverged or stopped by its own rule. Errors: MN_ENOMEM, MN_ELAPACK. */
 mn_status mn_optim_iterate(mn_optim *opt);
 /* State after the last step (or the start), decided in this order:
- * DIVERGED; CONVERGED when gnorm <= gtol (not for PGD) or PGD stopped;
+ * DIVERGED (a non-finite value, a gradient norm past DBL_MAX, or the
+ * parameter norm past max_norm); CONVERGED when gnorm <= gtol (not for PGD) or PGD stopped;
  * STALLED; RUNNING. The caller enforces the iteration cap.
  * With added neurons and lambda > 0, every critical point has a = 0 (Liang
  * et al.: a dL/da - dL/db = lambda a^2), so the neurons output exactly 0
@@ -307,8 +407,9 @@ mn_status mn_optim_iterate(mn_optim *opt);
  * run stays RUNNING (until the step cap, max_norm or exp overflow). */
 mn_run_state mn_optim_test(const mn_optim *opt, double gtol);
 const double *mn_optim_theta(const mn_optim *opt); /* current point (P) */
+const double *mn_optim_grad(const mn_optim *opt);  /* gradient there (P), frozen entries 0 */
 double mn_optim_loss(const mn_optim *opt);          /* loss at the current point */
-double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free parameters */
+double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free parameters (mn_norm2) */
 long mn_optim_iter(const mn_optim *opt);            /* steps taken */
 /* Why the run diverged, stalled or (PGD) stopped; "" otherwise. */
 const char *mn_optim_why(const mn_optim *opt);
@@ -316,10 +417,43 @@ const char *mn_optim_why(const mn_optim *opt);
 const char *mn_run_state_name(mn_run_state s);
 
 /* ------------------------------------------------------------------ */
+/* Added (eliminating) neurons a_j exp(w_j . x + b_j): src/model/elim.c. */
+
+/* exp(u) overflows past ~709.78: an exponent u above this bound is refused
+ * by the evaluation (MN_ERANGE) and reported as infinite elsewhere. */
+#define MN_EXP_MAX 700.0
+
+/* a e^b, written so nothing overflows: 0 when a = 0, +-INFINITY (the sign
+ * of a) when b > MN_EXP_MAX. */
+double mn_elim_a_exp_b(double a, double b);
+
+/* Activity of the added neurons at theta: max over neurons j and samples i
+ * of |a_j exp(w_j . x_i + b_j)| (0 without added neurons; INFINITY when an
+ * exponent passes MN_EXP_MAX). */
+mn_status mn_elim_activity(double *out, const mn_model *model, const mn_data *data, const double *theta);
+
+/* The added neuron j with the largest |a_j| e^{b_j} at theta (compared as
+ * log|a| + b, so nothing overflows; ties and a = 0 everywhere: the first):
+ * its a, b, ||w|| and a e^b (mn_elim_a_exp_b). Returns j, or -1 and NaN
+ * everywhere without added neurons. Any of the outputs may be NULL. */
+int mn_elim_largest(const mn_model *model, const double *theta, double *a, double *b, double *w_norm,
+                    double *a_exp_b);
+
+/* The failure mode of the eliminating neuron: where the augmented loss has no
+ * minimum, gradient methods drive a -> 0 and b -> +inf with a e^b finite.
+ * Given two points of one run (mid, end), returns 1 and explains in why
+ * (len bytes) when some added neuron drifts so: |a| shrank by more than a
+ * factor 1.2, b grew by more than 0.25, and |a| e^b stayed within a factor 4
+ * of its earlier value. Calibrated on logistic loss + liang on separable
+ * data, where b grows by ~0.5 and |a| shrinks ~1.45-fold per doubling of
+ * the steps; they flag a trend over half a run, never a single step. */
+int mn_elim_drifts(const mn_model *model, const double *mid, const double *end, char *why, size_t len);
+
+/* ------------------------------------------------------------------ */
 /* Certification of end points.                                        */
 /* Classes, decided in this order (the first that applies):
- *   DIVERGED       the run diverged (the caller says so), or theta, the loss
- *                  or the gradient is not finite at the point;
+ *   DIVERGED       the run diverged (the caller says so), or theta, the loss,
+ *                  the gradient or its norm (mn_norm2) is not finite at the point;
  *   NOT_CONVERGED  (added neurons, lambda > 0) the neurons are still active,
  *                  mn_elim_activity > elim_tol: every minimum of the augmented
  *                  loss, global or not, has a = 0, so such a point is near
@@ -378,7 +512,8 @@ typedef struct {
     double elim_activity;       /* mn_elim_activity at the point (0 without added neurons) */
 } mn_cert;
 
-/* Certifies theta. `diverged` says the run that produced it diverged (the
+/* Certifies theta of the network on data (mn_certify_objective in
+ * minima/objective.h: any objective). `diverged` says the run that produced it diverged (the
  * class is then DIVERGED whatever the point looks like; loss, gnorm,
  * kink_margin, accuracy and elim_activity are still filled in where finite). opts may be
  * NULL (defaults). The spectrum is computed at stationary or global points
@@ -389,16 +524,21 @@ typedef struct {
 mn_status mn_certify(mn_cert *out, const mn_model *model, mn_work *work, const mn_data *data,
                      const double *theta, int diverged, const mn_cert_opts *opts);
 
-/* Activity of the added neurons at theta: max over neurons j and samples i
- * of |a_j exp(w_j . x_i + b_j)| (0 without added neurons; INFINITY when an
- * exponent passes 700). */
-mn_status mn_elim_activity(double *out, const mn_model *model, const mn_data *data, const double *theta);
 
-/* Catalogue of end points up to permutations of hidden units. The canonical
- * form sorts, layer by layer from the input, the units of each hidden layer
- * lexicographically on (incoming weights, bias), permuting W_l's rows, b_l and
- * W_{l+1}'s columns together (the function is unchanged); skip weights and
- * added neurons are left as they are. canon may equal theta. (P) */
+/* Catalogue of end points up to the symmetries of hidden units. The
+ * canonical form treats each hidden layer in turn from the input: every
+ * unit's incoming vector u = (weights, bias) is scaled to unit 2-norm where
+ * the activation is homogeneous (relu, leaky_relu, linear: outgoing weights
+ * times the norm; quadratic: times its square), given the sign that makes
+ * its largest-magnitude entry positive where a flip is a symmetry (tanh and
+ * linear: outgoing weights negated; quadratic: unchanged; sigmoid with
+ * biases on: outgoing weights negated and added to the next layer's biases,
+ * as sigmoid(-z) = 1 - sigmoid(z)); then the units are sorted
+ * lexicographically on u, permuting W_l's rows, b_l and W_{l+1}'s columns
+ * together. The function is unchanged throughout; skip weights, added
+ * neurons and the units next to a conv1d layer (which share a filter, so
+ * neither permuting nor rescaling them one by one is a symmetry) are left as
+ * they are. canon may equal theta. (P) */
 mn_status mn_canonicalize(double *canon, const mn_model *model, const double *theta);
 
 typedef struct {
@@ -412,10 +552,11 @@ typedef struct mn_catalogue mn_catalogue;
 
 /* Points join an entry when their canonical forms agree entrywise within
  * tol * (1 + |x|) and their classes are equal. Units tied in their first
- * incoming weight to within the run's noise may sort differently, and such
+ * differing incoming entry (or, for the sign, in their two largest
+ * magnitudes) to within the run's noise may be put differently, and such
  * copies count twice: the catalogue may over-count, it never merges
- * different points. Sign flips (tanh) and rescalings (ReLU) are not
- * identified. */
+ * different points. Not identified: a linear layer's full GL(n) symmetry,
+ * symmetries that hold only on the data (dead ReLU units), softplus. */
 mn_status mn_catalogue_alloc(mn_catalogue **out, const mn_model *model, double tol);
 void mn_catalogue_free(mn_catalogue *cat);
 /* Adds theta with its certificate; *index (may be NULL) = its entry. */
@@ -454,7 +595,8 @@ typedef struct {
     double gnorm, lambda_min; /* over free parameters */
 } mn_escape;
 
-/* Looks for a verified descent direction out of theta: the negative
+/* Looks for a verified descent direction out of theta (the network on data;
+ * mn_find_escape_objective in minima/objective.h: any objective): the negative
  * gradient; else the eigenvector of the most negative Hessian eigenvalue
  * (< -eig_tol); else each Hessian null direction (|lambda| <= eig_tol), both
  * signs, then 64 seeded random unit combinations of the null directions, for
@@ -463,16 +605,6 @@ typedef struct {
  * parameters only). Dense Hessian: at most 4000 free parameters. */
 mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_work *work,
                          const mn_data *data, const double *theta, double eig_tol);
-
-/* The failure mode of the eliminating neuron: where the augmented loss has no
- * minimum, gradient methods drive a -> 0 and b -> +inf with a e^b finite.
- * Given two points of one run (mid, end), returns 1 and explains in why
- * (len bytes) when some added neuron drifts so: |a| shrank by more than a
- * factor 1.2, b grew by more than 0.25, and |a| e^b stayed within a factor 4
- * of its earlier value. Calibrated on logistic loss + liang on separable
- * data, where b grows by ~0.5 and |a| shrinks ~1.45-fold per doubling of
- * the steps; they flag a trend over half a run, never a single step. */
-int mn_elim_drifts(const mn_model *model, const double *mid, const double *end, char *why, size_t len);
 
 /* Built-in attacks: (data, model, point) triples that are bad local minima.
  * mn_attack_build allocates *data and *theta (caller frees with
@@ -490,10 +622,14 @@ mn_status mn_sym_eigvals(double *evals, double *a, int n);
  * n x n matrix a: on return column i of a (entries a[r * n + i]) is the
  * eigenvector of evals[i]. */
 mn_status mn_sym_eig(double *evals, double *a, int n);
+/* 2-norm of x (n), leaving out entries with mask[i] == 0 (mask may be NULL).
+ * Scaled where sum x_i^2 would overflow or underflow, so the result is
+ * finite whenever the norm itself is <= DBL_MAX; INFINITY past that or with
+ * an infinite entry, NaN with a NaN entry. */
+double mn_norm2(const double *x, size_t n, const unsigned char *mask);
 /* Hessian restricted to the free parameters: sub (nf x nf) from hess (P x P). */
 int mn_restrict(double *sub, const double *hess, const unsigned char *mask, int p);
 
-#include "minima/sweep.h" /* sweeps, their SQLite databases, summaries, figures */
 #ifdef __cplusplus
 }
 #endif

@@ -3,7 +3,8 @@
 # and run the main job on built-in defaults. Safe to run again.
 #   bash scripts/setup.sh            install + build + `minima train`
 #   bash scripts/setup.sh --no-run   install + build only
-#   bash scripts/setup.sh --bench    also install what bench/ needs (python3-torch)
+#   bash scripts/setup.sh --bench    also install what bench/ and docs/torch_example.py need
+# It also makes `import minima` work in Debian's python3 (scripts/install_python.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +19,9 @@ done
 
 # Each package and why it is here: see README, "Dependencies".
 pkgs=(gcc make cmake pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev
-      libcjson-dev libcmocka-dev libsleef-dev gnuplot-nox valgrind)
-[ "$bench" = 1 ] && pkgs+=(python3 python3-torch python3-numpy)
+      libcjson-dev libcmocka-dev libsleef-dev libflint-arb-dev gnuplot-nox valgrind
+      zlib1g-dev libglpk-dev python3-sklearn
+      python3 python3-cffi python3-numpy python3-pytest python3-torch python3-venv python3-pip)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -34,6 +36,7 @@ fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" >&2
+bash scripts/install_python.sh
 
 if [ "$run" = 1 ]; then
   echo "setup: running the main job: build/minima train (XOR, 2-8-1 ReLU, polynomial hinge)" >&2

@@ -73,6 +73,23 @@ else no "rows differ between 1 and 2 threads"; fi
 if "$bin" experiment safran-shamir --k 6 --extra 0 --restarts 20 > "$tmp/t" 2>&1 && grep -q "total wall time" "$tmp/t" \
   && [ "$(grep -c '^ *6 *6 *20 ' "$tmp/t")" = 1 ]; then ok; else no "table: $(cat "$tmp/t")"; fi
 
+# Progress: on stderr only when it is a terminal (script(1) gives it one),
+# not with --quiet, and stdout the same either way.
+"$bin" experiment safran-shamir --k 6 --extra 0,1 --restarts 20 --json > "$tmp/q1" 2> "$tmp/qe"
+[ ! -s "$tmp/qe" ] && ok || no "stderr not a terminal, yet: $(cat "$tmp/qe")"
+if command -v script > /dev/null; then
+  script -qec "\"$bin\" experiment safran-shamir --k 6 --extra 0,1 --restarts 20 --json > $tmp/q2" \
+    /dev/null < /dev/null > "$tmp/tty" 2>&1
+  if grep -q "rows 2/2, runs 40/40" "$tmp/tty"; then ok; else no "no progress on a terminal: $(cat "$tmp/tty")"; fi
+  script -qec "\"$bin\" experiment safran-shamir --k 6 --extra 0,1 --restarts 20 --json --quiet > $tmp/q3" \
+    /dev/null < /dev/null > "$tmp/ttyq" 2>&1
+  if grep -q "rows" "$tmp/ttyq"; then no "progress despite --quiet: $(cat "$tmp/ttyq")"; else ok; fi
+  for f in q2 q3; do
+    [ "$(sed 's/"seconds":[^}]*//' "$tmp/q1")" = "$(sed 's/"seconds":[^}]*//' "$tmp/$f")" ] && ok \
+      || no "stdout ($f) differs from the run without a terminal"
+  done
+fi
+
 # The eliminator adds its medians.
 if "$bin" experiment safran-shamir --k 6 --extra 0 --restarts 10 --eliminate liang --lambda 0.05 --json \
   > "$tmp/el" 2>&1 && grep -q '"median_abs_a":' "$tmp/el" && grep -q '"median_a_exp_b":' "$tmp/el"; then ok

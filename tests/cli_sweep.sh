@@ -26,7 +26,7 @@ check "summary table has 4 settings" test "$(grep -c 'eliminate=.* optimizer=' a
 check "16 runs done" grep -q "16 runs done now, 0 already stored" a.err
 "$bin" export a.db > a.csv
 check "export: header and 16 rows" test "$(wc -l < a.csv)" = 17
-check "export header" grep -q '^setting,options,restart,seed,optimizer,iterations,loss,grad_norm,lambda_min,lambda_max,kink_margin,class,near_kink,accuracy,elim_a,elim_b,elim_w_norm,elim_a_exp_b,reason,seconds$' a.csv
+check "export header" grep -q '^setting,options,restart,seed,optimizer,iterations,loss,grad_norm,theta_norm,lambda_min,lambda_max,kink_margin,class,near_kink,accuracy,elim_a,elim_b,elim_w_norm,elim_a_exp_b,reason,seconds$' a.csv
 
 # Resume: the same command again runs nothing.
 "$bin" sweep "${S[@]}" --threads 1 --db a.db > /dev/null 2> a2.err

@@ -2,7 +2,7 @@
  * a strict saddle (tanh network at zero weights), a flat bad minimum (dead
  * ReLU units), a global minimum (realizable teacher, trained and polished),
  * a ReLU kink, diverged points; Lanczos against the dense spectrum; the
- * catalogue of minima up to permutations of hidden units. */
+ * catalogue of minima up to the symmetries of hidden units. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -356,12 +356,13 @@ static void permute(const mn_model *m, const double *th, double *out, const int 
     memcpy(out, th, mn_model_nparams(m) * sizeof *out);
     for (int l = 1; l <= 3; l++) {
         const int wo = w[l], wi = w[l - 1];
-        const double *W = th + mn_model_w_offset(m, l), *b = th + mn_model_b_offset(m, l);
-        double *Wo = out + mn_model_w_offset(m, l), *bo = out + mn_model_b_offset(m, l);
+        const int bias = mn_model_spec(m)->bias;
+        const double *W = th + mn_model_w_offset(m, l), *b = bias ? th + mn_model_b_offset(m, l) : NULL;
+        double *Wo = out + mn_model_w_offset(m, l), *bo = bias ? out + mn_model_b_offset(m, l) : NULL;
         const int *pr = perm[l - 1], *pc = l > 1 ? perm[l - 2] : NULL;
         for (int r = 0; r < wo; r++) {
             const int sr = pr ? pr[r] : r;
-            bo[r] = b[sr];
+            if (bias) bo[r] = b[sr];
             for (int c = 0; c < wi; c++) Wo[r * wi + c] = W[sr * wi + (pc ? pc[c] : c)];
         }
     }
@@ -433,13 +434,118 @@ static void test_catalogue(void **state)
     teardown(&pb);
 }
 
+/* Unit j of hidden layer l rescaled by c (incoming weights and bias times
+ * c) with the outgoing weights changed as `out` says: 1 divide by c, 2 by
+ * c^2, 3 negate and add to the next biases (sigmoid's flip), 0 leave. */
+static void unit_transform(const mn_model *m, double *th, int l, int j, double c, int out)
+{
+    const mn_spec *s = mn_model_spec(m);
+    const int wi = s->width[l - 1], wl = s->width[l], wo = s->width[l + 1];
+    double *W = th + mn_model_w_offset(m, l), *Wn = th + mn_model_w_offset(m, l + 1);
+    for (int k = 0; k < wi; k++) W[j * wi + k] *= c;
+    if (s->bias) th[mn_model_b_offset(m, l) + j] *= c;
+    for (int r = 0; r < wo; r++) {
+        double *v = &Wn[r * wl + j];
+        if (out == 1) *v /= c;
+        if (out == 2) *v /= c * c;
+        if (out == 3) th[mn_model_b_offset(m, l + 1) + r] += *v, *v = -*v;
+    }
+}
+
+static double max_rel_diff(const double *a, const double *b, size_t n)
+{
+    double d = 0;
+    for (size_t i = 0; i < n; i++) d = fmax(d, fabs(a[i] - b[i]) / (1 + fabs(a[i])));
+    return d;
+}
+
+/* Every symmetry of an activation, applied to some units of both hidden
+ * layers of a 2-3-4-1 network (with a permutation), leaves the function
+ * (mn_predict) unchanged and gives the canonical form of the original; the
+ * same move where it is not a symmetry changes the function and the
+ * canonical form. Counts in a catalogue: one entry for the copies, two with
+ * the impostor. */
+static void test_catalogue_symmetries(void **state)
+{
+    (void)state;
+    const struct {
+        mn_act act;
+        int bias;
+        double c[2]; /* the scale of units (1, 0) and (2, 3); c[0] also for (1, 2) */
+        int out;     /* how the outgoing weights follow (unit_transform) */
+        double bad_c;
+        int bad_out; /* a move that is not a symmetry */
+    } cases[] = {
+        {MN_ACT_TANH, 1, {-1, -1}, 1, -1, 0},       /* odd: flip in and out */
+        {MN_ACT_TANH, 0, {-1, -1}, 1, 2.385, 1},    /* no rescaling */
+        {MN_ACT_LINEAR, 1, {-2.385, 0.37}, 1, -1, 0},
+        {MN_ACT_RELU, 1, {2.385, 0.37}, 1, -1, 1}, /* positive rescaling only */
+        {MN_ACT_LEAKY_RELU, 1, {0.37, 4.1}, 1, -2.385, 1},
+        {MN_ACT_QUADRATIC, 1, {-2.385, 0.37}, 2, 2.385, 1},
+        {MN_ACT_SIGMOID, 1, {-1, -1}, 3, -1, 1}, /* sigmoid(-z) = 1 - sigmoid(z) */
+        {MN_ACT_SIGMOID, 0, {1, 1}, 0, -1, 1},   /* without biases: no flip */
+        {MN_ACT_SOFTPLUS, 1, {1, 1}, 0, -1, 1},
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        mn_spec s;
+        mn_spec_default(&s);
+        assert_int_equal(mn_spec_parse_arch(&s, "2-3-4-1"), MN_OK);
+        s.act = cases[t].act, s.bias = cases[t].bias, s.loss = MN_LOSS_SQUARED;
+        problem pb;
+        setup(&pb, &s, 25, 40 + t);
+        mn_model_init(pb.m, pb.th, 41 + t, 0);
+        for (size_t i = 0; i < pb.P; i++) pb.th[i] += 0.1 * cos(0.7 * (double)i);
+        const size_t P = pb.P;
+        double *q = malloc(P * sizeof *q), *bad = malloc(P * sizeof *bad), *c0 = malloc(P * sizeof *c0),
+               *c1 = malloc(P * sizeof *c1), *f0 = malloc(25 * sizeof *f0), *f1 = malloc(25 * sizeof *f1);
+        memcpy(q, pb.th, P * sizeof *q);
+        if (cases[t].out) {
+            unit_transform(pb.m, q, 1, 0, cases[t].c[0], cases[t].out);
+            unit_transform(pb.m, q, 1, 2, cases[t].c[0], cases[t].out);
+            unit_transform(pb.m, q, 2, 3, cases[t].c[1], cases[t].out);
+        }
+        const int p1[3] = {1, 2, 0}, p2[4] = {2, 3, 1, 0};
+        permute(pb.m, q, bad, p1, p2);
+        memcpy(q, bad, P * sizeof *q);
+        memcpy(bad, pb.th, P * sizeof *bad);
+        unit_transform(pb.m, bad, 1, 1, cases[t].bad_c, cases[t].bad_out);
+
+        assert_int_equal(mn_predict(pb.m, pb.w, pb.data, pb.th, f0), MN_OK);
+        assert_int_equal(mn_predict(pb.m, pb.w, pb.data, q, f1), MN_OK);
+        assert_true(max_rel_diff(f0, f1, 25) < 1e-13); /* the same function */
+        assert_true(max_rel_diff(pb.th, q, P) > 0.05);  /* other parameters */
+        assert_int_equal(mn_canonicalize(c0, pb.m, pb.th), MN_OK);
+        assert_int_equal(mn_canonicalize(c1, pb.m, q), MN_OK);
+        assert_true(max_rel_diff(c0, c1, P) < 1e-13);
+        assert_int_equal(mn_predict(pb.m, pb.w, pb.data, c0, f1), MN_OK);
+        assert_true(max_rel_diff(f0, f1, 25) < 1e-13); /* the canonical form is a copy */
+
+        assert_int_equal(mn_predict(pb.m, pb.w, pb.data, bad, f1), MN_OK);
+        assert_true(max_rel_diff(f0, f1, 25) > 1e-4); /* not a symmetry */
+        assert_int_equal(mn_canonicalize(c1, pb.m, bad), MN_OK);
+        assert_true(max_rel_diff(c0, c1, P) > 1e-3);
+
+        mn_cert c = {.cls = MN_CLASS_SPURIOUS, .loss = 1};
+        mn_catalogue *cat;
+        assert_int_equal(mn_catalogue_alloc(&cat, pb.m, 1e-8), MN_OK);
+        assert_int_equal(mn_catalogue_add(cat, pb.th, &c, 1, NULL), MN_OK);
+        assert_int_equal(mn_catalogue_add(cat, q, &c, 2, NULL), MN_OK);
+        assert_int_equal(mn_catalogue_count(cat), 1);
+        assert_int_equal(mn_catalogue_add(cat, bad, &c, 3, NULL), MN_OK);
+        assert_int_equal(mn_catalogue_count(cat), 2);
+        mn_catalogue_free(cat);
+        free(q), free(bad), free(c0), free(c1), free(f0), free(f1);
+        teardown(&pb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tanh_saddle),      cmocka_unit_test(test_dead_relu),
         cmocka_unit_test(test_kink),             cmocka_unit_test(test_diverged_and_errors),
         cmocka_unit_test(test_lanczos_vs_dense), cmocka_unit_test(test_global_teacher),
-        cmocka_unit_test(test_catalogue),
+        cmocka_unit_test(test_catalogue),        cmocka_unit_test(test_catalogue_symmetries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

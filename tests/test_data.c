@@ -129,6 +129,57 @@ static void test_alloc_bad(void **state)
     assert_int_equal(mn_data_alloc(NULL, 1, 1, 1), MN_EINVAL);
 }
 
+/* A view reads the caller's arrays in place and evaluates exactly as a copy
+ * does; freeing it leaves them alone; sizes are checked as for alloc. */
+static void test_view(void **state)
+{
+    mn_data *own = NULL, *view = NULL;
+    assert_int_equal(mn_gen_xor(&own, 30, 0.1, 7), MN_OK);
+    const int n = mn_data_n(own);
+    double *x = malloc(sizeof(double) * n * 2), *y = malloc(sizeof(double) * n);
+    assert_non_null(x);
+    assert_non_null(y);
+    memcpy(x, mn_data_xc(own), sizeof(double) * n * 2);
+    memcpy(y, mn_data_yc(own), sizeof(double) * n);
+    assert_int_equal(mn_data_view(&view, n, 2, 1, x, y), MN_OK);
+    assert_true(mn_data_xc(view) == x && mn_data_yc(view) == y);
+    assert_int_equal(mn_data_n(view), n);
+    mn_spec spec;
+    mn_spec_default(&spec);
+    spec.act = MN_ACT_TANH;
+    assert_int_equal(mn_spec_parse_arch(&spec, "2-3-1"), MN_OK);
+    mn_model *m = NULL;
+    mn_work *w = NULL;
+    assert_int_equal(mn_model_alloc(&m, &spec), MN_OK);
+    assert_int_equal(mn_work_alloc(&w, m, n), MN_OK);
+    const size_t P = mn_model_nparams(m);
+    double theta[64], g1[64], g2[64], l1, l2;
+    mn_model_init(m, theta, 3, 1.0);
+    assert_int_equal(mn_eval(m, w, own, theta, &l1, g1), MN_OK);
+    assert_int_equal(mn_eval(m, w, view, theta, &l2, g2), MN_OK);
+    assert_true(l1 == l2);
+    assert_memory_equal(g1, g2, P * sizeof(double));
+    x[0] += 0.25; /* the view sees the caller's change */
+    assert_int_equal(mn_eval(m, w, view, theta, &l2, NULL), MN_OK);
+    assert_true(l1 != l2);
+    mn_data_free(view);
+    assert_true(x[0] == mn_data_xc(own)[0] + 0.25); /* still the caller's */
+    assert_int_equal(mn_data_view(&view, n, 2, 0, x, NULL), MN_OK); /* no labels */
+    assert_int_equal(mn_data_m(view), 0);
+    mn_data_free(view);
+    assert_int_equal(mn_data_view(&view, n, 2, 1, x, NULL), MN_EINVAL);
+    check_msg("x or y is NULL");
+    assert_null(view);
+    assert_int_equal(mn_data_view(&view, 0, 2, 1, x, y), MN_EINVAL);
+    check_msg("n = 0");
+    assert_int_equal(mn_data_view(&view, 1 << 16, 1 << 15, 0, x, NULL), MN_EINVAL);
+    check_msg("exceed the limit");
+    mn_work_free(w);
+    mn_model_free(m);
+    mn_data_free(own);
+    free(x), free(y);
+}
+
 /* ---- CSV: good files ---- */
 
 static void test_csv_label_by_name(void **state)
@@ -187,7 +238,7 @@ static void test_csv_crlf_bom_quotes(void **state)
 
 static void test_csv_long_line_and_no_label(void **state)
 {
-    enum { COLS = 20000 }; /* lines of ~120 kB: no fixed line limit */
+    enum { COLS = 20000 }; /* lines of ~120 kB: far below the 16 MiB bound */
     size_t cap = (size_t)COLS * 3 * 9 + 64, len = 0; /* 3 lines, <= 9 bytes a field */
     char *text = malloc(cap);
     assert_non_null(text);
@@ -533,6 +584,56 @@ static void test_gen_bad(void **state)
     assert_null(d);
 }
 
+/* ---- bounds: a line past 16 MiB, a blank label list ---- */
+static void test_csv_bounds(void **state)
+{
+    (void)state;
+    const size_t big = ((size_t)1 << 24) + 10;
+    char *text = malloc(big + 16);
+    assert_non_null(text);
+    strcpy(text, "a,y\n1,");
+    memset(text + 6, '0', big);
+    strcpy(text + 6 + big, "\n");
+    expect_path_err(write_tmp(text, strlen(text)), "y", MN_EFORMAT, ":2: line longer than 16777216 bytes");
+    free(text);
+    mn_data *d = (mn_data *)&d;
+    assert_int_equal(mn_data_read_csv(&d, csv("a,y\n1,2\n"), " "), MN_EINVAL);
+    assert_null(d);
+    check_msg("the label list ' ' is empty");
+}
+
+/* ---- parameter files ---- */
+static void expect_params(const char *text, size_t len, size_t P, mn_status st, const char *want)
+{
+    double th[4] = {0};
+    assert_int_equal(mn_params_read(th, P, write_tmp(text, len)), st);
+    if (want) check_msg(want);
+}
+
+static void test_params_read(void **state)
+{
+    (void)state;
+    double th[3];
+    assert_int_equal(mn_params_read(th, 3, csv("2.385 -1.5\n\t0.25\r\n")), MN_OK);
+    check_values(th, (double[]){2.385, -1.5, 0.25}, 3);
+    assert_int_equal(mn_params_read(th, 3, csv("\xEF\xBB\xBF""2.385\n-1.5\n0.25\n")), MN_OK); /* BOM */
+    check_values(th, (double[]){2.385, -1.5, 0.25}, 3);
+    expect_params("1.5\0abc\n2 3\n", 12, 3, MN_EFORMAT, "NUL byte at byte 4 (binary file?)");
+    expect_params("1 2 3 4", 7, 3, MN_EFORMAT, "the model has 3 parameters but the file holds more numbers");
+    expect_params("1 2", 3, 3, MN_EFORMAT, "the model has 3 parameters but the file holds 2 numbers");
+    expect_params("\xE2\x80\x8B""1.5 2 3", 11, 3, MN_EFORMAT, "number 1 '\\xe2\\x80\\x8b1.5' is not a number");
+    expect_params("\xEF\xBB""1 2 3", 7, 3, MN_EFORMAT, "byte 1 is 0xef but no UTF-8 byte-order mark follows");
+    expect_params("1 nan 3", 7, 3, MN_EFORMAT, "number 2 'nan' is not finite");
+    char longtok[300];
+    memset(longtok, '1', 299);
+    longtok[299] = '\0';
+    expect_params(longtok, 299, 3, MN_EFORMAT, "number 1 is longer than 128 bytes");
+    assert_int_equal(mn_params_read(th, 3, "/dev/zero"), MN_EFORMAT); /* ends at once */
+    check_msg("/dev/zero: NUL byte at byte 1");
+    assert_int_equal(mn_params_read(th, 3, "/tmp/mn_no_such_params"), MN_EIO);
+    check_msg("cannot open params file '/tmp/mn_no_such_params'");
+}
+
 /* Every test removes its temp files, pass or fail. */
 #define T(f) cmocka_unit_test_teardown(f, remove_tmp)
 
@@ -541,6 +642,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_alloc),
         T(test_alloc_bad),
+        T(test_view),
         T(test_csv_label_by_name),
         T(test_csv_label_by_index),
         T(test_csv_two_labels),
@@ -554,6 +656,8 @@ int main(void)
         T(test_csv_syntax),
         T(test_csv_io),
         T(test_csv_fuzz),
+        T(test_csv_bounds),
+        T(test_params_read),
         T(test_standardize),
         T(test_standardize_bad),
         T(test_gen_deterministic),

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "minima.h"
+#include "minima/sweep.h"
 #include "tmpdir.h"
 
 
@@ -128,6 +129,18 @@ static void test_config(void **state)
     assert_string_equal(mn_grid_value(g, 3, 0), "0.05");
     assert_string_equal(mn_grid_value(g, 4, 1), "0.1");
     assert_string_equal(mn_grid_value(g, 5, 1), "1,2");
+    mn_grid_free(g);
+    /* 2^53 - 1 is still exact; a larger seed is given as a string */
+    write_file(p, "{\"base\": {\"seed\": 9007199254740991}, \"grid\": {\"data-seed\": [\"18446744073709551615\"]}}");
+    assert_int_equal(mn_grid_alloc(&g), MN_OK);
+    assert_int_equal(mn_grid_read_config(g, p), MN_OK);
+    assert_string_equal(mn_grid_value(g, 0, 0), "9007199254740991");
+    assert_string_equal(mn_grid_value(g, 1, 0), "18446744073709551615");
+    mn_grid_free(g);
+    write_file(p, "{\"base\": {\"generate\": \"xor\", \"steps\": 500, \"skip\": true, \"lr\": 0.05},\n"
+                  " \"grid\": {\"lambda\": [0.01, 0.1], \"freeze\": [\"1\", \"1,2\"]}}\n");
+    assert_int_equal(mn_grid_alloc(&g), MN_OK);
+    assert_int_equal(mn_grid_read_config(g, p), MN_OK);
     long n;
     assert_int_equal(mn_grid_nsettings(g, &n), MN_OK);
     assert_int_equal(n, 4);
@@ -144,6 +157,9 @@ static void test_config(void **state)
         {"{\"grid\": {\"act\": [\"\"]}}", "empty value"},
         {"{\"base\": {\"act\": [\"relu\"]}}", "string, number or boolean"},
         {"", ":1:1: not valid JSON"},
+        {"{\"base\": {\"seed\": 9007199254740993}}", "base.seed: the number reads as 9007199254740992, an integer "
+                                                       "past 2^53"},
+        {"{\"grid\": {\"seed\": [1, 18446744073709551615]}}", "grid.seed: value 2 reads as"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         write_file(p, bad[i].text);
@@ -170,6 +186,7 @@ static mn_run_row row(int64_t setting, long restart, mn_class cls, double loss, 
     r.iterations = 100 + restart;
     r.loss = loss;
     r.grad_norm = 1e-9;
+    r.theta_norm = 3.5;
     r.lambda_min = lmin;
     r.lambda_max = 2.385;
     r.kink_margin = INFINITY;
@@ -178,6 +195,16 @@ static mn_run_row row(int64_t setting, long restart, mn_class cls, double loss, 
     r.elim_a = r.elim_b = r.elim_w_norm = r.elim_a_exp_b = NAN; /* no added neurons */
     r.seconds = 0.25;
     return r;
+}
+
+/* The database exported (no timings) into tmp/name, rewound for reading. */
+static FILE *exported(mn_db *db, const char *name)
+{
+    FILE *f = fopen(tmp_path(name), "w+");
+    assert_non_null(f);
+    assert_int_equal(mn_db_export_csv(db, f, 0), MN_OK);
+    rewind(f);
+    return f;
 }
 
 static void test_schema_resume_export(void **state)
@@ -215,18 +242,15 @@ static void test_schema_resume_export(void **state)
     assert_true(n == 1 && isnan(got[0].loss) && isnan(got[0].lambda_min)); /* NaN stored as NULL */
     free(got);
 
-    FILE *f = fopen(tmp_path("a.csv"), "w+");
-    assert_non_null(f);
-    assert_int_equal(mn_db_export_csv(db, f, 0), MN_OK);
-    rewind(f);
+    FILE *f = exported(db, "a.csv");
     char line[1024];
     assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, "setting,options,restart,seed,optimizer,iterations,loss,grad_norm,lambda_min,"
-                              "lambda_max,kink_margin,class,near_kink,accuracy,elim_a,elim_b,elim_w_norm,"
-                              "elim_a_exp_b,reason\n");
+    assert_string_equal(line, "setting,options,restart,seed,optimizer,iterations,loss,grad_norm,theta_norm,"
+                              "lambda_min,lambda_max,kink_margin,class,near_kink,accuracy,elim_a,elim_b,"
+                              "elim_w_norm,elim_a_exp_b,reason\n");
     assert_non_null(fgets(line, sizeof line, f));
     assert_string_equal(line, "1,\"act=relu\",0,8070450532247928832,gd,100,9.9999999999999998e-13,"
-                              "1.0000000000000001e-09,0.5,2.3849999999999998,inf,global,0,,,,,,\n");
+                              "1.0000000000000001e-09,3.5,0.5,2.3849999999999998,inf,global,0,,,,,,\n");
     int lines = 2;
     while (fgets(line, sizeof line, f)) lines++;
     assert_int_equal(lines, 4);
@@ -240,26 +264,34 @@ static void test_schema_resume_export(void **state)
     assert_int_equal(sqlite3_prepare_v2(h, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &s, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(s, 0), "2");
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "3");
     sqlite3_finalize(s);
     assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
     sqlite3_finalize(s);
     assert_int_equal(sqlite3_prepare_v2(h,
-                                        "SELECT setting, restart, seed, optimizer, iterations, loss, grad_norm, "
+                                        "SELECT setting, restart, seed, optimizer, iterations, loss, grad_norm, theta_norm, "
                                         "lambda_min, lambda_max, kink_margin, class, near_kink, accuracy, elim_a, elim_b, "
                                         "elim_w_norm, elim_a_exp_b, reason, seconds "
                                         "FROM runs",
                                         -1, &s, NULL),
                      SQLITE_OK);
     sqlite3_finalize(s);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT id, canon, options, data FROM settings", -1, &s, NULL), SQLITE_OK);
+    sqlite3_finalize(s);
     /* a future schema version is refused */
-    assert_int_equal(sqlite3_exec(h, "UPDATE meta SET value = '3' WHERE key = 'schema_version'", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(h, "UPDATE meta SET value = '4' WHERE key = 'schema_version'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(mn_db_open(&db, p, 0), MN_EFORMAT);
+    assert_non_null(strstr(mn_last_error(), "schema version 4"));
+    /* an older one too, saying why (not migrated) */
+    assert_int_equal(sqlite3_exec(h, "UPDATE meta SET value = '2' WHERE key = 'schema_version'", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(h);
-    assert_int_equal(mn_db_open(&db, p, 0), MN_EFORMAT);
-    assert_non_null(strstr(mn_last_error(), "schema version 3"));
+    assert_int_equal(mn_db_open(&db, p, 1), MN_EFORMAT);
+    assert_non_null(strstr(mn_last_error(), "schema version 2; this minima"));
+    assert_non_null(strstr(mn_last_error(), "re-run the sweep into a new database"));
 }
 
 static void test_open_errors(void **state)
@@ -512,6 +544,101 @@ static void test_summary(void **state)
     mn_db_close(db);
 }
 
+/* The data key: content, not path; a setting keeps the key of its first
+ * runs, refuses another one, and merge refuses to mix two data sets. */
+static void test_data_key(void **state)
+{
+    (void)state;
+    mn_data *d1, *d2;
+    assert_int_equal(mn_data_alloc(&d1, 3, 2, 1), MN_OK);
+    assert_int_equal(mn_data_alloc(&d2, 3, 2, 1), MN_OK);
+    for (int i = 0; i < 6; i++) mn_data_x(d1)[i] = mn_data_x(d2)[i] = 2.385 * i;
+    for (int i = 0; i < 3; i++) mn_data_y(d1)[i] = mn_data_y(d2)[i] = i % 2 ? 1 : -1;
+    char k1[64], k2[64];
+    mn_data_key(k1, sizeof k1, d1);
+    mn_data_key(k2, sizeof k2, d2);
+    assert_string_equal(k1, k2);
+    assert_non_null(strstr(k1, " n=3 d=2 m=1"));
+    mn_data_y(d2)[2] = 1; /* one label flipped */
+    mn_data_key(k2, sizeof k2, d2);
+    assert_string_not_equal(k1, k2);
+
+    mn_db *a, *b;
+    int64_t s1, s2;
+    assert_int_equal(mn_db_open(&a, tmp_path("k1.db"), 1), MN_OK);
+    assert_int_equal(mn_db_setting(&s1, a, "data=x.csv", "{\"data\":\"x.csv\"}"), MN_OK);
+    assert_int_equal(mn_db_setting_data(a, s1, "data=x.csv", k1), MN_OK); /* stored */
+    assert_int_equal(mn_db_setting_data(a, s1, "data=x.csv", k1), MN_OK); /* the same again */
+    assert_int_equal(mn_db_setting_data(a, s1, "data=x.csv", k2), MN_EINVAL);
+    assert_non_null(strstr(mn_last_error(), "setting 'data=x.csv' was run on other data"));
+    assert_non_null(strstr(mn_last_error(), k1));
+    assert_non_null(strstr(mn_last_error(), k2));
+    mn_run_row r = row(s1, 0, MN_CLASS_GLOBAL, 0.0, 1.0);
+    assert_int_equal(mn_db_insert(a, &r, 1), MN_OK);
+
+    assert_int_equal(mn_db_open(&b, tmp_path("k2.db"), 1), MN_OK);
+    assert_int_equal(mn_db_setting(&s2, b, "data=x.csv", "{\"data\":\"x.csv\"}"), MN_OK);
+    assert_int_equal(mn_db_setting_data(b, s2, "data=x.csv", k2), MN_OK);
+    r = row(s2, 1, MN_CLASS_GLOBAL, 0.0, 1.0);
+    assert_int_equal(mn_db_insert(b, &r, 1), MN_OK);
+    mn_db_close(b);
+    long added, skipped, differing;
+    assert_int_equal(mn_db_merge(a, tmp_path("k2.db"), &added, &skipped, &differing), MN_EINVAL);
+    assert_non_null(strstr(mn_last_error(), "setting 'data=x.csv' was run on other data there"));
+    mn_run_row *got;
+    long n;
+    assert_int_equal(mn_db_runs(&got, &n, a, s1), MN_OK);
+    assert_int_equal(n, 1); /* nothing merged */
+    free(got);
+    /* the same data merge, and the key travels with a new setting */
+    assert_int_equal(mn_db_open(&b, tmp_path("k3.db"), 1), MN_OK);
+    assert_int_equal(mn_db_setting(&s2, b, "data=x.csv", "{\"data\":\"x.csv\"}"), MN_OK);
+    assert_int_equal(mn_db_setting_data(b, s2, "data=x.csv", k1), MN_OK);
+    assert_int_equal(mn_db_insert(b, &r, 1), MN_OK);
+    mn_db_close(b);
+    assert_int_equal(mn_db_merge(a, tmp_path("k3.db"), &added, &skipped, &differing), MN_OK);
+    assert_int_equal(added, 1);
+    mn_db_close(a);
+    mn_data_free(d1), mn_data_free(d2);
+}
+
+/* Export of a damaged row (text columns NULL, which minima's schema forbids
+ * but a foreign writer may leave): empty fields, never "(null)". */
+static void test_export_nulls(void **state)
+{
+    (void)state;
+    const char *p = tmp_path("nulls.db");
+    mn_db *db;
+    assert_int_equal(mn_db_open(&db, p, 1), MN_OK);
+    int64_t s1;
+    assert_int_equal(mn_db_setting(&s1, db, "act=relu", "{\"act\":\"relu\"}"), MN_OK);
+    mn_db_close(db);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+                                  "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(replace(sql, "
+                                  "'optimizer TEXT NOT NULL', 'optimizer TEXT'), 'class TEXT NOT NULL', 'class TEXT') "
+                                  "WHERE name = 'runs'; PRAGMA writable_schema = OFF;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+                                  "INSERT INTO runs (setting, restart, seed, optimizer, iterations, class, "
+                                  "near_kink, seconds) VALUES (1, 0, 5, NULL, 3, NULL, 0, 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(mn_db_open(&db, p, 0), MN_OK);
+    FILE *f = exported(db, "nulls.csv");
+    char line[1024];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "1,\"act=relu\",0,5,,3,,,,,,,,0,,,,,,\n");
+    fclose(f);
+    mn_db_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -521,6 +648,8 @@ int main(void)
         cmocka_unit_test(test_schema_resume_export),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_open_foreign_and_damaged),
+        cmocka_unit_test(test_data_key),
+        cmocka_unit_test(test_export_nulls),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_summary),
     };

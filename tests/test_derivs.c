@@ -130,26 +130,22 @@ static int draw_point(problem *p, mn_rng *r)
     return -1;
 }
 
-static void check_combo(mn_act act, mn_loss loss, mn_elim elim, int skip, uint64_t seed, int *redraws)
+/* Every derivative of the network s (its act, loss, elim, skip set) on n
+ * random samples at one random point away from kinks; `what` names it in
+ * failures. */
+static void check_spec(const mn_spec s, const char *what, int n, uint64_t seed, int *redraws)
 {
-    mn_spec s;
-    mn_spec_default(&s);
-    const int K = loss == MN_LOSS_SOFTMAX_CE ? 3 : elim == MN_ELIM_PER_OUTPUT ? 2 : 1;
-    assert_int_equal(mn_spec_parse_arch(&s, "3-4-3-1"), MN_OK);
-    s.width[s.depth] = K;
-    s.act = act;
-    s.act_param = act == MN_ACT_SOFTPLUS ? 2.385 : 0.13;
-    s.loss = loss;
-    s.elim = elim;
-    s.lambda = 0.37;
-    s.skip = skip;
+    const mn_act act = s.act;
+    const mn_loss loss = s.loss;
+    const mn_elim elim = s.elim;
+    const int skip = s.skip;
     problem p = {0};
     assert_int_equal(mn_model_alloc(&p.m, &s), MN_OK);
     mn_rng r;
     mn_rng_seed(&r, seed);
-    p.data = make_data(&s, 7, &r);
+    p.data = make_data(&s, n, &r);
     assert_int_equal(mn_model_check_data(p.m, p.data), MN_OK);
-    assert_int_equal(mn_work_alloc(&p.w, p.m, 7), MN_OK);
+    assert_int_equal(mn_work_alloc(&p.w, p.m, n), MN_OK);
     p.P = mn_model_nparams(p.m);
     const size_t P = p.P;
     p.th = malloc(P * sizeof(double));
@@ -169,8 +165,8 @@ static void check_combo(mn_act act, mn_loss loss, mn_elim elim, int skip, uint64
         v[i] = 1.0;
         double d = fd_dir(&p, v, tmp);
         if (fabs(d - g[i]) > RTOL * (1 + gs))
-            fail_msg("%s/%s/%s skip=%d: dL/dtheta[%zu] = %.12g, finite difference %.12g", mn_act_name(act),
-                     mn_loss_name(loss), mn_elim_name(elim), skip, i, g[i], d);
+            fail_msg("%s %s/%s/%s skip=%d: dL/dtheta[%zu] = %.12g, finite difference %.12g", what,
+                     mn_act_name(act), mn_loss_name(loss), mn_elim_name(elim), skip, i, g[i], d);
     }
     /* Hessian-vector product along a random direction. */
     for (size_t i = 0; i < P; i++) v[i] = randn(&r);
@@ -183,8 +179,8 @@ static void check_combo(mn_act act, mn_loss loss, mn_elim elim, int skip, uint64
     assert_true(hs > 1e-6);
     for (size_t i = 0; i < P; i++)
         if (fabs(fd[i] - hv[i]) > RTOL * (1 + hs))
-            fail_msg("%s/%s/%s skip=%d: (Hv)[%zu] = %.12g, finite difference %.12g", mn_act_name(act),
-                     mn_loss_name(loss), mn_elim_name(elim), skip, i, hv[i], fd[i]);
+            fail_msg("%s %s/%s/%s skip=%d: (Hv)[%zu] = %.12g, finite difference %.12g", what,
+                     mn_act_name(act), mn_loss_name(loss), mn_elim_name(elim), skip, i, hv[i], fd[i]);
     /* Full Hessian: each column against finite differences of the gradient,
      * and H v against the product it must equal. */
     assert_int_equal(mn_hessian(p.m, p.w, p.data, p.th, hess), MN_OK);
@@ -198,7 +194,7 @@ static void check_combo(mn_act act, mn_loss loss, mn_elim elim, int skip, uint64
         free(e);
         for (size_t i = 0; i < P; i++)
             if (fabs(col[i] - hess[i * P + j]) > RTOL * (1 + hs))
-                fail_msg("%s/%s/%s: H[%zu][%zu] = %.12g, finite difference %.12g", mn_act_name(act),
+                fail_msg("%s %s/%s/%s: H[%zu][%zu] = %.12g, finite difference %.12g", what, mn_act_name(act),
                          mn_loss_name(loss), mn_elim_name(elim), i, j, hess[i * P + j], col[i]);
     }
     for (size_t i = 0; i < P; i++) {
@@ -219,23 +215,92 @@ static void check_combo(mn_act act, mn_loss loss, mn_elim elim, int skip, uint64
     mn_model_free(p.m);
 }
 
-static void test_all_combinations(void **state)
+/* The spec of one combination: act, loss, eliminator, skip, and layers
+ * (the layer syntax; NULL: the MLP 3-4-3-K) on 3 or `d` inputs. */
+static mn_spec combo_spec(mn_act act, mn_loss loss, mn_elim elim, int skip, const char *layers, int d)
 {
-    (void)state;
-    int redraws = 0, combos = 0;
+    mn_spec s;
+    mn_spec_default(&s);
+    const int K = loss == MN_LOSS_SOFTMAX_CE ? 3 : elim == MN_ELIM_PER_OUTPUT ? 2 : 1;
+    if (layers) {
+        assert_int_equal(mn_spec_parse_layers(&s, layers, d), MN_OK);
+    } else {
+        assert_int_equal(mn_spec_parse_arch(&s, "3-4-3-1"), MN_OK);
+        s.width[s.depth] = K;
+    }
+    s.act = act;
+    s.act_param = act == MN_ACT_SOFTPLUS ? 2.385 : 0.13;
+    s.loss = loss;
+    s.elim = elim;
+    s.lambda = 0.37;
+    s.skip = skip;
+    return s;
+}
+
+/* One combination of act x loss x eliminator: the MLP 3-4-3-K, or (conv)
+ * conv1d layers in three places: in front, between dense layers, as the
+ * output layer, biases on and off. Returns the networks checked. */
+static int check_combo(mn_act a, mn_loss l, mn_elim e, int conv, int *redraws)
+{
+    uint64_t idx[4] = {(uint64_t)a, (uint64_t)l, (uint64_t)e, 0};
+    if (!conv) {
+        check_spec(combo_spec(a, l, e, (a + l + e) % 2, NULL, 3), "3-4-3-K", 7, mn_seed_derive(2385, idx, 3),
+                   redraws);
+        return 1;
+    }
+    const int K = l == MN_LOSS_SOFTMAX_CE ? 3 : e == MN_ELIM_PER_OUTPUT ? 2 : 1;
+    char front[64], middle[64], last[64];
+    snprintf(front, sizeof front, "conv1d-conv1d-dense:%d", K);
+    snprintf(middle, sizeof middle, "dense:4-conv1d-dense:%d", K);
+    snprintf(last, sizeof last, "dense:%d-conv1d", K);
+    const char *layers[3] = {front, middle, K == 1 ? NULL : last};
+    const int d[3] = {4, 3, 4};
+    int n = 0;
+    for (int c = 0; c < 3; c++) {
+        if (!layers[c]) continue;
+        mn_spec s = combo_spec(a, l, e, (a + l + e + c) % 2, layers[c], d[c]);
+        /* no bias: a ReLU sample with every unit of a layer off gives the next
+         * layer's pre-activations exactly 0 (a kink by construction) */
+        s.bias = a == MN_ACT_RELU || (a + e + c) % 3 != 0;
+        idx[3] = (uint64_t)c;
+        /* 4 samples: a conv layer has d pre-activations per sample that must all
+         * keep off the ReLU kink */
+        check_spec(s, layers[c], 4, mn_seed_derive(2385, idx, 4), redraws);
+        n++;
+    }
+    return n;
+}
+
+/* Every activation x loss x eliminator; returns the networks checked. */
+static int all_combinations(int conv)
+{
+    int redraws = 0, combos = 0, networks = 0;
     for (int a = MN_ACT_RELU; a <= MN_ACT_LINEAR; a++)
         for (int l = MN_LOSS_SQUARED; l <= MN_LOSS_SQUARED_HINGE; l++)
             for (int e = MN_ELIM_NONE; e <= MN_ELIM_PER_OUTPUT; e++) {
                 if (e == MN_ELIM_LIANG && l == MN_LOSS_SOFTMAX_CE) continue; /* needs K = 1 */
-                uint64_t idx[3] = {(uint64_t)a, (uint64_t)l, (uint64_t)e};
-                check_combo((mn_act)a, (mn_loss)l, (mn_elim)e, (a + l + e) % 2,
-                            mn_seed_derive(2385, idx, 3), &redraws);
+                networks += check_combo((mn_act)a, (mn_loss)l, (mn_elim)e, conv, &redraws);
                 combos++;
             }
     assert_int_equal(combos, 7 * (5 * 3 - 1)); /* liang + softmax is invalid */
     /* Redraws are for kinks only; a flood of them means the check is vacuous. */
-    assert_true(redraws < combos * 20);
-    print_message("%d combinations checked, %d points redrawn for kinks\n", combos, redraws);
+    assert_true(redraws < networks * 20);
+    print_message("%d networks checked (%s), %d points redrawn for kinks\n", networks, conv ? "conv1d" : "MLP",
+                  redraws);
+    return networks;
+}
+
+static void test_all_combinations(void **state)
+{
+    (void)state;
+    assert_int_equal(all_combinations(0), 7 * (5 * 3 - 1));
+}
+
+static void test_conv1d_combinations(void **state)
+{
+    (void)state;
+    /* three placements, the output one only where K > 1 */
+    assert_true(all_combinations(1) > 2 * 7 * (5 * 3 - 1));
 }
 
 /* Frozen layers: mask marks them, the derivatives are still true derivatives. */
@@ -326,6 +391,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_combinations),
+        cmocka_unit_test(test_conv1d_combinations),
         cmocka_unit_test(test_frozen_mask),
         cmocka_unit_test(test_exp_overflow),
         cmocka_unit_test(test_spec_errors),

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "minima.h"
+#include "minima/sweep.h"
 #include "tmpdir.h"
 
 

@@ -458,6 +458,82 @@ static void test_params_and_names(void **state)
     unmake(&pb);
 }
 
+/* mn_norm2 against norms known exactly, past both ends of the range. */
+static void test_norm2(void **state)
+{
+    (void)state;
+    const double big[3] = {3e200, -4e200, 0}, tiny[2] = {-3e-200, 4e-200}, plain[3] = {2.385, -1.5, 0.25};
+    const unsigned char mask[3] = {1, 0, 1};
+    assert_true(fabs(mn_norm2(big, 3, NULL) / 5e200 - 1) < 1e-15);
+    assert_true(fabs(mn_norm2(tiny, 2, NULL) / 5e-200 - 1) < 1e-15);
+    assert_true(fabs(mn_norm2(big, 3, mask) / 3e200 - 1) < 1e-15);
+    assert_true(mn_norm2(plain, 3, NULL) == sqrt(2.385 * 2.385 + 1.5 * 1.5 + 0.25 * 0.25)); /* bit for bit */
+    const double huge[2] = {1.5e308, -1.5e308}, inf[2] = {1, INFINITY}, nan[2] = {INFINITY, NAN};
+    assert_true(isinf(mn_norm2(huge, 2, NULL))); /* 2.1e308 > DBL_MAX */
+    assert_true(isinf(mn_norm2(inf, 2, NULL)));
+    assert_true(isnan(mn_norm2(nan, 2, NULL)));
+    assert_true(mn_norm2(big + 2, 1, NULL) == 0);
+}
+
+/* A 1-2-1 linear network on one sample (x, y = 1) with W1 = (c, c),
+ * W2 = (2^-10, -2^-10), biases 0 (powers of two, so f = 0 exactly even
+ * with fused multiply-adds): L = 1/2 and the gradient, in the layout W1, b1,
+ * W2, b2, is (-2^-10 x, 2^-10 x, -2^-10, 2^-10, -c x, -c x, -1), of norm
+ * x sqrt(2 c^2 + 2^-19) to rounding. With c = 8, x = 2^660 (~4.8e198) the
+ * components square past DBL_MAX but the norm is finite: every optimiser and
+ * the certificate report it. With c = 12, x = 2^1020 the norm itself
+ * (1.9e308) exceeds DBL_MAX: the run is diverged, and so is the point. */
+static void test_gradient_norm_overflow(void **state)
+{
+    (void)state;
+    mn_spec s;
+    mn_spec_default(&s);
+    assert_int_equal(mn_spec_parse_arch(&s, "1-2-1"), MN_OK);
+    s.act = MN_ACT_LINEAR, s.loss = MN_LOSS_SQUARED;
+    mn_model *m;
+    mn_work *w;
+    mn_data *data;
+    assert_int_equal(mn_model_alloc(&m, &s), MN_OK);
+    assert_int_equal(mn_work_alloc(&w, m, 1), MN_OK);
+    assert_int_equal(mn_data_alloc(&data, 1, 1, 1), MN_OK);
+    double th[7] = {0};
+    th[mn_model_w_offset(m, 2)] = ldexp(1, -10), th[mn_model_w_offset(m, 2) + 1] = -ldexp(1, -10);
+    const mn_opt_kind kinds[4] = {MN_OPT_GD, MN_OPT_ADAM, MN_OPT_LBFGS, MN_OPT_NEWTON};
+    for (int big = 0; big < 2; big++) {
+        const double x = ldexp(1, big ? 1020 : 660), cw = big ? 12 : 8;
+        mn_data_x(data)[0] = x, mn_data_y(data)[0] = 1;
+        th[mn_model_w_offset(m, 1)] = cw, th[mn_model_w_offset(m, 1) + 1] = cw;
+        const double expect = x * sqrt(2 * cw * cw + ldexp(1, -19));
+        for (int k = 0; k < 4; k++) {
+            mn_opt_params p;
+            mn_opt_params_default(&p);
+            p.kind = kinds[k];
+            mn_optim *o;
+            assert_int_equal(mn_optim_alloc(&o, m, w, data, &p, th), MN_OK);
+            assert_true(mn_optim_loss(o) == 0.5);
+            if (big) {
+                assert_int_equal(mn_optim_test(o, 1e-8), MN_RUN_DIVERGED);
+                assert_non_null(strstr(mn_optim_why(o), "gradient norm exceeds"));
+            } else {
+                assert_true(fabs(mn_optim_gnorm(o) / expect - 1) < 1e-14);
+                assert_int_equal(mn_optim_test(o, 1e-8), MN_RUN_RUNNING);
+            }
+            mn_optim_free(o);
+        }
+        mn_cert c;
+        assert_int_equal(mn_certify(&c, m, w, data, th, 0, NULL), MN_OK);
+        assert_true(c.loss == 0.5);
+        if (big) {
+            assert_int_equal(c.cls, MN_CLASS_DIVERGED);
+            assert_true(isinf(c.gnorm));
+        } else {
+            assert_int_equal(c.cls, MN_CLASS_NOT_CONVERGED);
+            assert_true(fabs(c.gnorm / expect - 1) < 1e-14);
+        }
+    }
+    mn_data_free(data), mn_work_free(w), mn_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,7 +541,8 @@ int main(void)
         cmocka_unit_test(test_sgd_batches),        cmocka_unit_test(test_lbfgs_newton_exact),
         cmocka_unit_test(test_pgd_escapes_saddle), cmocka_unit_test(test_divergence),
         cmocka_unit_test(test_liang_logistic_path), cmocka_unit_test(test_plateau),
-        cmocka_unit_test(test_params_and_names),
+        cmocka_unit_test(test_params_and_names),   cmocka_unit_test(test_norm2),
+        cmocka_unit_test(test_gradient_norm_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,8 +36,8 @@
 #include <sqlite3.h>
 
 #include "minima.h"
-#include "minima/popul.h"
 #include "minima/sweep.h"
+#include "minima/popul.h"
 #include "popul/internal.h" /* mn_popul_angle_terms */
 #include "tmpdir.h"
 
@@ -404,6 +404,86 @@ static void test_sqrt(void **state)
     print_message("fast sqrt: max error %.2f ulp (bound 1)\n", worst);
 }
 
+/* The dispatch picks the widest level the CPU supports, as GCC's own
+ * feature tests see it; a level the CPU lacks is refused. */
+static void test_isa_dispatch(void **state)
+{
+    (void)state;
+    int want = 1;
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v2")) want = 2;
+    if (__builtin_cpu_supports("x86-64-v3")) want = 3;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && want == 3)
+        want = 4;
+#endif
+    assert_int_equal(mn_popul_isa_best(), want);
+    assert_int_equal(mn_popul_isa_level(), want);
+    if (want < 4) assert_int_equal(mn_popul_isa_select(want + 1), MN_EINVAL);
+    assert_int_equal(mn_popul_isa_select(-1), MN_EINVAL);
+    assert_int_equal(mn_popul_isa_level(), want); /* a refused choice changes nothing */
+    assert_int_equal(mn_popul_isa_select(1), MN_OK);
+    assert_int_equal(mn_popul_isa_level(), 1);
+    assert_int_equal(mn_popul_isa_select(0), MN_OK);
+    assert_int_equal(mn_popul_isa_level(), want);
+}
+
+/* Every level this CPU runs gives the same bits as level 1: value,
+ * gradient (plain and padded entry points), Hessian, and a whole GD run,
+ * at sizes that leave every tile and vector remainder in play. */
+static void test_isa_bits(void **state)
+{
+    (void)state;
+    static const int sizes[][2] = {{1, 1}, {3, 5}, {8, 8}, {9, 13}, {14, 14}, {17, 9}, {21, 20}, {40, 33}};
+    const int best = mn_popul_isa_best();
+    mn_rng r;
+    mn_rng_seed(&r, 2385);
+    for (size_t c = 0; c < sizeof sizes / sizeof *sizes; c++) {
+        prob p = make(sizes[c][0], sizes[c][1], 0, 0);
+        const size_t P = p.P;
+        double *th = malloc(P * sizeof *th), *g = malloc(P * sizeof *g), *g1 = malloc(P * sizeof *g1);
+        double *H = malloc(P * P * sizeof *H), *H1 = malloc(P * P * sizeof *H1);
+        for (size_t i = 0; i < P; i++) th[i] = randn(&r) / sqrt((double)sizes[c][1]);
+        double l1 = 0, l;
+        for (int lv = 1; lv <= best; lv++) {
+            assert_int_equal(mn_popul_isa_select(lv), MN_OK);
+            assert_int_equal(mn_popul_eval(p.w, th, &l, g), MN_OK);
+            assert_int_equal(mn_popul_hessian(p.w, th, H), MN_OK);
+            if (lv == 1) {
+                l1 = l;
+                memcpy(g1, g, P * sizeof *g);
+                memcpy(H1, H, P * P * sizeof *H);
+                assert_true(inf_norm(g, P) > 1e-3); /* a live point */
+                continue;
+            }
+            if (memcmp(&l, &l1, sizeof l) || memcmp(g, g1, P * sizeof *g) || memcmp(H, H1, P * P * sizeof *H))
+                fail_msg("n = %d, k = %d: level %d differs from level 1", sizes[c][0], sizes[c][1], lv);
+        }
+        free(th), free(g), free(g1), free(H), free(H1);
+        mn_popul_work_free(p.w);
+    }
+    /* one restart of the protocol (GD on the padded layout, Newton polish) */
+    const mn_popul_spec spec = {.n = 9, .k = 8};
+    mn_popul_opts o;
+    mn_popul_opts_default(&o);
+    const size_t P = mn_popul_nparams(&spec);
+    double *e1 = malloc(P * sizeof *e1), *e = malloc(P * sizeof *e);
+    mn_popul_run q1, q;
+    for (int lv = 1; lv <= best; lv++) {
+        assert_int_equal(mn_popul_isa_select(lv), MN_OK);
+        assert_int_equal(mn_popul_run_one(lv == 1 ? &q1 : &q, lv == 1 ? e1 : e, &spec, &o, 7, 3), MN_OK);
+        if (lv == 1) continue;
+        assert_true(q.iters == q1.iters && q.cls == q1.cls);
+        assert_memory_equal(&q.loss, &q1.loss, sizeof q.loss);
+        assert_memory_equal(e, e1, P * sizeof *e);
+    }
+    assert_true(q1.iters > 100);
+    free(e1), free(e);
+    assert_int_equal(mn_popul_isa_select(0), MN_OK);
+}
+
 /* The one Wilson interval (minima/sweep.h) in %, as the tables print it. */
 static void wilson_pct(double *lo, double *hi, int s, int m)
 {
@@ -713,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_global_zero),   cmocka_unit_test(test_fd_generic),
         cmocka_unit_test(test_fd_near_kinks), cmocka_unit_test(test_fd_elim),
         cmocka_unit_test(test_monte_carlo),   cmocka_unit_test(test_sqrt),
+        cmocka_unit_test(test_isa_dispatch),  cmocka_unit_test(test_isa_bits),
         cmocka_unit_test(test_wilson),        cmocka_unit_test(test_equivalent),
         cmocka_unit_test(test_determinism),   cmocka_unit_test(test_many_rows),
         cmocka_unit_test(test_shortcut_early_global),

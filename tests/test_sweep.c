@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "minima.h"
+#include "minima/sweep.h"
 #include "tmpdir.h"
 
 #define NSET 3
@@ -211,11 +212,43 @@ static void test_bad_options(void **state)
     mn_db_close(db);
 }
 
+/* L-BFGS on tanh xor (2-2-1): from seed 12 the weights grow to ~4400 while
+ * the loss stays at 0.839466 to 9 digits and the gradient vanishes -- once
+ * reported a converged "degenerate" minimum, now diverged with the norms as
+ * evidence; from seed 1 it ends at a genuine spurious minimum (norm 4.54),
+ * which the drift rule leaves alone. theta_norm is the end point's norm. */
+static void test_drift_to_infinity(void **state)
+{
+    (void)state;
+    mn_sweep_setting s = settings[2];
+    s.steps = 3000;
+    const size_t P = mn_model_nparams(s.model);
+    mn_work *w;
+    assert_int_equal(mn_work_alloc(&w, s.model, mn_data_n(data)), MN_OK);
+    double *end = malloc(P * sizeof *end);
+    mn_run_row row;
+    assert_int_equal(mn_run_seeded(&row, &s, 12, w, end), MN_OK);
+    assert_int_equal(row.cls, MN_CLASS_DIVERGED);
+    assert_string_equal(row.status, "diverged");
+    assert_non_null(strstr(row.reason, "drift to infinity along a flat valley"));
+    assert_true(row.theta_norm > 1000 && row.theta_norm == mn_norm2(end, P, NULL));
+    assert_true(isfinite(row.loss) && row.loss > 0.8);
+    free(row.theta);
+    assert_int_equal(mn_run_seeded(&row, &s, 1, w, end), MN_OK);
+    assert_int_equal(row.cls, MN_CLASS_SPURIOUS);
+    assert_int_equal(row.reason[0], 0);
+    assert_true(row.theta_norm > 1 && row.theta_norm < 10 && row.theta_norm == mn_norm2(end, P, NULL));
+    free(row.theta);
+    free(end);
+    mn_work_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_resume_shards),
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_drift_to_infinity),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -22,6 +22,7 @@
 
 #include "minima.h"
 #include "minima/popul.h"
+#include "minima/prove.h"
 #include "minima/sweep.h"
 
 #ifdef __cplusplus
@@ -81,7 +82,9 @@ typedef struct {
     int restarts;                      /* per row (1000) */
     uint64_t seed;                     /* base seed (1) */
     int threads;                       /* <= 0: all cores */
-    mn_popul_opts opts;                /* mn_popul_opts_default; --step, --max-iter, --no-shortcuts */
+    mn_popul_opts opts;                /* mn_popul_opts_default; --step, --max-iter, --no-shortcuts;
+                                          the caller may set its progress hook */
+    int prove;                         /* prove each row's distinct spurious minima (minima/prove.h) */
     const char *db_path;               /* store and resume (NULL: none) */
     const char *plot;                  /* figure PREFIX (NULL: none); with a database, of every
                                           row stored there with this seed and these shortcuts */
@@ -91,18 +94,26 @@ typedef struct {
     int n;                /* rows: eliminator values, then extra values, each over the k values */
     mn_popul_spec *specs; /* (n) */
     mn_popul_row *rows;   /* (n) */
+    /* With prove (else NULL): per row, the proofs of its distinct spurious
+     * minima (nproofs[i] of them, mn_prove_popul_row), how many were proved
+     * spurious, and the wall time of the row's proofs (s). */
+    mn_prove_result **proofs;
+    int *nproofs, *nproved;
+    double *prove_seconds;
+    double prove_total_seconds; /* wall time of all proofs */
 } mn_ss_result;
 
 void mn_ss_plan_default(mn_ss_plan *p);
 /* Sets a plan option from its command-line name and value (flags: NULL):
  * k, extra (lists "A..B", "A" or "A,B,.."), eliminate ("none", "liang",
  * "none,liang"), lambda, restarts, seed, threads, step, max-iter,
- * no-shortcuts, db, plot. */
+ * no-shortcuts, prove, db, plot. */
 mn_status mn_ss_plan_set(mn_ss_plan *p, const char *name, const char *value);
 /* What holds between options (k + extra within MN_POPUL_MAX_N). */
 mn_status mn_ss_plan_check(const mn_ss_plan *p);
 /* All rows as one pool of restarts (mn_popul_experiment_db), the database
- * opened first (a bad path fails at once), then the figure. */
+ * opened first (a bad path fails at once), then the proofs (prove), then the
+ * figure. */
 mn_status mn_experiment_safran_shamir(mn_ss_result **out, const mn_ss_plan *p);
 void mn_ss_result_free(mn_ss_result *r);
 

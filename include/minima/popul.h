@@ -37,6 +37,7 @@
 
 #include "minima.h"
 #include "minima/record.h"
+#include "minima/objective.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,6 +69,19 @@ double mn_popul_acos(double x);
  * for x in [0, 1] (measured in tests/test_popul.c). */
 double mn_popul_sqrt(double x);
 
+/* Instruction-set level of the kernel's evaluations. On x86-64 (GCC): 1
+ * baseline, 2 x86-64-v2 (SSE4.2), 3 x86-64-v3 (AVX2 + FMA), 4 x86-64-v4
+ * (AVX-512); 1 elsewhere. Every level gives bit-identical results (see
+ * src/popul/kernel.c); the levels differ only in speed.
+ * mn_popul_isa_best: the widest level this CPU (and OS) supports.
+ * mn_popul_isa_level: the level in use, mn_popul_isa_best() unless selected. */
+int mn_popul_isa_best(void);
+int mn_popul_isa_level(void);
+/* Selects the level for later evaluations, 0 = the widest supported (for
+ * benchmarks and tests); MN_EINVAL for a level the CPU lacks. Process-wide:
+ * call it while no evaluation runs. */
+mn_status mn_popul_isa_select(int level);
+
 /* Scratch space for one problem size (one per thread). */
 typedef struct mn_popul_work mn_popul_work;
 mn_status mn_popul_work_alloc(mn_popul_work **out, const mn_popul_spec *spec);
@@ -79,6 +93,11 @@ void mn_popul_work_free(mn_popul_work *work);
 mn_status mn_popul_eval(mn_popul_work *work, const double *theta, double *loss, double *grad);
 /* Exact Hessian (P x P, row-major, symmetric) in closed form. */
 mn_status mn_popul_hessian(mn_popul_work *work, const double *theta, double *hess);
+/* F as an objective (minima/objective.h): value, gradient, the closed-form
+ * Hessian, and as its "differentiable here?" check the distance scale to the
+ * set where F is not smooth, min_i |w_i| min(1, min_j sin t(w_i, w_j),
+ * min_j sin t(w_i, e_j)). Release with mn_objective_free. */
+mn_status mn_popul_objective_alloc(mn_objective **out, const mn_popul_spec *spec);
 
 /* ------------------------------------------------------------------ */
 /* The Safran-Shamir protocol: random restarts of plain gradient descent.  */
@@ -103,6 +122,12 @@ typedef struct {
     int early_global;  /* shortcut (b): stop once F < global_tol (1) */
     int newton;        /* shortcut (c): certified Newton polishing (1) */
     double dedup_tol;  /* max-abs tolerance for equal minima up to symmetry (1e-6) */
+    /* Progress of mn_popul_experiment_db / _many (NULL: none, the default):
+     * called after each run, one call at a time, from the worker threads,
+     * with the runs done (loaded ones included) of runs_total and the rows
+     * whose runs are all done. Not part of what a run depends on. */
+    void (*progress)(void *ctx, long runs_done, long runs_total, int rows_done, int rows_total);
+    void *progress_ctx;
 } mn_popul_opts;
 /* The documented defaults in parentheses above; no shortcuts when both flags
  * are cleared. */

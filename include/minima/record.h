@@ -4,17 +4,19 @@
  * model, ...), below the engine that produces the rows (minima/sweep.h) and
  * the summaries that read them.
  *
- * Database schema (version 2). SQLite, WAL journal, synchronous=NORMAL:
+ * Database schema (version 3; older versions are refused, not migrated). SQLite, WAL journal, synchronous=NORMAL:
  * every run is committed in its own transaction, so a process killed at any
  * moment (SIGKILL included) loses at most the runs in flight and never leaves
  * a corrupt file; a re-run of the same sweep skips the runs already stored.
  *
  *   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
- *     -- 'schema_version' = '2', 'minima_version' = version that created it
+ *     -- 'schema_version' = '3', 'minima_version' = version that created it
  *   CREATE TABLE settings (
  *     id      INTEGER PRIMARY KEY,
  *     canon   TEXT NOT NULL UNIQUE,   -- canonical option string
- *     options TEXT NOT NULL);         -- the same options, a JSON object of strings
+ *     options TEXT NOT NULL,          -- the same options, a JSON object of strings
+ *     data    TEXT);                  -- mn_data_key of the data its runs saw (NULL: none
+ *                                     --   yet); resume and merge refuse another
  *   CREATE TABLE runs (
  *     setting     INTEGER NOT NULL REFERENCES settings(id),
  *     restart     INTEGER NOT NULL,   -- 0..R-1
@@ -23,6 +25,7 @@
  *     iterations  INTEGER NOT NULL,   -- optimiser steps taken
  *     loss        REAL,               -- objective at the end point
  *     grad_norm   REAL,               -- free-gradient 2-norm there
+ *     theta_norm  REAL,               -- parameter 2-norm there (mn_norm2)
  *     lambda_min  REAL,               -- extreme eigenvalues of the free-parameter
  *     lambda_max  REAL,               --   Hessian (NULL when not computed)
  *     kink_margin REAL,               -- smallest |pre-activation| of a ReLU unit
@@ -33,7 +36,7 @@
  *                                     --   softmax; NULL for the squared loss on other labels
  *     elim_a      REAL,               -- the added neuron with the largest |a| e^b at the end
  *     elim_b      REAL,               --   point (mn_elim_largest): its a, b, ||w|| and a e^b
- *     elim_w_norm REAL,               --   (+-inf when b > 700); all NULL without added
+ *     elim_w_norm REAL,               --   (+-inf when b > MN_EXP_MAX); all NULL without added
  *     elim_a_exp_b REAL,              --   neurons
  *     reason      TEXT,               -- why the run diverged (the optimiser's reason, or
  *                                     --   mn_elim_drifts' evidence) or stalled, or
@@ -56,7 +59,7 @@
 extern "C" {
 #endif
 
-#define MN_DB_SCHEMA_VERSION 2
+#define MN_DB_SCHEMA_VERSION 3
 
 typedef struct mn_db mn_db; /* a sweep database (below) */
 
@@ -71,6 +74,7 @@ typedef struct {
     mn_class cls;
     int near_kink;
     double accuracy;
+    double theta_norm; /* 2-norm of the end point (mn_norm2), every run */
     /* The added neuron with the largest |a| e^b (mn_elim_largest); NaN
      * without added neurons. */
     double elim_a, elim_b, elim_w_norm, elim_a_exp_b;
@@ -106,6 +110,10 @@ void mn_db_close(mn_db *db);
 void mn_db_discard(mn_db *db);
 /* The id of the setting with this canonical string, inserted if new. */
 mn_status mn_db_setting(int64_t *id, mn_db *db, const char *canon, const char *json);
+/* The data a setting's runs are made with (mn_data_key): stored when the
+ * setting has none yet; MN_EINVAL, one line naming the setting (canon) and
+ * both keys, when it has another -- resuming would mix two data sets. */
+mn_status mn_db_setting_data(mn_db *db, int64_t setting, const char *canon, const char *key);
 /* done[r] = 1 for the restarts r < restarts already stored for a setting. */
 mn_status mn_db_done(unsigned char *done, mn_db *db, int64_t setting, long restarts);
 /* Inserts n rows in one transaction; a row whose key is stored is skipped. */
@@ -116,7 +124,9 @@ mn_status mn_db_insert(mn_db *db, const mn_run_row *rows, int n);
 mn_status mn_db_set_lambda_min(mn_db *db, int64_t setting, const long *restarts, const double *values, int n);
 /* Adds IN's settings (matched by canonical string) and runs to db, skipping
  * runs whose (canonical string, restart) is stored; `differing` counts the
- * skipped ones whose results (timing aside) differ from the stored ones. */
+ * skipped ones whose results (timing aside) differ from the stored ones.
+ * A setting whose data key (mn_db_setting_data) differs between the two is
+ * MN_EINVAL, one line naming it, and nothing is merged. */
 mn_status mn_db_merge(mn_db *db, const char *in_path, long *added, long *skipped, long *differing);
 /* CSV, header first, one row per run ordered by canonical string and
  * restart; the columns of the runs table (theta left out) after the setting

@@ -122,7 +122,8 @@ enum {
     MN_CMD_EVAL = 1, MN_CMD_TRAIN = 2, MN_CMD_SWEEP = 4, MN_CMD_CERTIFY = 8,
     MN_CMD_ELIMINATE = 16, /* minima experiment eliminate */
     MN_CMD_SAFRAN = 32,    /* minima experiment safran-shamir */
-    MN_CMD_SUMMARY = 64, MN_CMD_EXPORT = 128
+    MN_CMD_SUMMARY = 64, MN_CMD_EXPORT = 128,
+    MN_CMD_REGIONS = 256   /* minima regions genuine, experiment liu */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
@@ -158,7 +159,10 @@ mn_status mn_option_seed(uint64_t *out, const mn_option *o, const char *value);
 typedef struct {
     mn_spec spec;
     const char *arch;     /* NULL: <d>-8-<outputs> from the data */
+    const char *layers;   /* the layer syntax (mn_spec_parse_layers); NULL: --arch */
     const char *data_path, *label, *generate;
+    const char *dataset, *labels; /* --dataset NAME, --labels class|pm1|01|ovr */
+    int positive;                 /* --positive C (-1: not given) */
     const char *default_generate; /* the generator when neither --data nor --generate is given
                                      (train: "xor"; NULL: an error) */
     int standardize, gen_n, gen_dim, gen_k;
@@ -190,8 +194,9 @@ mn_status mn_options_check(mn_options *o);
 /* ------------------------------------------------------------------ */
 /* The setting recipe: options -> data, model, run parameters.          */
 
-/* Data (--data or --generate, then --flip, --standardize) and the model
- * (--arch, or <d>-8-<outputs> from the data), checked against each other.
+/* Data (--data, --dataset or --generate, then --flip, --standardize) and
+ * the model (--arch or --layers, or <d>-8-<outputs> from the data), checked
+ * against each other.
  * On failure both are NULL. */
 mn_status mn_setting_build(mn_data **data, mn_model **model, const mn_options *o);
 /* A setting given as option keys and values (flags "on" / "off"), as the
@@ -241,6 +246,17 @@ void mn_setting_run(mn_sweep_setting *s, const mn_options *o);
  * done (there is no critical point to polish to). A run the optimiser calls
  * DIVERGED gets mn_optim_why as its reason.
  *
+ * Drift to infinity along a flat valley, with or without added neurons: the
+ * parameter norm and loss are noted at iterations growing by ~1.1x; when,
+ * from the last one at or before end / 1.2 to the end of the main run, the
+ * norm grew by more than a quarter while the loss fell by less than 1e-4 of
+ * its value, the run is DIVERGED (no polish) with both numbers as its
+ * reason: gradient methods stop there because the gradient vanishes at
+ * infinity (tanh units saturating, huge output weights cancelling), not at
+ * a minimum. And a certified end point (not global) of a tanh or sigmoid
+ * network whose every hidden unit is past mn_saturation_z on every sample
+ * is DIVERGED with that evidence.
+ *
  * accuracy: the certificate's, and for the squared loss on data whose labels
  * are all -1 or +1 the fraction with sign(f) = y (the certificate leaves it
  * NaN; the class does not use it). */
@@ -249,14 +265,6 @@ mn_status mn_sweep_one(mn_run_row *row, const mn_sweep_setting *s, long restart,
  * --seed SEED` calls; s->seed, s->canon and s->db_id are not used). end (P),
  * when not NULL, gets the end point. row->restart is -1. */
 mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t seed, mn_work *work, double *end);
-
-/* The added neuron j with the largest |a_j| e^{b_j} at theta (compared as
- * log|a| + b, so nothing overflows; ties and a = 0 everywhere: the first):
- * its a, b, ||w|| and a e^b (+-inf past b = 700, 0 when a = 0). Returns j,
- * or -1 and NaN everywhere without added neurons. Any of the outputs may be
- * NULL. */
-int mn_elim_largest(const mn_model *model, const double *theta, double *a, double *b, double *w_norm,
-                    double *a_exp_b);
 
 typedef struct {
     long restarts;    /* R >= 1 */
@@ -278,7 +286,9 @@ typedef struct {
  * its own mn_work and optimiser; OpenBLAS at one thread meanwhile), and
  * commits each finished run in its own transaction from one thread at a
  * time. Results do not depend on threads, order or sharding. On failure the
- * runs finished so far stay stored. */
+ * runs finished so far stay stored. First, every setting with data has its
+ * mn_data_key checked against the stored one (mn_db_setting_data): other
+ * data under the same options is MN_EINVAL before any run. */
 mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting *settings, int nsettings,
                        const mn_sweep_opts *opts);
 
@@ -294,7 +304,7 @@ typedef struct {
     long nspurious;
     double spurious_lambda_min; /* means over spurious minima (NaN when none) */
     double spurious_loss;
-    long distinct_spurious; /* distinct spurious minima by the rule of the setting's run
+    long distinct_spurious; /* distinct spurious minima (up to hidden-unit symmetries) by the rule of the setting's run
                                kind (src/run/kinds.c): network runs, the mn_catalogue of
                                their stored end points up to hidden-unit permutations with
                                MN_CATALOGUE_TOL (-1 when no model builder was given);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "minima.h"
-
+#include "minima/regions.h"
 #include "minima/sweep.h"
 
 /* The options of a command: the run options (the library's mn_options) and
@@ -68,8 +68,14 @@ int cmd_summary(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
+int cmd_prove(int argc, char **argv);
 /* minima experiment eliminate (argv[0] is "eliminate"; src/cli/cmd_eliminate.c) */
 int cmd_experiment_eliminate(int argc, char **argv);
+/* minima regions rank|genuine (src/cli/cmd_regions.c) */
+int cmd_regions(int argc, char **argv);
+/* minima experiment karhadkar|liu (argv[0] is the name; src/cli/cmd_regions_exp.c) */
+int cmd_experiment_karhadkar(int argc, char **argv);
+int cmd_experiment_liu(int argc, char **argv);
 
 /* The summary table of a sweep (minima summary, end of minima sweep). */
 void cli_summary_table(FILE *f, const mn_summary *s, int n);

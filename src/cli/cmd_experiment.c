@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 
 #include "cli.h"
@@ -17,6 +18,7 @@
 typedef struct {
     mn_ss_plan plan;
     int json, have_name;
+    int quiet; /* --quiet: no progress line */
 } exp_args;
 
 static const char intro[] =
@@ -35,6 +37,7 @@ static mn_status set_exp(void *ctx, const mn_option *d, const char *v)
 {
     exp_args *a = ctx;
     if (!strcmp(d->name, "json")) return a->json = 1, MN_OK;
+    if (!strcmp(d->name, "quiet")) return a->quiet = 1, MN_OK;
     return mn_ss_plan_set(&a->plan, d->name, v);
 }
 
@@ -43,13 +46,38 @@ static int experiment_name(void *ctx, const char *arg)
     exp_args *a = ctx;
     if (a->have_name) return cli_bad("experiment", "unexpected argument '%s'", arg);
     if (strcmp(arg, "safran-shamir") != 0)
-        return cli_bad("experiment", "unknown experiment '%s' (available: eliminate, safran-shamir)", arg);
+        return cli_bad("experiment", "unknown experiment '%s' (available: eliminate, karhadkar, liu, safran-shamir)", arg);
     a->have_name = 1;
     return 0;
 }
 
-static void print_row(const exp_args *o, const mn_popul_row *r, const mn_popul_spec *spec)
+/* The progress line on stderr: rows and runs done, elapsed time and an
+ * estimate of the rest from the pace of the runs done here so far (the
+ * largest rows run first, so it errs long), at most twice a second. */
+typedef struct {
+    double t0, last;
+    long first; /* runs done before the first run here (loaded) */
+} progress;
+
+static void show_progress(void *ctx, long runs_done, long runs_total, int rows_done, int rows_total)
 {
+    progress *p = ctx;
+    const double t = omp_get_wtime() - p->t0;
+    if (p->first < 0) p->first = runs_done - 1;
+    if (runs_done < runs_total && t - p->last < 0.5) return;
+    p->last = t;
+    const double rate = (double)(runs_done - p->first) / (t > 1e-9 ? t : 1e-9);
+    fprintf(stderr, "\rsafran-shamir: rows %d/%d, runs %ld/%ld, %.0f s elapsed, ~%.0f s left \033[K", rows_done,
+            rows_total, runs_done, runs_total, t, (double)(runs_total - runs_done) / rate);
+    if (runs_done == runs_total) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* Row i of res (its proofs with --prove). */
+static void print_row(const exp_args *o, const mn_ss_result *res, int i)
+{
+    const mn_popul_row *r = &res->rows[i];
+    const mn_popul_spec *spec = &res->specs[i];
     const double m = r->restarts;
     if (o->json) {
         jw w;
@@ -80,6 +108,19 @@ static void print_row(const exp_args *o, const mn_popul_row *r, const mn_popul_s
             jw_num(&w, "median_c_norm", r->median_c_norm);
         }
         jw_int(&w, "loaded", r->loaded);
+        if (res->proofs) {
+            jw_int(&w, "proved", res->nproved[i]);
+            jw_arr(&w, "not_proved");
+            for (int d = 0; d < res->nproofs[i]; d++)
+                if (!res->proofs[i][d].spurious) {
+                    jw_obj(&w, NULL);
+                    jw_int(&w, "minimum", d);
+                    jw_str(&w, "reason", res->proofs[i][d].reason);
+                    jw_end(&w);
+                }
+            jw_end(&w);
+            jw_num(&w, "prove_seconds", res->prove_seconds[i]);
+        }
         /* timings last: comparisons cut from "seconds" on */
         jw_num(&w, "seconds", r->seconds);
         jw_num(&w, "run_seconds", r->run_seconds);
@@ -96,7 +137,12 @@ static void print_row(const exp_args *o, const mn_popul_row *r, const mn_popul_s
             else
                 printf(" %5s %8s %8s %8s %9s", "none", "-", "-", "-", "-");
         }
+        if (res->proofs) printf(" %4d/%-3d", res->nproved[i], res->nproofs[i]);
         printf(" %8.2f\n", r->seconds);
+        for (int d = 0; res->proofs && d < res->nproofs[i]; d++)
+            if (!res->proofs[i][d].spurious)
+                printf("#   minimum %d of k = %d, n = %d not proved spurious: %s\n", d, r->k, r->n,
+                       res->proofs[i][d].reason);
     }
     fflush(stdout);
 }
@@ -104,14 +150,18 @@ static void print_row(const exp_args *o, const mn_popul_row *r, const mn_popul_s
 int cmd_experiment(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "eliminate")) return cmd_experiment_eliminate(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "karhadkar")) return cmd_experiment_karhadkar(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "liu")) return cmd_experiment_liu(argc - 1, argv + 1);
     exp_args a = {.json = 0};
     mn_ss_plan_default(&a.plan);
     const int r = cli_args("experiment", MN_CMD_SAFRAN, intro, argc, argv, set_exp, experiment_name, &a);
     if (r) return r == 2 ? 0 : 1;
     if (!a.have_name) return cli_bad("experiment", "which experiment? (minima experiment safran-shamir [options])");
     if (mn_ss_plan_check(&a.plan)) return cli_error("experiment");
-    const mn_ss_plan *p = &a.plan;
     const double t0 = omp_get_wtime();
+    progress prog = {.t0 = t0, .last = -1, .first = -1};
+    if (!a.quiet && isatty(STDERR_FILENO)) a.plan.opts.progress = show_progress, a.plan.opts.progress_ctx = &prog;
+    const mn_ss_plan *p = &a.plan;
     mn_ss_result *res = NULL;
     if (mn_experiment_safran_shamir(&res, p)) return cli_error("experiment");
     const int any_elim = p->nelim > 1 || p->elim[0];
@@ -128,9 +178,16 @@ int cmd_experiment(int argc, char **argv)
         printf("\n%4s %4s %6s %9s  %14s %10s %9s %8s %8s %7s %8s %9s", "k", "n", "runs", "spur%", "[95% Wilson]",
                "mean_lmin", "mean_F", "distinct", "global%", "saddle%", "noconv%", "diverged%");
         if (any_elim) printf(" %5s %8s %8s %8s %9s", "elim", "med|a|", "med_b", "med|c|", "med_a*e^b");
+        if (p->prove) printf(" %8s", "proved");
         printf(" %8s\n", "seconds"); /* a row's wall span: rows run as one pool, their spans overlap */
     }
-    for (int i = 0; i < res->n; i++) print_row(&a, &res->rows[i], &res->specs[i]);
+    for (int i = 0; i < res->n; i++) print_row(&a, res, i);
+    if (!a.json && res->proofs) {
+        int nproved = 0, nfound = 0;
+        for (int i = 0; i < res->n; i++) nproved += res->nproved[i], nfound += res->nproofs[i];
+        printf("# proofs: %d of %d distinct spurious minima proved spurious, %.2f s wall\n", nproved, nfound,
+               res->prove_total_seconds);
+    }
     if (!a.json) printf("# total wall time %.2f s\n", omp_get_wtime() - t0);
     mn_ss_result_free(res);
     return fflush(stdout) ? cli_bad("experiment", "cannot write the output") : 0;

@@ -1,7 +1,7 @@
 /* minima summary DB [--json] [--plot PREFIX]: per setting, the fraction of
  * runs in each class with 95% Wilson intervals, the mean lambda_min and loss
  * of the spurious minima and how many distinct ones there are (the library's
- * catalogue of their stored end points, up to hidden-unit permutations, with
+ * catalogue of their stored end points, up to hidden-unit symmetries, with
  * the model rebuilt from the stored options; and, as a cross-check, distinct
  * loss values); --plot draws PREFIX.png and PREFIX.svg with gnuplot. */
 #include <cjson/cJSON.h>
@@ -52,8 +52,8 @@ void cli_summary_table(FILE *f, const mn_summary *s, int n)
         fprintf(f, " %6ld %5ld  %s\n", m->distinct_losses, m->near_kink, m->label);
     }
     fprintf(f, "(class columns: %% of runs [95%% Wilson interval]; spur.*: means over the spurious minima; "
-               "minima: distinct spurious minima up to hidden-unit permutations (catalogue, tol %g; ? = model "
-               "not rebuilt); losses: distinct spurious loss values (%g relative); kink: runs ending within "
+               "minima: distinct spurious minima up to hidden-unit symmetries: permutations, sign flips, "
+               "rescalings (catalogue, tol %g; ? = model not rebuilt); losses: distinct spurious loss values (%g relative); kink: runs ending within "
                "kink_tol of a ReLU kink)\n",
             MN_CATALOGUE_TOL, MN_DISTINCT_RTOL);
 }
@@ -63,8 +63,8 @@ static void summary_json(FILE *f, const mn_summary *s, int n)
     jw w;
     jw_begin(&w, f);
     jw_obj(&w, NULL);
-    jw_str(&w, "distinct_rule", "distinct: mn_catalogue of the end points up to hidden-unit permutations, "
-                                "tolerance 1e-4 (-1: model not rebuilt); distinct_losses: spurious losses "
+    jw_str(&w, "distinct_rule", "distinct: mn_catalogue of the end points up to hidden-unit symmetries "
+                                "(permutations, sign flips, rescalings), tolerance 1e-4 (-1: model not rebuilt); distinct_losses: spurious losses "
                                 "within 1e-9 relative are one");
     jw_num(&w, "confidence", 0.95);
     jw_arr(&w, "settings");

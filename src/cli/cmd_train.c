@@ -42,6 +42,7 @@ int cmd_train(int argc, char **argv)
     jw_str(&w, "class", mn_class_name(row.cls));
     jw_num(&w, "loss", row.loss);
     jw_num(&w, "grad_norm", row.grad_norm);
+    jw_num(&w, "theta_norm", row.theta_norm);
     jw_int(&w, "iterations", row.iterations);
     if (o.run.polish && !isnan(row.grad_norm_before_polish)) {
         jw_int(&w, "polish_iterations", row.polish_iterations);

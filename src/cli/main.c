@@ -18,6 +18,8 @@ static const command commands[] = {
     {"summary", cmd_summary, "class fractions with Wilson intervals per setting of a sweep database"},
     {"export", cmd_export, "a sweep database as CSV, one row per run"},
     {"merge", cmd_merge, "merge sweep databases (shards), skipping duplicate runs"},
+    {"regions", cmd_regions, "activation regions of ReLU nets: Jacobian rank (Karhadkar), genuine minima (Liu)"},
+    {"prove", cmd_prove, "prove, in ball arithmetic, a spurious minimum of the Safran-Shamir loss (certificates)"},
     {"experiment", cmd_experiment, "Safran-Shamir Tables 1-2: spurious minima of ReLU nets, population loss"},
 };
 #define NCMD ((int)(sizeof commands / sizeof *commands))

@@ -125,6 +125,7 @@ int cli_parse(cli_opts *o, int argc, char **argv)
         {MN_CMD_TRAIN, "one optimiser run from a seeded initialisation, with a certified end point"},
         {MN_CMD_SWEEP, "many restarts over a grid of settings, results in SQLite"},
         {MN_CMD_CERTIFY, "certify a given point: gradient, Hessian spectrum, class, defence"},
+        {MN_CMD_REGIONS, "the activation region of a point of a d-W-1 ReLU net: its least-squares minimum, genuine or not"},
     };
     const char *summary = "";
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
@@ -136,43 +137,7 @@ int cli_parse(cli_opts *o, int argc, char **argv)
     return mn_options_check(&o->run) ? cli_error(o->cmd) : 0;
 }
 
-mn_status cli_read_params(const char *path, double *theta, size_t P)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return mn_fail(MN_EIO, "cannot open params file '%s': %s", path, strerror(errno));
-    char tok[128];
-    size_t n = 0;
-    mn_status st = MN_OK;
-    int c;
-    for (;;) {
-        while ((c = fgetc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) continue;
-        if (c == EOF) break;
-        size_t len = 0;
-        while (c != EOF && !(c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-            if (len + 1 < sizeof tok) tok[len++] = (char)c;
-            c = fgetc(f);
-        }
-        tok[len] = '\0';
-        char *end;
-        errno = 0;
-        double v = strtod(tok, &end);
-        if (end == tok || *end || len + 1 >= sizeof tok) {
-            st = mn_fail(MN_EFORMAT, "%s: number %zu '%s' is not a number", path, n + 1, tok);
-            break;
-        }
-        if (!isfinite(v)) { /* nan, inf, or overflow; underflow to a tiny value is fine */
-            st = mn_fail(MN_EFORMAT, "%s: number %zu '%s' is not finite", path, n + 1, tok);
-            break;
-        }
-        if (n < P) theta[n] = v;
-        n++;
-    }
-    if (!st && ferror(f)) st = mn_fail(MN_EIO, "%s: read error", path);
-    fclose(f);
-    if (!st && n != P)
-        st = mn_fail(MN_EFORMAT, "%s: the model has %zu parameters but the file holds %zu numbers", path, P, n);
-    return st;
-}
+mn_status cli_read_params(const char *path, double *theta, size_t P) { return mn_params_read(theta, P, path); }
 
 /* Written to PATH.tmp, then renamed: an existing file is never left half-written. */
 mn_status cli_write_params(const char *path, const double *theta, size_t P)

@@ -35,7 +35,7 @@ void cli_neurons(jw *w, const mn_model *model, const double *theta)
         jw_num(w, "b", p[d + 1]);
         jw_num(w, "w_norm", sqrt(wn));
         /* a e^b stays finite on the divergent path a -> 0, b -> inf: evidence */
-        jw_num(w, "a_exp_b", p[d + 1] < 700 ? p[0] * exp(p[d + 1]) : copysign(INFINITY, p[0]));
+        jw_num(w, "a_exp_b", mn_elim_a_exp_b(p[0], p[d + 1]));
         jw_end(w);
     }
     jw_end(w);

@@ -17,6 +17,10 @@
 #define MAX_VALUES ((size_t)INT_MAX)
 #define SHOW_MAX 40   /* characters of a field quoted back in a message */
 #define NAMES_MAX 200 /* characters of the column list in a message */
+/* Bytes in one line: 100000 columns of 17-digit numbers fit with room to
+ * spare; past it the file is not a table of numbers, and reading on would
+ * hold an unbounded line in memory. */
+#define LINE_MAX_BYTES ((size_t)1 << 24)
 
 typedef struct {
     const char *path;
@@ -76,22 +80,47 @@ static int grow_ptrs(char ***a, int *cap, int need)
     return 1;
 }
 
+/* One physical line, its '\n' kept, into r->line (NUL-terminated after len
+ * bytes, which may hold NULs); len = 0 at the end of the file. */
+static mn_status read_line(reader *r, size_t *len)
+{
+    size_t n = 0;
+    int c;
+    errno = 0;
+    while ((c = getc_unlocked(r->f)) != EOF) {
+        if (n + 2 > r->cap) {
+            if (r->cap >= LINE_MAX_BYTES)
+                return mn_fail(MN_EFORMAT, "%s:%ld: line longer than %zu bytes (not a table of numbers?)",
+                               r->path, r->lineno + 1, LINE_MAX_BYTES);
+            size_t nc = r->cap ? 2 * r->cap : 256;
+            nc = nc > LINE_MAX_BYTES ? LINE_MAX_BYTES : nc;
+            char *p = realloc(r->line, nc);
+            if (!p) return mn_fail(MN_ENOMEM, "%s:%ld: out of memory", r->path, r->lineno + 1);
+            r->line = p, r->cap = nc;
+        }
+        r->line[n++] = (char)c;
+        if (c == '\n') break;
+    }
+    if (ferror(r->f)) return mn_fail(MN_EIO, "cannot read '%s': %s", r->path, strerror(errno));
+    if (r->line) r->line[n] = '\0';
+    *len = n;
+    return MN_OK;
+}
+
 /* Next line that is not blank, without its line ending (and BOM on line 1).
  * *got = 0 at the end of the file. */
 static mn_status next_line(reader *r, int *got)
 {
     for (;;) {
-        errno = 0;
-        ssize_t n = getline(&r->line, &r->cap, r->f);
-        if (n < 0) {
+        size_t len = 0;
+        mn_status st = read_line(r, &len);
+        if (st) return st;
+        if (len == 0 && feof(r->f)) {
             *got = 0;
-            if (ferror(r->f)) return mn_fail(MN_EIO, "cannot read '%s': %s", r->path, strerror(errno));
-            if (errno == ENOMEM) return mn_fail(MN_ENOMEM, "%s:%ld: out of memory", r->path, r->lineno + 1);
             return MN_OK;
         }
         r->lineno++;
         char *s = r->line;
-        size_t len = (size_t)n;
         if (len && s[len - 1] == '\n') len--;
         if (len && s[len - 1] == '\r') len--;
         s[len] = '\0';
@@ -145,12 +174,13 @@ static mn_status split(reader *r)
     }
 }
 
-/* The label list "y" / "3" / "y1, y2" as tokens; NULL or blank: none. */
+/* The label list "y" / "3" / "y1, y2" as tokens; NULL: none. */
 static mn_status parse_labels(reader *r, const char *label)
 {
     if (!label) return MN_OK;
     size_t i = strspn(label, " \t");
-    if (!label[i]) return MN_OK;
+    if (!label[i])
+        return mn_fail(MN_EINVAL, "%s: the label list '%s' is empty: name the label column(s)", r->path, label);
     int tcap = 0;
     if (!(r->lab = strdup(label))) return mn_fail(MN_ENOMEM, "%s: out of memory", r->path);
     for (char *p = r->lab;;) {

@@ -1,10 +1,13 @@
 /* Data sets: n samples, d features (x, n x d), m label columns (y, n x m),
- * both row-major, held in one allocation with the struct. */
+ * both row-major, held in one allocation with the struct (or, for a view,
+ * in the caller's arrays). */
 #include "minima.h"
 
 #include <limits.h>
 #include <math.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Values in x and y together stay below INT_MAX so that every flat index
@@ -15,13 +18,11 @@ struct mn_data {
     int n, d, m;
     double *x; /* n x d */
     double *y; /* n x m; points just past x (zero length) when m = 0 */
-    double buf[];
+    double buf[]; /* x then y; empty for a view */
 };
 
-mn_status mn_data_alloc(mn_data **out, int n, int d, int m)
+static mn_status check_sizes(int n, int d, int m)
 {
-    if (!out) return mn_fail(MN_EINVAL, "data: output pointer is NULL");
-    *out = NULL;
     if (n < 1) return mn_fail(MN_EINVAL, "data: need at least 1 sample (n = %d)", n);
     if (d < 1) return mn_fail(MN_EINVAL, "data: need at least 1 feature (d = %d)", d);
     if (m < 0) return mn_fail(MN_EINVAL, "data: label columns must be >= 0 (m = %d)", m);
@@ -29,7 +30,17 @@ mn_status mn_data_alloc(mn_data **out, int n, int d, int m)
     if (count > MN_DATA_MAX_VALUES || (uint64_t)count > (SIZE_MAX - sizeof(mn_data)) / sizeof(double))
         return mn_fail(MN_EINVAL, "data: %d x (%d + %d) values exceed the limit of %lld",
                        n, d, m, (long long)MN_DATA_MAX_VALUES);
-    mn_data *data = calloc(1, sizeof(mn_data) + (size_t)count * sizeof(double));
+    return MN_OK;
+}
+
+mn_status mn_data_alloc(mn_data **out, int n, int d, int m)
+{
+    if (!out) return mn_fail(MN_EINVAL, "data: output pointer is NULL");
+    *out = NULL;
+    mn_status st = check_sizes(n, d, m);
+    if (st) return st;
+    const size_t count = (size_t)n * ((size_t)d + (size_t)m);
+    mn_data *data = calloc(1, sizeof(mn_data) + count * sizeof(double));
     if (!data)
         return mn_fail(MN_ENOMEM, "data: out of memory for %d x (%d + %d) values", n, d, m);
     data->n = n;
@@ -37,6 +48,25 @@ mn_status mn_data_alloc(mn_data **out, int n, int d, int m)
     data->m = m;
     data->x = data->buf;
     data->y = data->buf + (size_t)n * (size_t)d;
+    *out = data;
+    return MN_OK;
+}
+
+mn_status mn_data_view(mn_data **out, int n, int d, int m, const double *x, const double *y)
+{
+    if (!out) return mn_fail(MN_EINVAL, "data: output pointer is NULL");
+    *out = NULL;
+    mn_status st = check_sizes(n, d, m);
+    if (st) return st;
+    if (!x || (m > 0 && !y)) return mn_fail(MN_EINVAL, "data view: x or y is NULL");
+    mn_data *data = malloc(sizeof(mn_data));
+    if (!data) return mn_fail(MN_ENOMEM, "data view: out of memory");
+    data->n = n;
+    data->d = d;
+    data->m = m;
+    /* Never written by the library's readers; the caller owns the arrays. */
+    data->x = (double *)(uintptr_t)x;
+    data->y = m > 0 ? (double *)(uintptr_t)y : data->x + (size_t)n * (size_t)d;
     *out = data;
     return MN_OK;
 }
@@ -50,6 +80,14 @@ double *mn_data_x(mn_data *data) { return data ? data->x : NULL; }
 double *mn_data_y(mn_data *data) { return data ? data->y : NULL; }
 const double *mn_data_xc(const mn_data *data) { return data ? data->x : NULL; }
 const double *mn_data_yc(const mn_data *data) { return data ? data->y : NULL; }
+
+void mn_data_key(char *key, size_t len, const mn_data *data)
+{
+    const size_t nx = (size_t)data->n * data->d, ny = (size_t)data->n * data->m;
+    uint64_t h = mn_hash_bytes(MN_FNV_OFFSET, data->x, nx * sizeof *data->x);
+    h = mn_hash_bytes(h, data->y, ny * sizeof *data->y);
+    snprintf(key, len, "fnv1a64:%016" PRIx64 " n=%d d=%d m=%d", h, data->n, data->d, data->m);
+}
 
 /* Row of the first NaN or infinity in column j of x (n x d), or -1. */
 static int first_nonfinite(const double *x, int n, int d, int j)

@@ -30,14 +30,15 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS settings ("
     "  id INTEGER PRIMARY KEY,"
     "  canon TEXT NOT NULL UNIQUE,"
-    "  options TEXT NOT NULL);"
+    "  options TEXT NOT NULL,"
+    "  data TEXT);"
     "CREATE TABLE IF NOT EXISTS runs ("
     "  setting INTEGER NOT NULL REFERENCES settings(id),"
     "  restart INTEGER NOT NULL,"
     "  seed INTEGER NOT NULL,"
     "  optimizer TEXT NOT NULL,"
     "  iterations INTEGER NOT NULL,"
-    "  loss REAL, grad_norm REAL, lambda_min REAL, lambda_max REAL, kink_margin REAL,"
+    "  loss REAL, grad_norm REAL, theta_norm REAL, lambda_min REAL, lambda_max REAL, kink_margin REAL,"
     "  class TEXT NOT NULL,"
     "  near_kink INTEGER NOT NULL,"
     "  accuracy REAL,"
@@ -49,7 +50,7 @@ static const char *const schema =
 
 #define RUN_COLS                                                                                           \
     "setting, restart, seed, optimizer, iterations, loss, grad_norm, lambda_min, lambda_max, kink_margin, " \
-    "class, near_kink, accuracy, elim_a, elim_b, elim_w_norm, elim_a_exp_b, reason, seconds"
+    "class, near_kink, accuracy, elim_a, elim_b, elim_w_norm, elim_a_exp_b, reason, seconds, theta_norm"
 
 static mn_status db_err(const mn_db *db, const char *what)
 {
@@ -132,9 +133,14 @@ static mn_status check_version(mn_db *db, const char *schema_name, const char *p
     }
     char *end;
     long ver = strtol(v, &end, 10);
+    /* Older versions are refused, not migrated: a version-2 run has no
+     * parameter norm and its setting no data key, which cannot be made up. */
     if (*end || ver != MN_DB_SCHEMA_VERSION)
-        st = mn_fail(MN_EFORMAT, "%s: schema version %s; this minima (%s) reads version %d", path, v, MN_VERSION,
-                     MN_DB_SCHEMA_VERSION);
+        st = mn_fail(MN_EFORMAT, "%s: schema version %s; this minima (%s) reads version %d%s", path, v, MN_VERSION,
+                     MN_DB_SCHEMA_VERSION,
+                     !*end && ver < MN_DB_SCHEMA_VERSION ? " (older runs lack the parameter norm and the data "
+                                                          "key: re-run the sweep into a new database)"
+                                                        : "");
     free(v);
     return st;
 }
@@ -312,7 +318,7 @@ mn_status mn_db_open(mn_db **out, const char *path, int create)
     }
     if ((st = prepare(db, &db->ins_run,
                       "INSERT OR IGNORE INTO runs (" RUN_COLS ", theta) VALUES "
-                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)")))
+                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)")))
         goto fail;
     if ((st = prepare(db, &db->ins_setting, "INSERT INTO settings (canon, options) VALUES (?1, ?2)"))) goto fail;
     *out = db;
@@ -375,6 +381,34 @@ mn_status mn_db_setting(int64_t *id, mn_db *db, const char *canon, const char *j
     return MN_OK;
 }
 
+mn_status mn_db_setting_data(mn_db *db, int64_t setting, const char *canon, const char *key)
+{
+    sqlite3_stmt *s;
+    mn_status st = prepare(db, &s, "SELECT data FROM settings WHERE id = ?1");
+    if (st) return st;
+    sqlite3_bind_int64(s, 1, setting);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+        const char *old = (const char *)sqlite3_column_text(s, 0);
+        if (strcmp(old ? old : "", key))
+            st = mn_fail(MN_EINVAL,
+                         "%s: setting '%s' was run on other data (stored %s, now %s): use another database",
+                         db->path, canon, old ? old : "", key);
+        sqlite3_finalize(s);
+        return st;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? mn_fail(MN_EINVAL, "%s: no setting with id %lld", db->path,
+                                                             (long long)setting)
+                                                   : db_err(db, "reading a setting's data");
+    if ((st = prepare(db, &s, "UPDATE settings SET data = ?2 WHERE id = ?1"))) return st;
+    sqlite3_bind_int64(s, 1, setting);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) st = db_err(db, "storing a setting's data");
+    sqlite3_finalize(s);
+    return st;
+}
+
 mn_status mn_db_done(unsigned char *done, mn_db *db, int64_t setting, long restarts)
 {
     memset(done, 0, (size_t)restarts);
@@ -430,10 +464,11 @@ mn_status mn_db_insert(mn_db *db, const mn_run_row *rows, int n)
         else
             sqlite3_bind_null(s, 18);
         sqlite3_bind_double(s, 19, isnan(r->seconds) ? 0.0 : r->seconds);
+        bind_real(s, 20, r->theta_norm);
         if (r->theta && r->ntheta)
-            sqlite3_bind_blob64(s, 20, r->theta, (sqlite3_uint64)(r->ntheta * sizeof *r->theta), SQLITE_STATIC);
+            sqlite3_bind_blob64(s, 21, r->theta, (sqlite3_uint64)(r->ntheta * sizeof *r->theta), SQLITE_STATIC);
         else
-            sqlite3_bind_null(s, 20);
+            sqlite3_bind_null(s, 21);
         if (sqlite3_step(s) != SQLITE_DONE) st = db_err(db, "storing a run");
     }
     sqlite3_reset(s);
@@ -517,6 +552,7 @@ mn_status mn_db_runs(mn_run_row **rows, long *n, mn_db *db, int64_t setting)
         const char *why = (const char *)sqlite3_column_text(s, 17);
         snprintf(r->reason, sizeof r->reason, "%s", why ? why : "");
         r->seconds = col_real(s, 18);
+        r->theta_norm = col_real(s, 19);
     }
     if (!st && rc != SQLITE_DONE) st = db_err(db, "reading runs");
     sqlite3_finalize(s);
@@ -643,6 +679,27 @@ static mn_status attach_readonly(mn_db *db, const char *in_path)
     return mn_fail(MN_EIO, "cannot open database '%s'", in_path);
 }
 
+/* A setting run on different data in the two databases (both keys known)
+ * cannot be merged: its runs would mix two data sets. */
+static mn_status data_conflict(mn_db *db, const char *in_path)
+{
+    sqlite3_stmt *s;
+    mn_status st = prepare(db, &s,
+                           "SELECT m.canon, m.data, s.data FROM src.settings s JOIN main.settings m ON "
+                           "m.canon = s.canon WHERE m.data IS NOT NULL AND s.data IS NOT NULL AND "
+                           "m.data IS NOT s.data ORDER BY m.id LIMIT 1");
+    if (st) return st;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        st = mn_fail(MN_EINVAL, "%s: setting '%s' was run on other data there (%s) than in %s (%s): not merged",
+                     in_path, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 2),
+                     db->path, (const char *)sqlite3_column_text(s, 1));
+    else if (rc != SQLITE_DONE)
+        st = db_err(db, "comparing the settings' data");
+    sqlite3_finalize(s);
+    return st;
+}
+
 mn_status mn_db_merge(mn_db *db, const char *in_path, long *added, long *skipped, long *differing)
 {
     *added = *skipped = *differing = 0;
@@ -656,9 +713,12 @@ mn_status mn_db_merge(mn_db *db, const char *in_path, long *added, long *skipped
     if (!st) st = check_version(db, "src", in_path);
     if (!st) st = exec(db, "BEGIN IMMEDIATE", "cannot merge");
     if (st) goto detach;
+    if ((st = data_conflict(db, in_path))) goto rollback;
     if ((st = exec(db,
-                   "INSERT OR IGNORE INTO main.settings (canon, options) "
-                   "SELECT canon, options FROM src.settings ORDER BY id",
+                   "INSERT OR IGNORE INTO main.settings (canon, options, data) "
+                   "SELECT canon, options, data FROM src.settings ORDER BY id;"
+                   "UPDATE main.settings SET data = (SELECT s.data FROM src.settings s WHERE s.canon = "
+                   "main.settings.canon) WHERE data IS NULL",
                    "cannot merge settings")))
         goto rollback;
 #define JOIN " FROM src.runs r JOIN src.settings s ON s.id = r.setting JOIN main.settings m ON m.canon = s.canon"
@@ -672,7 +732,8 @@ mn_status mn_db_merge(mn_db *db, const char *in_path, long *added, long *skipped
                               " OR o.class IS NOT r.class OR o.near_kink IS NOT r.near_kink"
                               " OR o.accuracy IS NOT r.accuracy OR o.elim_a IS NOT r.elim_a"
                               " OR o.elim_b IS NOT r.elim_b OR o.elim_w_norm IS NOT r.elim_w_norm"
-                              " OR o.elim_a_exp_b IS NOT r.elim_a_exp_b OR o.reason IS NOT r.reason");
+                              " OR o.elim_a_exp_b IS NOT r.elim_a_exp_b OR o.reason IS NOT r.reason"
+                              " OR o.theta_norm IS NOT r.theta_norm");
     if (sk < 0 || df < 0) {
         st = db_err(db, "cannot merge runs");
         goto rollback;
@@ -681,7 +742,7 @@ mn_status mn_db_merge(mn_db *db, const char *in_path, long *added, long *skipped
                    "INSERT OR IGNORE INTO main.runs (" RUN_COLS ", theta) SELECT m.id, r.restart, r.seed, "
                    "r.optimizer, r.iterations, r.loss, r.grad_norm, r.lambda_min, r.lambda_max, "
                    "r.kink_margin, r.class, r.near_kink, r.accuracy, r.elim_a, r.elim_b, r.elim_w_norm, "
-                   "r.elim_a_exp_b, r.reason, r.seconds, r.theta" JOIN,
+                   "r.elim_a_exp_b, r.reason, r.seconds, r.theta_norm, r.theta" JOIN,
                    "cannot merge runs")))
         goto rollback;
 #undef JOIN
@@ -697,6 +758,8 @@ detach:
     return st;
 }
 
+/* Doubles as %.17g (read back bit-identical); infinities as inf / -inf,
+ * which strtod, Python, numpy, pandas and R all read; NULL as an empty field. */
 static void csv_real(FILE *f, sqlite3_stmt *s, int i)
 {
     if (sqlite3_column_type(s, i) != SQLITE_NULL) fprintf(f, "%.17g", sqlite3_column_double(s, i));
@@ -712,33 +775,43 @@ static void csv_text(FILE *f, const char *t)
     fputc('"', f);
 }
 
+/* A text column that the schema says is never NULL; a damaged or foreign
+ * row may still hold NULL: an empty field then, never "(null)". */
+static void csv_word(FILE *f, sqlite3_stmt *s, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    if (t) fputs(t, f);
+}
+
 mn_status mn_db_export_csv(mn_db *db, FILE *out, int timings)
 {
     sqlite3_stmt *s;
     mn_status st = prepare(db, &s,
                            "SELECT r.setting, s.canon, r.restart, r.seed, r.optimizer, r.iterations, r.loss, "
-                           "r.grad_norm, r.lambda_min, r.lambda_max, r.kink_margin, r.class, r.near_kink, "
-                           "r.accuracy, r.elim_a, r.elim_b, r.elim_w_norm, r.elim_a_exp_b, r.reason, r.seconds "
-                           "FROM runs r JOIN settings s ON s.id = r.setting "
+                           "r.grad_norm, r.theta_norm, r.lambda_min, r.lambda_max, r.kink_margin, r.class, "
+                           "r.near_kink, r.accuracy, r.elim_a, r.elim_b, r.elim_w_norm, r.elim_a_exp_b, r.reason, "
+                           "r.seconds FROM runs r JOIN settings s ON s.id = r.setting "
                            "ORDER BY s.canon, r.restart");
     if (st) return st;
-    fprintf(out, "setting,options,restart,seed,optimizer,iterations,loss,grad_norm,lambda_min,lambda_max,"
-                 "kink_margin,class,near_kink,accuracy,elim_a,elim_b,elim_w_norm,elim_a_exp_b,reason%s\n",
+    fprintf(out, "setting,options,restart,seed,optimizer,iterations,loss,grad_norm,theta_norm,lambda_min,"
+                 "lambda_max,kink_margin,class,near_kink,accuracy,elim_a,elim_b,elim_w_norm,elim_a_exp_b,reason%s\n",
             timings ? ",seconds" : "");
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         fprintf(out, "%lld,", (long long)sqlite3_column_int64(s, 0));
         csv_text(out, (const char *)sqlite3_column_text(s, 1));
-        fprintf(out, ",%lld,%lld,%s,%lld", (long long)sqlite3_column_int64(s, 2),
-                (long long)sqlite3_column_int64(s, 3), (const char *)sqlite3_column_text(s, 4),
-                (long long)sqlite3_column_int64(s, 5));
-        for (int i = 6; i <= 10; i++) fputc(',', out), csv_real(out, s, i);
-        fprintf(out, ",%s,%d,", (const char *)sqlite3_column_text(s, 11), sqlite3_column_int(s, 12));
-        csv_real(out, s, 13);
-        for (int i = 14; i <= 17; i++) fputc(',', out), csv_real(out, s, i);
+        fprintf(out, ",%lld,%lld,", (long long)sqlite3_column_int64(s, 2), (long long)sqlite3_column_int64(s, 3));
+        csv_word(out, s, 4);
+        fprintf(out, ",%lld", (long long)sqlite3_column_int64(s, 5));
+        for (int i = 6; i <= 11; i++) fputc(',', out), csv_real(out, s, i);
         fputc(',', out);
-        if (sqlite3_column_type(s, 18) != SQLITE_NULL) csv_text(out, (const char *)sqlite3_column_text(s, 18));
-        if (timings) fputc(',', out), csv_real(out, s, 19);
+        csv_word(out, s, 12);
+        fprintf(out, ",%d,", sqlite3_column_int(s, 13));
+        csv_real(out, s, 14);
+        for (int i = 15; i <= 18; i++) fputc(',', out), csv_real(out, s, i);
+        fputc(',', out);
+        if (sqlite3_column_type(s, 19) != SQLITE_NULL) csv_text(out, (const char *)sqlite3_column_text(s, 19));
+        if (timings) fputc(',', out), csv_real(out, s, 20);
         fputc('\n', out);
     }
     if (rc != SQLITE_DONE) st = db_err(db, "reading runs");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minima/objective.h"
 #include "model/internal.h"
 
 static int same_network(const mn_spec *a, const mn_spec *b)
@@ -15,7 +16,7 @@ static int same_network(const mn_spec *a, const mn_spec *b)
         a->skip != b->skip || a->frozen != b->frozen || a->loss != b->loss || a->loss_p != b->loss_p)
         return 0;
     for (int l = 0; l <= a->depth; l++)
-        if (a->width[l] != b->width[l]) return 0;
+        if (a->width[l] != b->width[l] || (l > 0 && a->layer[l] != b->layer[l])) return 0;
     return 1;
 }
 
@@ -89,15 +90,15 @@ mn_status mn_embed_best(double *best, double *theta_aug, const mn_model *aug, mn
  * a finite move, a jump over a barrier) is not a local escape and fails.
  * Records the smallest verified step and its drop. A step whose evaluation
  * overflows counts as no drop. */
-static int verify(mn_escape *e, const mn_model *m, mn_work *work, const mn_data *data, const double *th,
-                  const double *dir, double l0, double *tmp)
+static int verify(mn_escape *e, const mn_objective *f, const double *th, const double *dir, double l0,
+                  double *tmp)
 {
-    const size_t P = m->nparams;
+    const size_t P = f->n;
     double dec[41];
     for (int k = 1; k <= 40; k++) {
         double t = ldexp(1.0, -k), l;
         for (size_t i = 0; i < P; i++) tmp[i] = th[i] + t * dir[i];
-        dec[k] = mn_eval(m, work, data, tmp, &l, NULL) == MN_OK ? l0 - l : -INFINITY;
+        dec[k] = mn_objective_fdf(f, tmp, &l, NULL) == MN_OK ? l0 - l : -INFINITY;
     }
     int k0 = 1;
     while (k0 <= 40 && !(dec[k0] > e->margin)) k0++;
@@ -121,34 +122,39 @@ static double dot(const double *a, const double *b, size_t n)
     return s;
 }
 
-mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_work *work,
-                         const mn_data *data, const double *theta, double eig_tol)
+mn_status mn_find_escape_objective(mn_escape *out, double *dir, const mn_objective *f, const double *theta,
+                                   double eig_tol)
 {
-    const size_t P = model->nparams;
     memset(out, 0, sizeof *out);
     out->lambda_min = NAN;
+    mn_status st = mn_objective_check(f);
+    if (st) return st;
+    const size_t P = f->n;
     unsigned char *mask = malloc(P);
     double *g = malloc(P * sizeof *g), *tmp = malloc(P * sizeof *tmp), *hv = malloc(P * sizeof *hv);
-    double *hess = NULL, *sub = NULL, *ev = NULL;
-    mn_status st = mask && g && tmp && hv ? MN_OK : mn_fail(MN_ENOMEM, "out of memory in mn_find_escape");
+    double *sub = NULL, *ev = NULL;
+    st = mask && g && tmp && hv ? MN_OK : mn_fail(MN_ENOMEM, "out of memory in mn_find_escape");
     double l0 = 0;
-    if (!st) st = mn_eval(model, work, data, theta, &l0, g);
+    if (!st) st = mn_objective_fdf(f, theta, &l0, g);
     if (st) goto done;
-    mn_model_free_mask(model, mask);
+    if (f->mask)
+        memcpy(mask, f->mask, P);
+    else
+        memset(mask, 1, P);
     int nf = 0;
     for (size_t i = 0; i < P; i++) {
         if (!mask[i]) g[i] = 0.0;
         nf += mask[i];
     }
-    out->gnorm = sqrt(dot(g, g, P));
+    out->gnorm = mn_norm2(g, P, NULL); /* scaled: a finite gradient gives a unit direction */
     out->margin = 64 * DBL_EPSILON * (1 + fabs(l0));
     /* First order: the negative gradient. */
     if (out->gnorm > 0) {
         for (size_t i = 0; i < P; i++) dir[i] = -g[i] / out->gnorm;
         out->slope = -out->gnorm;
-        if (verify(out, model, work, data, theta, dir, l0, tmp)) {
+        if (verify(out, f, theta, dir, l0, tmp)) {
             out->order = 1;
-            st = mn_hvp(model, work, data, theta, dir, hv, NULL, NULL);
+            st = mn_objective_hvp(f, theta, dir, hv);
             out->curvature = st ? NAN : dot(dir, hv, P);
             goto done;
         }
@@ -157,15 +163,13 @@ mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_
         st = mn_fail(MN_EINVAL, "mn_find_escape: %d free parameters; the dense Hessian stops at 4000", nf);
         goto done;
     }
-    hess = malloc(P * P * sizeof *hess);
     sub = malloc((size_t)nf * nf * sizeof *sub);
     ev = malloc((size_t)nf * sizeof *ev);
-    if (!hess || !sub || !ev) {
-        st = mn_fail(MN_ENOMEM, "out of memory for a %zu x %zu Hessian", P, P);
+    if (!sub || !ev) {
+        st = mn_fail(MN_ENOMEM, "out of memory for a %d x %d Hessian", nf, nf);
         goto done;
     }
-    if ((st = mn_hessian(model, work, data, theta, hess))) goto done;
-    mn_restrict(sub, hess, mask, (int)P);
+    if ((st = mn_objective_free_hessian(f, theta, sub, NULL))) goto done;
     if ((st = mn_sym_eig(ev, sub, nf))) goto done;
     out->lambda_min = ev[0];
     /* Eigenvector q (column q of sub) spread back over the free parameters. */
@@ -179,7 +183,7 @@ mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_
             if (order == 2 && sgn == 1 && dot(g, dir, P) > 0) continue;
             out->slope = dot(g, dir, P);
             out->curvature = ev[q];
-            if (verify(out, model, work, data, theta, dir, l0, tmp)) {
+            if (verify(out, f, theta, dir, l0, tmp)) {
                 out->order = order;
                 goto done;
             }
@@ -214,7 +218,7 @@ mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_
             }
             out->slope = dot(g, dir, P);
             out->curvature = 0.0;
-            if (verify(out, model, work, data, theta, dir, l0, tmp)) {
+            if (verify(out, f, theta, dir, l0, tmp)) {
                 out->order = 3;
                 free(c);
                 goto done;
@@ -225,6 +229,17 @@ mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_
     memset(dir, 0, P * sizeof *dir);
     out->slope = out->curvature = 0.0;
 done:
-    free(mask), free(g), free(tmp), free(hv), free(hess), free(sub), free(ev);
+    free(mask), free(g), free(tmp), free(hv), free(sub), free(ev);
+    return st;
+}
+
+mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_work *work,
+                         const mn_data *data, const double *theta, double eig_tol)
+{
+    mn_objective *f;
+    mn_status st = mn_net_objective_alloc(&f, model, work, data);
+    if (!st) st = mn_find_escape_objective(out, dir, f, theta, eig_tol);
+    else memset(out, 0, sizeof *out);
+    mn_objective_free(f);
     return st;
 }

@@ -5,6 +5,7 @@
  * from a database; and the rows stored there, for the figure. */
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,8 @@ mn_status mn_ss_plan_set(mn_ss_plan *p, const char *name, const char *v)
     mn_status st = MN_OK;
     if (!strcmp(name, "no-shortcuts")) {
         p->opts.early_global = p->opts.newton = 0;
+    } else if (!strcmp(name, "prove")) {
+        p->prove = 1;
     } else if (!strcmp(name, "k")) {
         if (!parse_list(v, 1, MN_POPUL_MAX_K, p->k, &p->nk))
             st = mn_fail(MN_EINVAL, "--k '%s': expected A..B, A or A,B,.. with values 1..%d", v, MN_POPUL_MAX_K);
@@ -171,6 +174,8 @@ static mn_status stored_rows(mn_popul_row **rows_out, mn_popul_spec **specs_out,
 void mn_ss_result_free(mn_ss_result *r)
 {
     if (!r) return;
+    for (int i = 0; r->proofs && i < r->n; i++) free(r->proofs[i]);
+    free(r->proofs), free(r->nproofs), free(r->nproved), free(r->prove_seconds);
     free(r->specs), free(r->rows);
     free(r);
 }
@@ -200,7 +205,31 @@ mn_status mn_experiment_safran_shamir(mn_ss_result **out, const mn_ss_plan *p)
             for (int a = 0; a < p->nk; a++)
                 r->specs[i++] = (mn_popul_spec){.n = p->k[a] + p->extra[b], .k = p->k[a], .elim = p->elim[e],
                                                 .lambda = p->elim[e] ? p->lambda : 0};
-    st = mn_popul_experiment_db(r->rows, NULL, r->specs, nrow, &p->opts, p->restarts, p->seed, p->threads, db);
+    /* with prove, every run of every row is kept for mn_prove_popul_row */
+    mn_popul_run **runs = p->prove ? calloc((size_t)nrow, sizeof *runs) : NULL;
+    int nomem = p->prove && !runs;
+    if (p->prove && !nomem) {
+        r->proofs = calloc((size_t)nrow, sizeof *r->proofs);
+        r->nproofs = calloc((size_t)nrow, sizeof *r->nproofs);
+        r->nproved = calloc((size_t)nrow, sizeof *r->nproved);
+        r->prove_seconds = calloc((size_t)nrow, sizeof *r->prove_seconds);
+        nomem = !r->proofs || !r->nproofs || !r->nproved || !r->prove_seconds;
+        for (int q = 0; !nomem && q < nrow; q++) nomem = !(runs[q] = malloc((size_t)p->restarts * sizeof **runs));
+    }
+    st = nomem ? mn_fail(MN_ENOMEM, "out of memory for the runs of %d rows", nrow)
+               : mn_popul_experiment_db(r->rows, runs, r->specs, nrow, &p->opts, p->restarts, p->seed, p->threads,
+                                        db);
+    const double tp = omp_get_wtime();
+    for (int q = 0; !st && p->prove && q < nrow; q++) {
+        const double t1 = omp_get_wtime();
+        st = mn_prove_popul_row(&r->proofs[q], &r->nproofs[q], &r->specs[q], &p->opts, runs[q], p->restarts, p->seed,
+                                p->threads);
+        for (int d = 0; !st && d < r->nproofs[q]; d++) r->nproved[q] += r->proofs[q][d].spurious;
+        r->prove_seconds[q] = omp_get_wtime() - t1;
+    }
+    r->prove_total_seconds = omp_get_wtime() - tp;
+    for (int q = 0; runs && q < nrow; q++) free(runs[q]);
+    free(runs);
     if (!st && p->plot && !db) st = mn_popul_plot(r->rows, r->specs, nrow, p->plot);
     if (!st && p->plot && db) {
         mn_popul_row *all;

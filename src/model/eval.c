@@ -1,19 +1,22 @@
 /* Loss, gradient (backpropagation) and exact Hessian-vector products
  * (Pearlmutter's R-operator: forward-mode derivative of the backward pass)
- * for fully connected networks with added exponential neurons.
+ * for networks of layer operators (layer.h: dense, conv1d) with added
+ * exponential neurons (elim.c). This file walks the layers; what a layer
+ * computes lives in its operator.
  *
  * Notation, for samples i = 1..n and layers l = 1..L:
- *   Z_l = H_{l-1} W_l^T + 1 b_l^T   (n x w_l),  H_0 = X (n x d)
+ *   Z_l = op_l(H_{l-1}; W_l) + b_l  (n x w_l),  H_0 = X (n x d)
+ *         (dense: H_{l-1} W_l^T + 1 b_l^T)
  *   H_l = act(Z_l) for l < L;  F = Z_L + X S^T + sum_j a_j exp(X w_j + b_j) e_{k(j)}^T
  *   G_l = dL/dZ_l (n x w_l); G_L = dL/dF = loss'(F) / n.
  * The R-pass carries R{.} = d/dt (.)(theta + t v) at t = 0 through the same
  * graph, so hv = R{grad} is exact up to rounding. */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "layer.h"
 #include "loss/loss.h"
 
 struct mn_work {
@@ -76,126 +79,6 @@ void mn_work_free(mn_work *work)
     free(work);
 }
 
-/* Y (n x out) = X (n x in) W^T (W: out x in) + beta Y. */
-static void gemm_nt(int n, int out, int in, const double *x, const double *w, double beta, double *y)
-{
-    if (out == 1) { /* y (n) = X w: a matrix-vector product, no GEMM packing */
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, n, in, 1.0, x, in, w, 1, beta, y, 1);
-        return;
-    }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0, x, in, w, in, beta, y, out);
-}
-
-/* D (out x in) += G^T (n x out)^T X (n x in): a weight gradient. */
-static void gemm_tn(int n, int out, int in, const double *g, const double *x, double *dw)
-{
-    if (out == 1) { /* dw (in) += X^T g */
-        cblas_dgemv(CblasRowMajor, CblasTrans, n, in, 1.0, x, in, g, 1, 1.0, dw, 1);
-        return;
-    }
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0, g, out, x, in, 1.0, dw, in);
-}
-
-/* Y (n x in) = G (n x out) W (out x in) + beta Y. */
-static void gemm_nn(int n, int out, int in, const double *g, const double *w, double beta, double *y)
-{
-    if (out == 1) { /* Y (n x in) = g w^T + beta Y: an outer product, written out */
-        for (int i = 0; i < n; i++) {
-            double *restrict yi = y + (size_t)i * in;
-            const double gi = g[i];
-            if (beta == 0.0)
-                for (int c = 0; c < in; c++) yi[c] = gi * w[c];
-            else
-                for (int c = 0; c < in; c++) yi[c] = beta * yi[c] + gi * w[c];
-        }
-        return;
-    }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0, g, out, w, in, beta, y, in);
-}
-
-/* db (w) += column sums of G (n x w), in a fixed order. */
-static void colsum_add(int n, int w, const double *restrict g, double *restrict db)
-{
-    if (w == 1) { /* one output: keep the running sum in a register */
-        double s0 = db[0];
-        for (int i = 0; i < n; i++) s0 += g[i];
-        db[0] = s0;
-        return;
-    }
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < w; k++) db[k] += g[(size_t)i * w + k];
-}
-
-/* Z (n x w) = 1 b^T: the bias broadcast, so the GEMM can accumulate with beta = 1
- * (OpenBLAS then skips its separate zeroing pass over C). */
-static void bias_fill(int n, int w, const double *restrict b, double *restrict z)
-{
-    for (int i = 0; i < n; i++) memcpy(z + (size_t)i * w, b, (size_t)w * sizeof *z);
-}
-
-/* H = act(Z), elementwise; the switch is outside the loops so they vectorise. */
-static void act_forward(mn_act a, double prm, size_t cnt, const double *restrict z, double *restrict h)
-{
-    switch (a) {
-    case MN_ACT_RELU:
-        for (size_t i = 0; i < cnt; i++) h[i] = z[i] > 0 ? z[i] : 0.0;
-        return;
-    case MN_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < cnt; i++) {
-            const double zi = z[i];
-            h[i] = zi * (zi > 0 ? 1.0 : prm);
-        }
-        return;
-    case MN_ACT_QUADRATIC:
-        for (size_t i = 0; i < cnt; i++) h[i] = z[i] * z[i];
-        return;
-    case MN_ACT_LINEAR:
-        memcpy(h, z, cnt * sizeof *h);
-        return;
-    default:
-        for (size_t i = 0; i < cnt; i++) {
-            double d1, d2;
-            mn_act_eval3(a, prm, z[i], &h[i], &d1, &d2);
-        }
-        return;
-    }
-}
-
-/* G = T * act'(Z), elementwise; same products as t * d1 from mn_act_eval3. */
-static void act_backward(mn_act a, double prm, size_t cnt, const double *restrict z, const double *restrict t,
-                         double *restrict g)
-{
-    switch (a) {
-    case MN_ACT_RELU:
-        for (size_t i = 0; i < cnt; i++) {
-            const double ti = t[i]; /* loaded unconditionally: the select vectorises */
-            g[i] = z[i] > 0 ? ti : 0.0;
-        }
-        return;
-    case MN_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < cnt; i++) {
-            const double ti = t[i];
-            g[i] = ti * (z[i] > 0 ? 1.0 : prm);
-        }
-        return;
-    case MN_ACT_QUADRATIC:
-        for (size_t i = 0; i < cnt; i++) g[i] = t[i] * (2.0 * z[i]);
-        return;
-    case MN_ACT_LINEAR:
-        for (size_t i = 0; i < cnt; i++) g[i] = t[i] * 1.0;
-        return;
-    default:
-        for (size_t i = 0; i < cnt; i++) {
-            double a0, d1, d2;
-            mn_act_eval3(a, prm, z[i], &a0, &d1, &d2);
-            g[i] = t[i] * d1;
-        }
-        return;
-    }
-}
-
-static int out_of(const mn_model *m, int j) { return m->spec.elim == MN_ELIM_LIANG ? 0 : j; }
-
 /* Forward pass: fills Z, H, F, and the added neurons' u and e. */
 static mn_status forward(const mn_model *m, mn_work *w, const mn_data *data, const double *th)
 {
@@ -205,39 +88,22 @@ static mn_status forward(const mn_model *m, mn_work *w, const mn_data *data, con
     if (n > w->n) return mn_fail(MN_EINVAL, "workspace holds %d samples, the data has %d", w->n, n);
     const double *hin = x;
     for (int l = 1; l <= L; l++) {
+        const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
         const int wo = s->width[l], wi = s->width[l - 1];
         double *z = w->z[l];
-        if (s->bias) bias_fill(n, wo, th + m->b_off[l], z);
-        gemm_nt(n, wo, wi, hin, th + m->w_off[l], s->bias ? 1.0 : 0.0, z);
+        if (s->bias) op->bias_fill(n, wo, th + m->b_off[l], z);
+        op->forward(n, wi, wo, hin, th + m->w_off[l], s->bias ? 1.0 : 0.0, z);
         double *h = w->h[l];
         if (l < L) {
-            act_forward(s->act, s->act_param, (size_t)n * wo, z, h);
+            mn_act_forward(s->act, s->act_param, (size_t)n * wo, z, h);
         } else {
             memcpy(h, z, (size_t)n * wo * sizeof *h);
         }
         hin = h;
     }
     double *f = w->h[L];
-    if (s->skip) gemm_nt(n, K, d, x, th + m->s_off, 1.0, f);
-    const int E = m->nelim;
-    for (int j = 0; j < E; j++) {
-        const double *pj = th + mn_model_elim_offset(m, j); /* a, w (d), b */
-        const int k = out_of(m, j);
-        for (int i = 0; i < n; i++) {
-            const double *xi = x + (size_t)i * d;
-            double u = pj[d + 1];
-            for (int c = 0; c < d; c++) u += pj[1 + c] * xi[c];
-            if (!(u <= MN_EXP_MAX))
-                return mn_fail(MN_ERANGE,
-                               "added neuron %d: exponent w.x+b = %g at sample %d overflows exp "
-                               "(|a| = %g, b = %g)",
-                               j + 1, u, i + 1, fabs(pj[0]), pj[d + 1]);
-            w->u[(size_t)i * E + j] = u;
-            w->e[(size_t)i * E + j] = exp(u);
-            f[(size_t)i * K + k] += pj[0] * exp(u);
-        }
-    }
-    return MN_OK;
+    if (s->skip) mn_layer_dense.forward(n, d, K, x, th + m->s_off, 1.0, f);
+    return mn_elim_forward(m, n, x, th, w->u, w->e, f);
 }
 
 /* Loss and G_L = loss'(F)/n; optional R-part: R{G_L} from R{F}. */
@@ -256,12 +122,7 @@ static double output_loss(const mn_model *m, mn_work *w, const mn_data *data, co
     for (size_t i = 0; i < (size_t)n * K; i++) w->g[L][i] *= inv;
     if (rmode)
         for (size_t i = 0; i < (size_t)n * K; i++) w->rg[L][i] *= inv;
-    double pen = 0.0;
-    for (int j = 0; j < m->nelim; j++) {
-        double a = th[mn_model_elim_offset(m, j)];
-        pen += a * a;
-    }
-    return sum * inv + 0.5 * s->lambda * pen;
+    return sum * inv + mn_elim_penalty(m, th);
 }
 
 /* Backward pass: grad (P) from G_L. Needs forward() and output_loss(). */
@@ -272,32 +133,19 @@ static void backward(const mn_model *m, mn_work *w, const mn_data *data, const d
     const double *x = mn_data_xc(data);
     memset(grad, 0, m->nparams * sizeof *grad);
     for (int l = L; l >= 1; l--) {
+        const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
         const int wo = s->width[l], wi = s->width[l - 1];
         const double *hin = l > 1 ? w->h[l - 1] : x;
-        gemm_tn(n, wo, wi, w->g[l], hin, grad + m->w_off[l]);
-        if (s->bias) colsum_add(n, wo, w->g[l], grad + m->b_off[l]);
+        op->grad_w(n, wi, wo, w->g[l], hin, grad + m->w_off[l]);
+        if (s->bias) op->bias_grad(n, wo, w->g[l], grad + m->b_off[l]);
         if (l == 1) break;
         double *t = w->t[l], *gp = w->g[l - 1];
         const double *zp = w->z[l - 1];
-        gemm_nn(n, wo, wi, w->g[l], th + m->w_off[l], 0.0, t);
-        act_backward(s->act, s->act_param, (size_t)n * wi, zp, t, gp);
+        op->grad_in(n, wi, wo, w->g[l], th + m->w_off[l], 0.0, t);
+        mn_act_backward(s->act, s->act_param, (size_t)n * wi, zp, t, gp);
     }
-    if (s->skip) gemm_tn(n, K, d, w->g[L], x, grad + m->s_off);
-    const int E = m->nelim;
-    for (int j = 0; j < E; j++) {
-        const size_t o = mn_model_elim_offset(m, j);
-        const double a = th[o];
-        const int k = out_of(m, j);
-        double *ga = grad + o, *gw = grad + o + 1, *gb = grad + o + d + 1;
-        for (int i = 0; i < n; i++) {
-            const double ge = w->g[L][(size_t)i * K + k] * w->e[(size_t)i * E + j];
-            const double *xi = x + (size_t)i * d;
-            *ga += ge;
-            *gb += a * ge;
-            for (int c = 0; c < d; c++) gw[c] += a * ge * xi[c];
-        }
-        *ga += s->lambda * a;
-    }
+    if (s->skip) mn_layer_dense.grad_w(n, d, K, w->g[L], x, grad + m->s_off);
+    mn_elim_backward(m, n, x, th, w->g[L], w->e, grad);
 }
 
 /* R-pass: hv (P) = H v. Needs forward(), output_loss() and backward(). */
@@ -305,87 +153,46 @@ static void rpass(const mn_model *m, mn_work *w, const mn_data *data, const doub
                   double *hv)
 {
     const mn_spec *s = &m->spec;
-    const int n = mn_data_n(data), L = s->depth, d = s->width[0], K = s->width[L], E = m->nelim;
+    const int n = mn_data_n(data), L = s->depth, d = s->width[0], K = s->width[L];
     const double *x = mn_data_xc(data);
-    /* Forward R: R{Z_l} = R{H_{l-1}} W_l^T + H_{l-1} V_l^T + vb_l. */
+    /* Forward R (layer.h): R{Z_l} = op(H_{l-1}; V_l) + op(R{H_{l-1}}; W_l) + vb_l. */
     for (int l = 1; l <= L; l++) {
+        const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
         const int wo = s->width[l], wi = s->width[l - 1];
         double *rz = w->rz[l];
-        gemm_nt(n, wo, wi, l > 1 ? w->h[l - 1] : x, v + m->w_off[l], 0.0, rz);
-        if (l > 1) gemm_nt(n, wo, wi, w->rh[l - 1], th + m->w_off[l], 1.0, rz);
-        if (s->bias) {
-            const double *vb = v + m->b_off[l];
-            for (int i = 0; i < n; i++)
-                for (int k = 0; k < wo; k++) rz[(size_t)i * wo + k] += vb[k];
-        }
+        op->forward(n, wi, wo, l > 1 ? w->h[l - 1] : x, v + m->w_off[l], 0.0, rz);
+        if (l > 1) op->forward(n, wi, wo, w->rh[l - 1], th + m->w_off[l], 1.0, rz);
+        if (s->bias) op->bias_add(n, wo, v + m->b_off[l], rz);
         if (l < L) {
-            const double *z = w->z[l];
-            for (size_t i = 0; i < (size_t)n * wo; i++) {
-                double a0, d1, d2;
-                mn_act_eval3(s->act, s->act_param, z[i], &a0, &d1, &d2);
-                w->rh[l][i] = d1 * rz[i];
-            }
+            mn_act_rforward(s->act, s->act_param, (size_t)n * wo, w->z[l], rz, w->rh[l]);
         } else {
             memcpy(w->rh[L], rz, (size_t)n * wo * sizeof *rz);
         }
     }
     double *rf = w->rh[L];
-    if (s->skip) gemm_nt(n, K, d, x, v + m->s_off, 1.0, rf);
-    for (int j = 0; j < E; j++) {
-        const size_t o = mn_model_elim_offset(m, j);
-        const double a = th[o], va = v[o], vb = v[o + d + 1];
-        const double *vw = v + o + 1;
-        const int k = out_of(m, j);
-        for (int i = 0; i < n; i++) {
-            const double *xi = x + (size_t)i * d;
-            double ru = vb;
-            for (int c = 0; c < d; c++) ru += vw[c] * xi[c];
-            const double e = w->e[(size_t)i * E + j];
-            w->ru[(size_t)i * E + j] = ru;
-            rf[(size_t)i * K + k] += va * e + a * e * ru;
-        }
-    }
+    if (s->skip) mn_layer_dense.forward(n, d, K, x, v + m->s_off, 1.0, rf);
+    mn_elim_rforward(m, n, x, th, v, w->e, w->ru, rf);
     output_loss(m, w, data, th, 1); /* R{G_L}; recomputes G_L identically */
 
     /* Backward R. */
     memset(hv, 0, m->nparams * sizeof *hv);
     for (int l = L; l >= 1; l--) {
+        const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
         const int wo = s->width[l], wi = s->width[l - 1];
         double *dv = hv + m->w_off[l];
-        gemm_tn(n, wo, wi, w->rg[l], l > 1 ? w->h[l - 1] : x, dv);
-        if (l > 1) gemm_tn(n, wo, wi, w->g[l], w->rh[l - 1], dv);
-        if (s->bias) colsum_add(n, wo, w->rg[l], hv + m->b_off[l]);
+        op->grad_w(n, wi, wo, w->rg[l], l > 1 ? w->h[l - 1] : x, dv);
+        if (l > 1) op->grad_w(n, wi, wo, w->g[l], w->rh[l - 1], dv);
+        if (s->bias) op->bias_grad(n, wo, w->rg[l], hv + m->b_off[l]);
         if (l == 1) break;
-        /* R{T} = R{G_l} W_l + G_l V_l; R{G_{l-1}} = R{T} act' + T act'' R{Z_{l-1}}. */
+        /* R{T} = op^T(R{G_l}; W_l) + op^T(G_l; V_l); R{G_{l-1}} = R{T} act' + T act'' R{Z_{l-1}}. */
         double *rt = w->rt;
-        gemm_nn(n, wo, wi, w->rg[l], th + m->w_off[l], 0.0, rt);
-        gemm_nn(n, wo, wi, w->g[l], v + m->w_off[l], 1.0, rt);
-        const double *zp = w->z[l - 1], *rzp = w->rz[l - 1], *t = w->t[l];
-        double *rgp = w->rg[l - 1];
-        for (size_t i = 0; i < (size_t)n * wi; i++) {
-            double a0, d1, d2;
-            mn_act_eval3(s->act, s->act_param, zp[i], &a0, &d1, &d2);
-            rgp[i] = rt[i] * d1 + t[i] * d2 * rzp[i];
-        }
+        op->grad_in(n, wi, wo, w->rg[l], th + m->w_off[l], 0.0, rt);
+        op->grad_in(n, wi, wo, w->g[l], v + m->w_off[l], 1.0, rt);
+        mn_act_rbackward(s->act, s->act_param, (size_t)n * wi, w->z[l - 1], w->rz[l - 1], rt, w->t[l],
+                         w->rg[l - 1]);
     }
-    if (s->skip) gemm_tn(n, K, d, w->rg[L], x, hv + m->s_off);
-    for (int j = 0; j < E; j++) {
-        const size_t o = mn_model_elim_offset(m, j);
-        const double a = th[o], va = v[o];
-        const int k = out_of(m, j);
-        double *ha = hv + o, *hw = hv + o + 1, *hb = hv + o + d + 1;
-        for (int i = 0; i < n; i++) {
-            const size_t ij = (size_t)i * E + j;
-            const double g = w->g[L][(size_t)i * K + k], rg = w->rg[L][(size_t)i * K + k];
-            const double e = w->e[ij], ru = w->ru[ij];
-            const double *xi = x + (size_t)i * d;
-            *ha += rg * e + g * e * ru;
-            const double rb = rg * a * e + g * va * e + g * a * e * ru; /* R{g a e} */
-            *hb += rb;
-            for (int c = 0; c < d; c++) hw[c] += rb * xi[c];
-        }
-        *ha += s->lambda * va;
-    }
+    if (s->skip) mn_layer_dense.grad_w(n, d, K, w->rg[L], x, hv + m->s_off);
+    mn_elim_rbackward(m, n, x, th, v, w->g[L], w->rg[L], w->e, w->ru, hv);
 }
 
 static mn_status check_finite(const double *v, size_t n, const char *what)
@@ -468,11 +275,11 @@ mn_status mn_predict(const mn_model *model, mn_work *work, const mn_data *data, 
     return MN_OK;
 }
 
-mn_status mn_kink_margin(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,
-                         double *margin)
+mn_status mn_preact_margin(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,
+                           double *margin)
 {
     *margin = INFINITY;
-    if (!mn_act_has_kink(model->spec.act)) return MN_OK;
+    if (model->spec.depth < 2) return MN_OK;
     mn_status st = forward(model, work, data, theta);
     if (st) return st;
     const int n = mn_data_n(data);
@@ -480,6 +287,13 @@ mn_status mn_kink_margin(const mn_model *model, mn_work *work, const mn_data *da
         for (size_t i = 0; i < (size_t)n * model->spec.width[l]; i++)
             if (fabs(work->z[l][i]) < *margin) *margin = fabs(work->z[l][i]);
     return MN_OK;
+}
+
+mn_status mn_kink_margin(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,
+                         double *margin)
+{
+    *margin = INFINITY;
+    return mn_act_has_kink(model->spec.act) ? mn_preact_margin(model, work, data, theta, margin) : MN_OK;
 }
 
 mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,

@@ -6,13 +6,10 @@
 
 #include <math.h>
 
-/* exp(x) overflows past ~709.78; refuse exponents above this bound. */
-#define MN_EXP_MAX 700.0
-
 struct mn_model {
     mn_spec spec;
     size_t nparams;
-    size_t w_off[MN_MAX_DEPTH + 1]; /* layer l (1-based): W_l offset */
+    size_t w_off[MN_MAX_DEPTH + 1]; /* layer l (1-based): W_l offset (conv1d: its filter) */
     size_t b_off[MN_MAX_DEPTH + 1]; /* layer l: b_l offset, SIZE_MAX if no bias */
     size_t s_off;                   /* skip S offset, SIZE_MAX if none */
     size_t e_off;                   /* first added neuron's a */
@@ -73,5 +70,21 @@ static inline void mn_act_eval3(mn_act a, double prm, double z, double *s, doubl
 
 /* 1 when the activation has a kink at 0 (derivatives one-sided there). */
 static inline int mn_act_has_kink(mn_act a) { return a == MN_ACT_RELU || a == MN_ACT_LEAKY_RELU; }
+
+/* The added neurons' part of the passes (elim.c; shapes there):
+ *   forward   u, e = exp(u) (n x E); f (n x K) += a e; MN_ERANGE past MN_EXP_MAX
+ *   penalty   (lambda/2) sum_j a_j^2
+ *   backward  grad += their gradient, from g = dL/df (n x K)
+ *   rforward  ru = R{u}; rf += R{a e}
+ *   rbackward hv += their rows of H v, from g and rg = R{g} */
+mn_status mn_elim_forward(const mn_model *m, int n, const double *x, const double *th, double *u, double *e,
+                          double *f);
+double mn_elim_penalty(const mn_model *m, const double *th);
+void mn_elim_backward(const mn_model *m, int n, const double *x, const double *th, const double *g,
+                      const double *e, double *grad);
+void mn_elim_rforward(const mn_model *m, int n, const double *x, const double *th, const double *v,
+                      const double *e, double *ru, double *rf);
+void mn_elim_rbackward(const mn_model *m, int n, const double *x, const double *th, const double *v,
+                       const double *g, const double *rg, const double *e, const double *ru, double *hv);
 
 #endif

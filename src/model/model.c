@@ -1,5 +1,6 @@
 /* Model layout: validation, parameter offsets, initialisation, data checks. */
 #include "internal.h"
+#include "layer.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -19,6 +20,21 @@ static mn_status validate(const mn_spec *s)
         if (s->width[l] < 1 || s->width[l] > MN_MAX_WIDTH)
             return mn_fail(MN_EINVAL, "width %d of layer %d must be between 1 and %d", s->width[l], l,
                            MN_MAX_WIDTH);
+    int square = 0;
+    for (int l = 1; l <= s->depth; l++) {
+        if ((int)s->layer[l] < 0 || s->layer[l] > MN_LAYER_CONV1D)
+            return mn_fail(MN_EINVAL, "layer %d: unknown layer kind", l);
+        const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
+        if (!op->shape_ok(s->width[l - 1], s->width[l]))
+            return mn_fail(MN_EINVAL, "layer %d: a %s layer cannot map %d units to %d", l, op->name,
+                           s->width[l - 1], s->width[l]);
+        square |= op->square(s->width[l - 1], s->width[l]);
+    }
+    if (s->init != MN_INIT_RANDOM && s->init != MN_INIT_IDENTITY)
+        return mn_fail(MN_EINVAL, "unknown initialisation");
+    if (s->init == MN_INIT_IDENTITY && !square)
+        return mn_fail(MN_EINVAL,
+                       "--init identity needs a square layer (dense W -> W, or conv1d); the network has none");
     if ((int)s->act < 0 || s->act > MN_ACT_LINEAR) return mn_fail(MN_EINVAL, "unknown activation");
     if ((int)s->loss < 0 || s->loss > MN_LOSS_SQUARED_HINGE) return mn_fail(MN_EINVAL, "unknown loss");
     if (!isfinite(s->act_param)) return mn_fail(MN_EINVAL, "activation parameter must be finite");
@@ -66,10 +82,11 @@ mn_status mn_model_alloc(mn_model **out, const mn_spec *spec)
     m->maxw = 0;
     for (int l = 0; l <= L; l++) m->maxw = spec->width[l] > m->maxw ? spec->width[l] : m->maxw;
     for (int l = 1; l <= L; l++) {
+        const mn_layer_op *op = mn_layer_op_of(spec->layer[l]);
         m->w_off[l] = off;
-        off += (size_t)spec->width[l] * (size_t)spec->width[l - 1];
+        off += op->nweights(spec->width[l - 1], spec->width[l]);
         m->b_off[l] = spec->bias ? off : SIZE_MAX;
-        if (spec->bias) off += (size_t)spec->width[l];
+        if (spec->bias) off += (size_t)op->nbias(spec->width[l]);
         if (off >= MN_MAX_PARAMS) break;
     }
     m->s_off = spec->skip ? off : SIZE_MAX;
@@ -101,7 +118,8 @@ size_t mn_model_elim_offset(const mn_model *model, int j)
 static size_t layer_size(const mn_model *m, int l)
 {
     const mn_spec *s = &m->spec;
-    return (size_t)s->width[l] * (size_t)s->width[l - 1] + (s->bias ? (size_t)s->width[l] : 0);
+    const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
+    return op->nweights(s->width[l - 1], s->width[l]) + (s->bias ? (size_t)op->nbias(s->width[l]) : 0);
 }
 
 void mn_model_free_mask(const mn_model *model, unsigned char *mask)
@@ -119,11 +137,14 @@ void mn_model_init(const mn_model *model, double *theta, uint64_t seed, double f
     mn_rng_seed(&r, seed);
     memset(theta, 0, model->nparams * sizeof *theta);
     for (int l = 1; l <= s->depth; l++) {
-        size_t nw = (size_t)s->width[l] * (size_t)s->width[l - 1];
+        const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
+        size_t nw = op->nweights(s->width[l - 1], s->width[l]);
         double sd = 1.0 / sqrt((double)s->width[l - 1]);
         int frozen = s->frozen >> (l - 1) & 1;
         for (size_t i = 0; i < nw; i++)
             theta[model->w_off[l] + i] = frozen ? frozen_value : sd * mn_rng_normal(&r);
+        if (s->init == MN_INIT_IDENTITY && !frozen && op->square(s->width[l - 1], s->width[l]))
+            op->identity(s->width[l - 1], s->width[l], theta + model->w_off[l]);
     }
     for (int j = 0; j < model->nelim; j++) {
         double *w = theta + mn_model_elim_offset(model, j) + 1;

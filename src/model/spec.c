@@ -1,7 +1,10 @@
-/* Model specifications: defaults, names and the --arch string. */
+/* Model specifications: defaults, names, the --arch string and the layer syntax. */
 #include "minima.h"
+#include "layer.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +50,69 @@ mn_status mn_spec_parse_arch(mn_spec *spec, const char *arch)
     }
     if (n < 2) return mn_fail(MN_EINVAL, "--arch '%s': needs at least an input and an output width", arch);
     spec->depth = n - 1;
-    for (int i = 0; i < n; i++) spec->width[i] = w[i];
+    for (int i = 0; i < n; i++) spec->width[i] = w[i], spec->layer[i] = MN_LAYER_DENSE;
+    return MN_OK;
+}
+
+/* One item of the layer syntax, item[0..len): "dense:W" or "conv1d". */
+static mn_status parse_layer(const char *all, int l, const char *item, size_t len, int win, mn_layer_kind *kind,
+                             int *width)
+{
+    if (len == 6 && strncmp(item, "conv1d", 6) == 0) {
+        *kind = MN_LAYER_CONV1D, *width = win;
+        return MN_OK;
+    }
+    if (len > 6 && strncmp(item, "conv1d:", 7) == 0)
+        return mn_fail(MN_EINVAL, "--layers '%s': layer %d '%.*s': conv1d keeps its input's width %d, give it none",
+                       all, l, (int)len, item, win);
+    if (len >= 5 && strncmp(item, "dense", 5) == 0 && (len == 5 || item[5] == ':')) {
+        if (len <= 6)
+            return mn_fail(MN_EINVAL, "--layers '%s': layer %d '%.*s' needs a width, like dense:16", all, l,
+                           (int)len, item);
+        char num[16];
+        size_t nl = len - 6;
+        int digits = nl < sizeof num;
+        for (size_t i = 0; digits && i < nl; i++) digits = item[6 + i] >= '0' && item[6 + i] <= '9';
+        long v = 0;
+        if (digits) {
+            memcpy(num, item + 6, nl);
+            num[nl] = '\0';
+            errno = 0;
+            v = strtol(num, NULL, 10);
+        }
+        if (!digits || errno || v < 1 || v > MN_MAX_WIDTH)
+            return mn_fail(MN_EINVAL, "--layers '%s': layer %d '%.*s': the width must be between 1 and %d", all,
+                           l, (int)len, item, MN_MAX_WIDTH);
+        *kind = MN_LAYER_DENSE, *width = (int)v;
+        return MN_OK;
+    }
+    return mn_fail(MN_EINVAL, "--layers '%s': layer %d '%.*s' is neither dense:W nor conv1d", all, l, (int)len,
+                   item);
+}
+
+mn_status mn_spec_parse_layers(mn_spec *spec, const char *layers, int d)
+{
+    if (!layers || !*layers)
+        return mn_fail(MN_EINVAL, "--layers is empty; expected layers like conv1d-conv1d-dense:1");
+    if (d < 1 || d > MN_MAX_WIDTH)
+        return mn_fail(MN_EINVAL, "--layers: input width %d must be between 1 and %d", d, MN_MAX_WIDTH);
+    int w[MN_MAX_DEPTH + 1];
+    mn_layer_kind k[MN_MAX_DEPTH + 1];
+    int L = 0;
+    w[0] = d, k[0] = MN_LAYER_DENSE;
+    for (const char *p = layers;;) {
+        const char *end = strchr(p, '-');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (L == MN_MAX_DEPTH) return mn_fail(MN_EINVAL, "--layers '%s': more than %d layers", layers, MN_MAX_DEPTH);
+        if (len == 0) return mn_fail(MN_EINVAL, "--layers '%s': layer %d is empty", layers, L + 1);
+        mn_status st = parse_layer(layers, L + 1, p, len, w[L], &k[L + 1], &w[L + 1]);
+        if (st) return st;
+        L++;
+        if (!end) break;
+        p = end + 1;
+    }
+    spec->depth = L;
+    for (int l = 0; l <= L; l++) spec->width[l] = w[l], spec->layer[l] = k[l];
     return MN_OK;
 }
 
@@ -56,6 +121,7 @@ static const char *const act_names[] = {"relu", "leaky_relu", "softplus", "sigmo
 static const char *const loss_names[] = {"squared", "logistic", "softmax_ce", "poly_hinge",
                                          "squared_hinge"};
 static const char *const elim_names[] = {"none", "liang", "per-output", "per-layer"};
+static const char *const init_names[] = {"random", "identity"};
 
 #define NAMES(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -100,6 +166,19 @@ mn_status mn_elim_parse(mn_elim *out, const char *name)
     return MN_OK;
 }
 
+mn_status mn_init_parse(mn_init *out, const char *name)
+{
+    int i = lookup(init_names, NAMES(init_names), name);
+    if (i < 0) return unknown("initialisation", name, init_names, NAMES(init_names));
+    *out = (mn_init)i;
+    return MN_OK;
+}
+
+const char *mn_layer_name(mn_layer_kind k)
+{
+    return k == MN_LAYER_DENSE || k == MN_LAYER_CONV1D ? mn_layer_op_of(k)->name : "?";
+}
+const char *mn_init_name(mn_init i) { return (int)i < NAMES(init_names) ? init_names[i] : "?"; }
 const char *mn_act_name(mn_act a) { return (int)a < NAMES(act_names) ? act_names[a] : "?"; }
 const char *mn_loss_name(mn_loss l) { return (int)l < NAMES(loss_names) ? loss_names[l] : "?"; }
 const char *mn_elim_name(mn_elim e) { return (int)e < NAMES(elim_names) ? elim_names[e] : "?"; }
@@ -107,4 +186,11 @@ const char *mn_elim_name(mn_elim e) { return (int)e < NAMES(elim_names) ? elim_n
 int mn_loss_is_margin(mn_loss l)
 {
     return l == MN_LOSS_LOGISTIC || l == MN_LOSS_POLY_HINGE || l == MN_LOSS_SQUARED_HINGE;
+}
+
+double mn_saturation_z(mn_act a)
+{
+    if (a == MN_ACT_TANH) return 0.5 * log(4 / DBL_EPSILON);
+    if (a == MN_ACT_SIGMOID) return log(4 / DBL_EPSILON);
+    return INFINITY;
 }

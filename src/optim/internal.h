@@ -3,12 +3,11 @@
 #ifndef MN_OPTIM_INTERNAL_H
 #define MN_OPTIM_INTERNAL_H
 
-#include "minima.h"
+#include "minima/objective.h"
 
 struct mn_optim {
-    const mn_model *model;
-    mn_work *work;
-    const mn_data *data;
+    const mn_objective *f; /* what is minimised */
+    mn_objective *own;     /* f when the optimiser made it (mn_optim_alloc), else NULL */
     mn_opt_params prm;
     size_t P;
     int nf;              /* free parameters */
@@ -28,9 +27,8 @@ struct mn_optim {
     double *v, *s;
 
     /* SGD */
-    int *perm;        /* (n) sample order of the current epoch */
-    mn_data *bdata[2]; /* minibatch of `batch` samples, and the last, smaller one */
-    mn_rng rng;        /* SGD order; PGD perturbations */
+    int *perm;  /* (n) sample order of the current epoch */
+    mn_rng rng; /* SGD order; PGD perturbations */
 
     /* L-BFGS: pairs (s_i, y_i) in a ring of `memory` slots */
     double *ls, *ly, *lrho, *lalpha; /* (memory x P), (memory x P), (memory), (memory) */
@@ -38,7 +36,7 @@ struct mn_optim {
     int lcount, lhead;
 
     /* Newton */
-    double *hess, *sub, *ev, *cf; /* (P x P or 2P), (nf x nf), (nf), (nf) */
+    double *hess, *sub, *ev, *cf; /* (mn_objective_hessian_scratch), (nf x nf), (nf), (nf) */
     int *idx;                     /* (nf) free parameter indices */
     double mu;
 
@@ -49,10 +47,9 @@ struct mn_optim {
     double eta, radius, g_thres, f_thres, chi;
 };
 
-/* Evaluate loss and (masked) gradient at x on `data`: returns MN_OK with
- * *bad = 1 and the reason in o->why when the value is not finite. */
-mn_status mn__optim_eval_at(mn_optim *o, const mn_data *data, const double *x, double *f, double *g,
-                            int *bad);
+/* Evaluate loss and (masked) gradient at x: returns MN_OK with *bad = 1
+ * and the reason in o->why when the value is not finite. */
+mn_status mn__optim_eval_at(mn_optim *o, const double *x, double *f, double *g, int *bad);
 /* Free-gradient norm of g (P). */
 double mn__optim_norm(const mn_optim *o, const double *g);
 /* Sets theta = x (P) with its loss f and gradient g; checks max_norm. */

@@ -94,7 +94,7 @@ static mn_status search(mn_optim *o, double *ft, int *accepted, int *nonfinite)
     for (int k = 0; k < 60; k++, t *= 0.5) {
         for (size_t i = 0; i < P; i++) o->xt[i] = o->theta[i] + t * o->dir[i];
         int bad;
-        mn_status st = mn__optim_eval_at(o, o->data, o->xt, ft, o->gt, &bad);
+        mn_status st = mn__optim_eval_at(o, o->xt, ft, o->gt, &bad);
         if (st) return st;
         if (bad) {
             (*nonfinite)++;

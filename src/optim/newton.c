@@ -2,8 +2,8 @@
  * is zero to rounding, whatever the critical point's index (a minimum, a
  * saddle): certification then classifies the point itself, not a nearby one.
  *
- * Each step forms the exact Hessian H on the free parameters (P exact
- * Hessian-vector products), eigen-decomposes it H = Q diag(lambda) Q^T
+ * Each step forms the objective's exact Hessian H on the free parameters
+ * (mn_objective_free_hessian), eigen-decomposes it H = Q diag(lambda) Q^T
  * (LAPACK dsyevd on one thread: deterministic), and solves the gradient
  * equations g(x) = 0 by Levenberg-Marquardt with Jacobian H:
  *   d = -(H^2 + mu I)^{-1} H g = -sum_k lambda_k / (lambda_k^2 + mu) (q_k . g) q_k.
@@ -26,17 +26,13 @@
 
 #define MN_NEWTON_MAX_FREE 4000
 
-/* Column by column (one product per free parameter) when most parameters
- * are frozen; mn_hessian's P x P otherwise. */
-static int by_column(const mn_optim *o) { return (size_t)o->nf < o->P && o->P > 4096; }
-
 mn_status mn__newton_alloc(mn_optim *o)
 {
     const size_t P = o->P, nf = (size_t)o->nf;
     if (nf > MN_NEWTON_MAX_FREE)
         return mn_fail(MN_EINVAL, "Newton polish needs the dense Hessian: %zu free parameters > %d", nf,
                        MN_NEWTON_MAX_FREE);
-    const size_t hsz = by_column(o) ? 2 * P : P * P;
+    const size_t hsz = mn_objective_hessian_scratch(o->f);
     o->hess = malloc((hsz + nf * nf + 2 * nf + 2 * P) * sizeof *o->hess);
     o->idx = malloc((nf ? nf : 1) * sizeof *o->idx);
     if (!o->hess || !o->idx) return mn_fail(MN_ENOMEM, "out of memory for a %zu x %zu Hessian", P, P);
@@ -51,33 +47,6 @@ mn_status mn__newton_alloc(mn_optim *o)
     return MN_OK;
 }
 
-/* sub (nf x nf) = the free block of H at theta, symmetric. */
-static mn_status free_hessian(mn_optim *o)
-{
-    const size_t P = o->P;
-    const int nf = o->nf;
-    if (!by_column(o)) {
-        mn_status st = mn_hessian(o->model, o->work, o->data, o->theta, o->hess);
-        if (!st) mn_restrict(o->sub, o->hess, o->mask, (int)P);
-        return st;
-    }
-    double *e = o->hess, *col = o->hess + P;
-    memset(e, 0, P * sizeof *e);
-    for (int c = 0; c < nf; c++) {
-        e[o->idx[c]] = 1.0;
-        mn_status st = mn_hvp(o->model, o->work, o->data, o->theta, e, col, NULL, NULL);
-        e[o->idx[c]] = 0.0;
-        if (st) return st;
-        for (int r = 0; r < nf; r++) o->sub[(size_t)r * nf + c] = col[o->idx[r]];
-    }
-    for (int i = 0; i < nf; i++)
-        for (int j = i + 1; j < nf; j++) {
-            double a = 0.5 * (o->sub[(size_t)i * nf + j] + o->sub[(size_t)j * nf + i]);
-            o->sub[(size_t)i * nf + j] = o->sub[(size_t)j * nf + i] = a;
-        }
-    return MN_OK;
-}
-
 mn_status mn__newton_step(mn_optim *o)
 {
     const int nf = o->nf;
@@ -86,7 +55,7 @@ mn_status mn__newton_step(mn_optim *o)
         snprintf(o->why, sizeof o->why, "Newton polish: nothing to do (gradient norm %g)", o->gnorm);
         return MN_OK;
     }
-    mn_status st = free_hessian(o);
+    mn_status st = mn_objective_free_hessian(o->f, o->theta, o->sub, o->hess);
     if (st == MN_ERANGE) { /* non-finite curvature at a finite point */
         o->diverged = 1;
         snprintf(o->why, sizeof o->why, "Newton polish: %s", mn_last_error());
@@ -125,7 +94,7 @@ mn_status mn__newton_step(mn_optim *o)
         }
         double ft;
         int bad;
-        st = mn__optim_eval_at(o, o->data, o->xt, &ft, o->gt, &bad);
+        st = mn__optim_eval_at(o, o->xt, &ft, o->gt, &bad);
         if (st) break;
         if (!bad && mn__optim_norm(o, o->gt) < o->gnorm) {
             o->why[0] = '\0';

@@ -3,6 +3,7 @@
  * This file: the loop, stopping rules, first-order methods (GD, momentum,
  * Nesterov, Adam, minibatch SGD) and perturbed GD. L-BFGS and the Newton
  * polish live in lbfgs.c and newton.c. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,36 +67,63 @@ void mn_opt_params_default(mn_opt_params *prm)
 /* ------------------------------------------------------------------ */
 /* Evaluation and acceptance.                                          */
 
-mn_status mn__optim_eval_at(mn_optim *o, const mn_data *data, const double *x, double *f, double *g, int *bad)
+/* A value just computed (status st) at x: a non-finite one is not an error
+ * but a bad point (*bad = 1, the reason in o->why); frozen entries of g are
+ * zeroed. */
+static mn_status took(mn_optim *o, mn_status st, double *g, int *bad)
 {
     *bad = 0;
-    mn_status st = mn_eval(o->model, o->work, data, x, f, g);
     if (st == MN_ERANGE) {
         *bad = 1;
         snprintf(o->why, sizeof o->why, "%s", mn_last_error());
         return MN_OK;
     }
     if (st) return st;
-    for (size_t i = 0; i < o->P; i++)
-        if (!o->mask[i]) g[i] = 0.0;
+    if ((size_t)o->nf < o->P)
+        for (size_t i = 0; i < o->P; i++)
+            if (!o->mask[i]) g[i] = 0.0;
     return MN_OK;
+}
+
+mn_status mn__optim_eval_at(mn_optim *o, const double *x, double *f, double *g, int *bad)
+{
+    return took(o, mn_objective_fdf(o->f, x, f, g), g, bad);
+}
+
+/* The same on the samples rows[0..nrows-1] (a minibatch). */
+static mn_status eval_rows(mn_optim *o, const int *rows, int nrows, const double *x, double *f, double *g, int *bad)
+{
+    return took(o, o->f->fdf_rows(o->f->params, rows, nrows, x, f, g), g, bad);
 }
 
 double mn__optim_norm(const mn_optim *o, const double *g)
 {
-    double g2 = 0;
-    for (size_t i = 0; i < o->P; i++) g2 += g[i] * g[i]; /* frozen entries are 0 */
-    return sqrt(g2);
+    return mn_norm2(g, o->P, NULL); /* frozen entries are 0 */
 }
 
+/* Divergence at an accepted point: a gradient norm past DBL_MAX (its
+ * components finite: mn_norm2 is scaled) or a parameter norm past max_norm. */
 static void check_norm(mn_optim *o)
 {
-    double t2 = 0;
-    for (size_t i = 0; i < o->P; i++) t2 += o->theta[i] * o->theta[i];
-    if (!(sqrt(t2) <= o->prm.max_norm)) {
+    if (!isfinite(o->gnorm)) {
+        double big = 0;
+        for (size_t i = 0; i < o->P; i++) big = fmax(big, fabs(o->grad[i]));
         o->diverged = 1;
-        snprintf(o->why, sizeof o->why, "parameter norm %g exceeds max_norm %g", sqrt(t2), o->prm.max_norm);
+        snprintf(o->why, sizeof o->why, "gradient norm exceeds %g (largest component %g)", DBL_MAX, big);
+        return;
     }
+    const double tn = mn_norm2(o->theta, o->P, NULL);
+    if (!(tn <= o->prm.max_norm)) {
+        o->diverged = 1;
+        snprintf(o->why, sizeof o->why, "parameter norm %g exceeds max_norm %g", tn, o->prm.max_norm);
+    }
+}
+
+/* gnorm and the divergence tests at the current point. */
+static void norms(mn_optim *o)
+{
+    o->gnorm = mn__optim_norm(o, o->grad); /* frozen entries are 0 */
+    check_norm(o);
 }
 
 void mn__optim_accept(mn_optim *o, const double *x, double f, const double *g)
@@ -103,22 +131,20 @@ void mn__optim_accept(mn_optim *o, const double *x, double f, const double *g)
     if (x != o->theta) memcpy(o->theta, x, o->P * sizeof *x);
     if (g != o->grad) memcpy(o->grad, g, o->P * sizeof *g);
     o->loss = f;
-    o->gnorm = mn__optim_norm(o, o->grad);
-    check_norm(o);
+    norms(o);
 }
 
 /* Evaluate at theta itself; a non-finite value marks the run diverged. */
 static mn_status evaluate(mn_optim *o)
 {
     int bad;
-    mn_status st = mn__optim_eval_at(o, o->data, o->theta, &o->loss, o->grad, &bad);
+    mn_status st = mn__optim_eval_at(o, o->theta, &o->loss, o->grad, &bad);
     if (st) return st;
     if (bad) {
         o->diverged = 1;
         return MN_OK;
     }
-    o->gnorm = mn__optim_norm(o, o->grad);
-    check_norm(o);
+    norms(o);
     return MN_OK;
 }
 
@@ -153,15 +179,13 @@ static mn_status check_params(const mn_opt_params *p)
 
 static mn_status sgd_alloc(mn_optim *o)
 {
-    const int n = mn_data_n(o->data), d = mn_data_d(o->data), m = mn_data_m(o->data);
-    const int B = o->prm.batch < n ? o->prm.batch : n;
+    const int n = o->f->nsamples;
+    if (!o->f->fdf_rows || n < 1) return mn_fail(MN_EINVAL, "SGD needs an objective with samples (minibatches)");
     o->perm = malloc((size_t)n * sizeof *o->perm);
     if (!o->perm) return mn_fail(MN_ENOMEM, "out of memory for SGD");
     for (int i = 0; i < n; i++) o->perm[i] = i;
     mn_rng_seed(&o->rng, o->prm.seed);
-    mn_status st = mn_data_alloc(&o->bdata[0], B, d, m);
-    if (!st && n % B) st = mn_data_alloc(&o->bdata[1], n % B, d, m);
-    return st;
+    return MN_OK;
 }
 
 /* PGD's constants from its parameters (see the header). */
@@ -181,25 +205,29 @@ static void pgd_setup(mn_optim *o)
     mn_rng_seed(&o->rng, p->seed);
 }
 
-mn_status mn_optim_alloc(mn_optim **out, const mn_model *model, mn_work *work, const mn_data *data,
-                         const mn_opt_params *prm, const double *theta0)
+mn_status mn_optim_alloc_objective(mn_optim **out, const mn_objective *f, const mn_opt_params *prm,
+                                   const double *theta0)
 {
     *out = NULL;
     mn_status st = check_params(prm);
+    if (!st) st = mn_objective_check(f);
     if (st) return st;
     mn_optim *o = calloc(1, sizeof *o);
-    const size_t P = mn_model_nparams(model);
+    const size_t P = f->n;
     void *mem = o ? malloc(P * (2 * sizeof(double) + 1)) : NULL;
     if (!mem) {
         free(o);
         return mn_fail(MN_ENOMEM, "out of memory allocating an optimiser");
     }
-    o->model = model, o->work = work, o->data = data, o->prm = *prm, o->P = P;
+    o->f = f, o->prm = *prm, o->P = P;
     o->theta = mem;
     o->grad = o->theta + P;
     o->mask = (unsigned char *)(o->grad + P);
     memcpy(o->theta, theta0, P * sizeof *o->theta);
-    mn_model_free_mask(model, o->mask);
+    if (f->mask)
+        memcpy(o->mask, f->mask, P);
+    else
+        memset(o->mask, 1, P);
     for (size_t i = 0; i < P; i++) o->nf += o->mask[i] != 0;
     if (prm->plateau_window > 0) {
         o->hist = malloc(((size_t)prm->plateau_window + 1) * sizeof *o->hist);
@@ -242,14 +270,28 @@ mn_status mn_optim_alloc(mn_optim **out, const mn_model *model, mn_work *work, c
     return MN_OK;
 }
 
+mn_status mn_optim_alloc(mn_optim **out, const mn_model *model, mn_work *work, const mn_data *data,
+                         const mn_opt_params *prm, const double *theta0)
+{
+    *out = NULL;
+    mn_objective *f;
+    mn_status st = mn_net_objective_alloc(&f, model, work, data);
+    if (!st) st = mn_optim_alloc_objective(out, f, prm, theta0);
+    if (st) {
+        mn_objective_free(f);
+        return st;
+    }
+    (*out)->own = f;
+    return MN_OK;
+}
+
 void mn_optim_free(mn_optim *opt)
 {
     if (!opt) return;
+    mn_objective_free(opt->own);
     free(opt->hist);
     free(opt->v);
     free(opt->perm);
-    mn_data_free(opt->bdata[0]);
-    mn_data_free(opt->bdata[1]);
     free(opt->ls);
     free(opt->hess);
     free(opt->idx);
@@ -308,26 +350,18 @@ static mn_status step_adam(mn_optim *o)
  * step per minibatch; o->grad serves as the minibatch gradient buffer. */
 static mn_status step_sgd(mn_optim *o)
 {
-    const int n = mn_data_n(o->data), d = mn_data_d(o->data), m = mn_data_m(o->data);
-    const int B = mn_data_n(o->bdata[0]);
-    const double *x = mn_data_xc(o->data), *y = mn_data_yc(o->data);
+    const int n = o->f->nsamples;
+    const int B = o->prm.batch < n ? o->prm.batch : n;
     for (int i = n - 1; i > 0; i--) {
         int j = (int)(mn_rng_uniform(&o->rng) * (i + 1));
         int t = o->perm[i];
         o->perm[i] = o->perm[j], o->perm[j] = t;
     }
     for (int start = 0; start < n; start += B) {
-        mn_data *bd = start + B <= n ? o->bdata[0] : o->bdata[1];
-        const int nb = mn_data_n(bd);
-        double *bx = mn_data_x(bd), *by = mn_data_y(bd);
-        for (int k = 0; k < nb; k++) {
-            const int i = o->perm[start + k];
-            memcpy(bx + (size_t)k * d, x + (size_t)i * d, (size_t)d * sizeof *x);
-            memcpy(by + (size_t)k * m, y + (size_t)i * m, (size_t)m * sizeof *y);
-        }
+        const int nb = start + B <= n ? B : n - start;
         double f;
         int bad;
-        mn_status st = mn__optim_eval_at(o, bd, o->theta, &f, o->grad, &bad);
+        mn_status st = eval_rows(o, o->perm + start, nb, o->theta, &f, o->grad, &bad);
         if (st) return st;
         if (bad) { /* the point is the one before this step: evaluate it in full */
             char why[sizeof o->why];
@@ -430,13 +464,15 @@ mn_status mn_optim_iterate(mn_optim *o)
     return MN_OK;
 }
 
-/* Added neurons still active (lambda > 0): not at any critical point. */
+/* A part that vanishes at every critical point still active (the added
+ * neurons with lambda > 0): not at any critical point. */
 static int elim_active(const mn_optim *o)
 {
-    if (mn_model_nelim(o->model) == 0 || !(mn_model_spec(o->model)->lambda > 0)) return 0;
+    if (!o->f->activity) return 0;
     double act;
-    if (mn_elim_activity(&act, o->model, o->data, o->theta)) return 1;
-    return !(act <= o->prm.elim_tol);
+    int binds;
+    if (o->f->activity(o->f->params, o->theta, &act, &binds)) return 1;
+    return binds && !(act <= o->prm.elim_tol);
 }
 
 mn_run_state mn_optim_test(const mn_optim *o, double gtol)
@@ -448,6 +484,7 @@ mn_run_state mn_optim_test(const mn_optim *o, double gtol)
 }
 
 const double *mn_optim_theta(const mn_optim *o) { return o->theta; }
+const double *mn_optim_grad(const mn_optim *o) { return o->grad; }
 double mn_optim_loss(const mn_optim *o) { return o->loss; }
 double mn_optim_gnorm(const mn_optim *o) { return o->gnorm; }
 long mn_optim_iter(const mn_optim *o) { return o->iter; }

@@ -34,6 +34,7 @@ typedef struct {
     int64_t id;          /* settings.id in the database */
     double t_first, t_last;
     size_t P;
+    int left; /* runs still to do (progress) */
 } slot;
 
 /* Field by field: a struct's padding bytes are not comparable. */
@@ -271,6 +272,7 @@ static void to_db_row(mn_run_row *d, const mn_popul_run *q, int64_t id, double *
     d->iterations = q->iters;
     d->loss = q->loss, d->grad_norm = q->gnorm, d->lambda_min = q->lambda_min;
     d->lambda_max = d->kink_margin = d->accuracy = NAN;
+    d->theta_norm = pt ? mn_norm2(pt, P, NULL) : NAN; /* pt: the run's end point */
     d->cls = class_map[q->cls];
     d->elim_a = q->a, d->elim_b = q->b, d->elim_w_norm = q->c_norm, d->elim_a_exp_b = q->a_exp_b;
     const char *why = q->early                             ? EARLY_REASON
@@ -415,6 +417,12 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
     if (blas_threads != 1) openblas_set_num_threads(1);
     const int nthr = threads > 0 ? threads : omp_get_max_threads();
     const long ntask = (long)nspecs * restarts;
+    long ndone = 0; /* progress: runs done, rows done */
+    int rows_done = 0;
+    for (int s = 0; s < nspecs; s++) {
+        for (int r = 0; r < restarts; r++) sl[s].left += !sl[s].done[r];
+        ndone += restarts - sl[s].left, rows_done += !sl[s].left;
+    }
     mn_status worst = MN_OK;
     char why[256] = "";
 #pragma omp parallel num_threads(nthr)
@@ -445,6 +453,8 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
             {
                 sl[s].t_first = fmin(sl[s].t_first, t0);
                 sl[s].t_last = fmax(sl[s].t_last, t1);
+                ndone++, rows_done += !--sl[s].left;
+                if (opts->progress) opts->progress(opts->progress_ctx, ndone, ntask, rows_done, nspecs);
             }
             if (pend && !mine) {
 #pragma omp critical(mn_popul_db)

@@ -28,6 +28,8 @@ struct mn_popul_work {
     double *mask;  /* (kp) 1 for the k real columns, 0 for the padding */
     double *coef;  /* (n) alpha_i */
     double *el;    /* (3 (n + k) + 2 k) eliminator scratch */
+    double nn[2];  /* |grad W|^2, |W|^2 of the plain part at the last evaluation, summed
+                    * in the kernel's lane order (the protocol's GD tests read them) */
 };
 
 /* Per-thread buffers for runs of one problem size. */
@@ -38,7 +40,10 @@ typedef struct {
     double *th, *th0, *g, *p; /* (P) */
     double *H, *L;            /* (P x P) */
     double *ev;               /* (P) eigenvalues / scratch */
-    double *thp, *gp;         /* (n x kp) the GD iterate and gradient, padded (plain model) */
+    mn_objective f;           /* F on w (mn_popul_objective_view) */
+    mn_objective fp;          /* the plain model's F on the padded layout (GD) */
+    double *thp;              /* (n x kp) the GD start, padded */
+    unsigned char *maskp;     /* (n x kp) fp's mask: 0 on the padding */
 } mn_popul_runner;
 mn_status mn_popul_runner_alloc(mn_popul_runner **out, const mn_popul_spec *spec);
 void mn_popul_runner_free(mn_popul_runner *R);
@@ -57,19 +62,28 @@ mn_status mn_popul_refine(mn_popul_runner *R, double *x);
 /* Loss and gradient of the plain model on W (n x k); grad (n x k) may be NULL.
  * Returns MN_ERANGE when a row of W is 0 or a value is not finite. */
 mn_status mn_popul_eval_plain(mn_popul_work *w, const double *W, double *loss, double *grad);
-/* The same on the padded layout (n x kp, zero padding) the GD loop keeps:
- * Gp (n x kp) receives the gradient (zero padding), nn[0] = |grad|^2,
- * nn[1] = |W|^2. */
-mn_status mn_popul_eval_padded(mn_popul_work *w, const double *Wp, double *loss, double *Gp, double *nn);
+/* The same on the padded layout (n x kp, zero padding): Gp (n x kp, may be
+ * NULL) receives the gradient with zero padding; no copies. */
+mn_status mn_popul_eval_padded(mn_popul_work *w, const double *Wp, double *loss, double *Gp);
 /* The per-angle terms of the gradient, (pi - acos c) / 2pi and
  * sqrt(1 - c^2) / 2pi, exactly as the vectorised loop computes them. */
 void mn_popul_angle_terms(double c, double *ak, double *sk);
-/* x += a y (m), vectorised. */
-void mn_popul_axpy(double *restrict x, const double *restrict y, double a, size_t m);
 /* Adds the eliminator's terms to loss / grad (full P) given the plain ones. */
 mn_status mn_popul_elim_eval(mn_popul_work *w, const double *theta, double *loss, double *grad);
 /* Adds the eliminator's blocks to the Hessian (P x P) holding the plain one. */
 void mn_popul_elim_hessian(mn_popul_work *w, const double *theta, double *hess);
+
+/* f = F on w as an objective (minima/objective.h) that borrows w: nothing
+ * to release. */
+void mn_popul_objective_view(mn_objective *f, mn_popul_work *w);
+/* The plain model's F on the padded layout (n x kp; the padding, masked out
+ * by mask (n kp, filled here), stays 0): the protocol's GD iterates on it
+ * with no copies. Borrows w and mask. */
+void mn_popul_objective_view_padded(mn_objective *f, mn_popul_work *w, unsigned char *mask);
+
+/* Distance scale from W (the first n k entries of theta) to where F stops
+ * being smooth: min_i |w_i| min(1, min_j sin t(w_i, w_j), min_j sin t(w_i, e_j)). */
+double mn_popul_smooth_radius(const mn_popul_spec *s, const double *W);
 
 /* Standard normal density and distribution function. */
 static inline double mn_phi(double z) { return 0.39894228040143267794 * exp(-0.5 * z * z); }

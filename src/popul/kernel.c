@@ -191,15 +191,83 @@ void mn_popul_work_free(mn_popul_work *work)
  * multiply-adds and n(n-1)/2 + n k arccosines. Every inner loop runs over a
  * contiguous array so that it vectorises: the Gram matrix of the unit rows
  * is built row by row from U^T, the angles are one flat array, and the
- * products are axpys over rows. Compiled at -O3 in clones for AVX-512, AVX2
- * and the baseline, chosen at load time by the CPU: a given machine always
- * runs the same clone, so results do not depend on the thread count (they
- * may differ in the last bits between CPUs of different vector widths). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(MN_NO_CLONES)
-#define MN_HOT \
-    __attribute__((optimize("O3", "fp-contract=fast"), target_clones("default", "arch=haswell", "arch=x86-64-v4")))
+ * products are axpys over rows.
+ *
+ * Instruction-set levels. The hot functions are compiled once per x86-64
+ * level (1: baseline SSE2, 2: SSE4.2, 3: AVX2 + FMA, 4: AVX-512) and one is
+ * chosen by feature tests (__builtin_cpu_supports("x86-64-vN"), which also
+ * checks that the OS saves the wider registers); other CPUs and compilers
+ * get level 1. Levels 1-2 run kernel_vec.h at 2 doubles per vector, 3 at
+ * 4, 4 at 8. Bits: every level computes the same operations element by
+ * element, sums across lanes in one fixed order and never contracts a
+ * multiply and an add into an FMA (fp-contract=off below), so every level
+ * gives bit-identical results (tests/test_popul.c). What that costs: little
+ * on Zen 3, whose two FP add pipes work beside the two multiply/FMA pipes;
+ * more on cores whose adds share the multiply pipes. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MN_HOT __attribute__((optimize("O3", "fp-contract=off")))
 #else
 #define MN_HOT
+#endif
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(MN_NO_LEVELS)
+#define MN_X86_LEVELS 1
+#else
+#define MN_X86_LEVELS 0
+#endif
+
+int mn_popul_isa_best(void)
+{
+#if MN_X86_LEVELS
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return 4;
+    if (__builtin_cpu_supports("x86-64-v3")) return 3;
+    if (__builtin_cpu_supports("x86-64-v2")) return 2;
+#endif
+    return 1;
+}
+
+static int isa_chosen; /* 0: not chosen yet, then the level in use */
+
+int mn_popul_isa_level(void)
+{
+    int lv = __atomic_load_n(&isa_chosen, __ATOMIC_RELAXED);
+    if (!lv) {
+        lv = mn_popul_isa_best();
+        __atomic_store_n(&isa_chosen, lv, __ATOMIC_RELAXED);
+    }
+    return lv;
+}
+
+mn_status mn_popul_isa_select(int level)
+{
+    const int best = mn_popul_isa_best();
+    if (level < 0 || level > best)
+        return mn_fail(MN_EINVAL, "popul: instruction-set level %d is not available (this CPU: 1..%d)", level, best);
+    __atomic_store_n(&isa_chosen, level ? level : best, __ATOMIC_RELAXED);
+    return MN_OK;
+}
+
+/* Defines ret name(params) that runs name##_at(args..., level) compiled for
+ * the level in use; name##_at is MN_INLINE and gets its level as a constant. */
+#if MN_X86_LEVELS
+#define MN_AT(lv) MN_HOT __attribute__((target("arch=x86-64-v" #lv)))
+#define MN_LEVELS(ret, name, params, ...)                                                            \
+    MN_AT(4) static ret name##_v4 params { return name##_at(__VA_ARGS__, 4); }                       \
+    MN_AT(3) static ret name##_v3 params { return name##_at(__VA_ARGS__, 3); }                       \
+    MN_AT(2) static ret name##_v2 params { return name##_at(__VA_ARGS__, 2); }                       \
+    MN_HOT static ret name##_v1 params { return name##_at(__VA_ARGS__, 1); }                         \
+    static ret name params                                                                           \
+    {                                                                                                \
+        switch (mn_popul_isa_level()) {                                                              \
+        case 4: return name##_v4(__VA_ARGS__);                                                       \
+        case 3: return name##_v3(__VA_ARGS__);                                                       \
+        case 2: return name##_v2(__VA_ARGS__);                                                       \
+        default: return name##_v1(__VA_ARGS__);                                                      \
+        }                                                                                            \
+    }
+#else
+#define MN_LEVELS(ret, name, params, ...)                                                            \
+    MN_HOT static ret name params { return name##_at(__VA_ARGS__, 1); }
 #endif
 
 /* (pi - t) / 2pi and sin t / 2pi for t = acos(c): with a = |c|, T = acos a
@@ -225,87 +293,18 @@ static inline void angle_terms(double c, double *ak, double *sk)
 
 void mn_popul_angle_terms(double c, double *ak, double *sk) { angle_terms(c, ak, sk); }
 
-/* 8 doubles as one value (GCC / Clang vector extension); aligned(8) allows
- * unaligned loads through a cast pointer. */
-typedef double v8d __attribute__((vector_size(64), aligned(8)));
-typedef int64_t v8l __attribute__((vector_size(64), aligned(8)));  /* comparison results */
-typedef uint64_t v8u __attribute__((vector_size(64), aligned(8))); /* bit patterns */
-#define LD(p) (*(const v8d *)(p))
-#define ST(p, v) (*(v8d *)(p) = (v))
-/* Helpers of the MN_HOT functions: always inlined, so compiled per clone. */
+/* Helpers of the hot functions: always inlined, so compiled per level. */
 #define MN_INLINE static inline __attribute__((always_inline))
-
-#define hsum(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
-
-/* m ? x : y lane by lane, m from a comparison (all ones or zero). */
-#define SEL(m, x, y) ((v8d)(((v8l)(x) & (m)) | ((v8l)(y) & ~(m))))
+/* Vector loads, stores and m ? x : y lane by lane (m from a comparison: all
+ * ones or zero) for a GCC / Clang vector type T, TL its int64 twin. */
+#define VLD(T, p) (*(const T *)(p))
+#define VST(T, p, v) (*(T *)(p) = (v))
+#define VSEL(T, TL, m, x, y) ((T)(((TL)(x) & (m)) | ((TL)(y) & ~(m))))
 /* The statement for h = 0 .. N-1. */
 #define XN(N, stmt)                                                                                  \
     for (int h = 0; h < (N); h++) {                                                                  \
         stmt;                                                                                        \
     }
-
-/* sqrt_fast on N <= 8 vectors side by side (arrays, not vector arguments:
- * -Wpsabi). */
-MN_INLINE void sqrt_fast_v(v8d *restrict out, const v8d *restrict x, const int N)
-{
-    v8d xe[8], y[8], h2[8], s[8];
-    XN(N, xe[h] = SEL(x[h] > 1e-300, x[h], (v8d){0} + 1e-300));
-    XN(N, y[h] = (v8d)(0x5FE6EB50C7B537A9ULL - ((v8u)xe[h] >> 1)));
-    XN(N, h2[h] = 0.5 * xe[h]);
-    for (int it = 0; it < 4; it++) XN(N, y[h] = y[h] * (1.5 - h2[h] * y[h] * y[h]));
-    XN(N, s[h] = x[h] * y[h]);
-    XN(N, out[h] = s[h] + 0.5 * y[h] * (x[h] - s[h] * s[h]));
-}
-
-/* angle_terms on N <= 4 vectors of 8 lanes, statement by statement over the
- * vectors (and the two roots of each together): per lane the polynomial /
- * division / root sequence is one long dependency chain, and several
- * independent ones side by side keep the FMA pipes busy. Lane by lane the
- * operations are angle_terms' own, so are the bits. Written out (rather
- * than left to GCC's vectoriser) because that evaluates the rational
- * polynomial and its division twice, once per branch under masks. */
-MN_INLINE void angle_terms_v(const double *restrict cp, double *restrict ak, double *restrict sk, const int N)
-{
-    const double inv2pi = 1.0 / (2 * MN_PI);
-    const v8d one = (v8d){0} + 1.0;
-    v8d c[4], a[4], p[4], q[4], r[4], T[4], x[8], rt[8]; /* x: z, then (1 - a)(1 + a) */
-    v8l big[4];
-    XN(N, c[h] = LD(cp + 8 * h));
-    XN(N, c[h] = SEL(c[h] > 1.0, one, SEL(c[h] < -1.0, -one, c[h])));
-    XN(N, a[h] = (v8d)((v8u)c[h] & 0x7FFFFFFFFFFFFFFFULL));
-    XN(N, big[h] = a[h] > 0.5);
-    XN(N, x[h] = SEL(big[h], 0.5 * (1.0 - a[h]), a[h] * a[h]));
-    XN(N, x[N + h] = (1.0 - a[h]) * (1.0 + a[h]));
-    XN(N, p[h] = x[h] * (pS0 + x[h] * (pS1 + x[h] * (pS2 + x[h] * (pS3 + x[h] * (pS4 + x[h] * pS5))))));
-    XN(N, q[h] = 1.0 + x[h] * (qS1 + x[h] * (qS2 + x[h] * (qS3 + x[h] * qS4))));
-    XN(N, r[h] = p[h] / q[h]);
-    sqrt_fast_v(rt, x, 2 * N);
-    XN(N, T[h] = SEL(big[h], 2.0 * (rt[h] + rt[h] * r[h]), pio2_hi - (a[h] - (pio2_lo - a[h] * r[h]))));
-    XN(N, ST(ak + 8 * h, SEL(c[h] < 0, T[h], (pio2_hi - T[h]) + pio2_hi + 2 * pio2_lo) * inv2pi));
-    XN(N, ST(sk + 8 * h, rt[N + h] * inv2pi));
-}
-
-/* All m angles, 32 at a time, then 8: the last step runs up to 7 past m,
- * into the slack (kp >= 8) at the end of cs / ak / sk. */
-MN_HOT static void angles(double *restrict ak, double *restrict sk, const double *restrict cs, int m)
-{
-    int t = 0;
-    for (; t + 24 < m; t += 32) angle_terms_v(cs + t, ak + t, sk + t, 4);
-    for (; t < m; t += 8) angle_terms_v(cs + t, ak + t, sk + t, 1);
-}
-
-/* Row tiles. A single row's sums over l (Gram) or j (products) are chains
- * of dependent multiply-adds (latency-bound); R rows x NB 8-column blocks at
- * once keep R NB independent chains in flight, each summed in the same order
- * as alone, so the results do not change. 8 to 12 chains keep AVX-512's two
- * FMA pipes busy (measured: 12 beat 9 for NB = 3); narrower units would
- * spill them, so they get fewer rows. */
-static int tile_rows(int nb)
-{
-    static const int wide[5] = {0, 4, 4, 4, 3}, narrow[5] = {0, 4, 2, 1, 1};
-    return __builtin_cpu_supports("avx512f") ? wide[nb] : narrow[nb];
-}
 
 /* The macro instantiates a tile for constant R (rows) and NB (blocks). */
 #define MN_TILES(F, R, NB, ...)                                                                      \
@@ -328,239 +327,39 @@ static int tile_rows(int nb)
     default: F(__VA_ARGS__, 4, 4); break;                                                            \
     }
 
-/* Gram tile: rows i .. i+R-1 of U against columns jb .. jb+8NB-1 (from
- * U^T, k x np), into rb (rows of MN_POPUL_MAX_N). */
-MN_INLINE void gram_tile(double *restrict rb, const double *restrict U, const double *restrict UT, int i, int jb,
-                         int k, int np, int kp, const int R, const int NB)
-{
-    v8d acc[4][4];
-    for (int r = 0; r < R; r++)
-        for (int b = 0; b < NB; b++) acc[r][b] = (v8d){0};
-    for (int l = 0; l < k; l++) {
-        const double *restrict ut = UT + (size_t)l * np + jb;
-        for (int r = 0; r < R; r++) {
-            const double u = U[(size_t)(i + r) * kp + l];
-            for (int b = 0; b < NB; b++) acc[r][b] += u * LD(ut + 8 * b);
-        }
-    }
-    for (int r = 0; r < R; r++)
-        for (int b = 0; b < NB; b++) ST(rb + (size_t)r * MN_POPUL_MAX_N + jb + 8 * b, acc[r][b]);
-}
-
-/* Cosines of the student pairs, packed row by row: row i holds
- * j = i+1 .. n-1 at cs + off[i]. C_ij = U_i . U_j from U^T (k x np), by
- * tiles of rows, each from the first row's 8-block of j (later rows of a
- * tile compute a few unused entries). Rows are stored 8 at a time: up to 7
- * values past a row's end, rewritten by the next row or, after the last,
- * by the teacher cosines (written after this). */
-MN_HOT static void gram_packed(double *restrict cs, const int *restrict off, const double *restrict U,
-                               const double *restrict UT, int n, int np, int k, int kp)
-{
-    double rb[4 * MN_POPUL_MAX_N + 8] __attribute__((aligned(64)));
-    for (int i = 0; i < n - 1;) {
-        const int j0 = (i + 1) & ~7, nbt = (n - j0 + 7) / 8;
-        int R = tile_rows(nbt < 4 ? nbt : 4);
-        R = R < n - 1 - i ? R : n - 1 - i;
-        for (int jb = j0; jb < n; jb += 32) {
-            const int nb = (n - jb + 7) / 8 < 4 ? (n - jb + 7) / 8 : 4;
-            MN_TILES(gram_tile, R, nb, rb, U, UT, i, jb, k, np, kp)
-        }
-        for (int r = 0; r < R; r++, i++) {
-            const double *restrict src = rb + (size_t)r * MN_POPUL_MAX_N + i + 1;
-            double *restrict dst = cs + off[i];
-            for (int t = 0; t < n - 1 - i; t += 8) {
-                ST(dst + t, LD(src + t));
-                __asm__("" : "+r"(t)); /* no memcpy call for these few lines */
-            }
-        }
-    }
-}
-
-/* Products tile: G_i = W_i / 2 + sum_j A_ij W_j (j = 0 .. n-1 in order, the
- * zero diagonal term included) for rows i .. i+R-1, columns lb .. lb+8NB-1,
- * with A read from the packed upper triangle ak (row j at off[j]): for
- * j < i the tile's entries A_{i+r, j} lie side by side in row j, for
- * j >= i+R each row r reads its own packed row, in between (the diagonal
- * block) entry by entry. (No full copy of A: its mirror cost n^2 scalar
- * stores.) */
-MN_INLINE void sym_tile(double *restrict G, const double *restrict ak, const int *restrict off,
-                        const double *restrict Wp, int i, int lb, int n, int kp, const int R, const int NB)
-{
-    v8d acc[4][4];
-    const double *restrict ar[4]; /* ar[r][j] = A_{i+r, j} for j > i+r */
-    for (int r = 0; r < R; r++) {
-        ar[r] = ak + off[i + r] - (i + r + 1);
-        for (int b = 0; b < NB; b++) acc[r][b] = 0.5 * LD(Wp + (size_t)(i + r) * kp + lb + 8 * b);
-    }
-    for (int j = 0; j < i; j++) {
-        const double *restrict aj = ak + off[j] - (j + 1) + i; /* aj[r] = A_{i+r, j} */
-        const double *restrict wj = Wp + (size_t)j * kp + lb;
-        for (int r = 0; r < R; r++) {
-            const double a = aj[r];
-            for (int b = 0; b < NB; b++) acc[r][b] += a * LD(wj + 8 * b);
-        }
-    }
-    for (int j = i; j < i + R; j++) {
-        const double *restrict wj = Wp + (size_t)j * kp + lb;
-        for (int r = 0; r < R; r++) {
-            const double a = j < i + r ? ak[off[j] - (j + 1) + i + r] : j > i + r ? ar[r][j] : 0.0;
-            for (int b = 0; b < NB; b++) acc[r][b] += a * LD(wj + 8 * b);
-        }
-    }
-    for (int j = i + R; j < n; j++) {
-        const double *restrict wj = Wp + (size_t)j * kp + lb;
-        for (int r = 0; r < R; r++) {
-            const double a = ar[r][j];
-            for (int b = 0; b < NB; b++) acc[r][b] += a * LD(wj + 8 * b);
-        }
-    }
-    for (int r = 0; r < R; r++)
-        for (int b = 0; b < NB; b++) ST(G + (size_t)(i + r) * kp + lb + 8 * b, acc[r][b]);
-}
-
-/* G_i = W_i / 2 + sum_{j != i} A_ij W_j with A symmetric, given as the
- * packed upper triangle ak (row i at off[i]), by tiles of rows and up to
- * four 8-column blocks. Also alpha_i = sum_{j != i} S_ij |w_j| from the
- * packed sk (loops left as they were: GCC sums al in its own mixed order of
- * products and multiply-adds, which the results depend on). */
-MN_HOT static void sym_products(double *restrict G, double *restrict alpha, const double *restrict ak,
-                                const double *restrict sk, const int *restrict off, const double *restrict Wp,
-                                const double *restrict nrm, int n, int kp)
-{
-    for (int i = 0; i < n; i++) alpha[i] = 0;
-    for (int i = 0; i < n; i++) {
-        const double *restrict si = sk + off[i] - (i + 1); /* si[j], j > i */
-        double al = 0;
-        for (int j = i + 1; j < n; j++) al += si[j] * nrm[j];
-        for (int j = i + 1; j < n; j++) alpha[j] += si[j] * nrm[i];
-        alpha[i] += al;
-    }
-    for (int lb = 0; lb < kp; lb += 32) {
-        const int nb = (kp - lb) / 8 < 4 ? (kp - lb) / 8 : 4, R = tile_rows(nb);
-        for (int i = 0; i < n; i += R) {
-            const int r = R < n - i ? R : n - i;
-            MN_TILES(sym_tile, r, nb, G, ak, off, Wp, i, lb, n, kp)
-        }
-    }
-}
-
-/* Lanes of a and b (0..7 from a, 8..15 from b). */
-#ifdef __clang__
-#define SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
-#else
-#define SHUF(a, b, ...) __builtin_shuffle(a, b, (v8l){__VA_ARGS__})
+/* One copy of the evaluation per vector width (kernel_vec.h). */
+#define MN_VW 2
+#define MN_W(x) x##_w2
+#include "popul/kernel_vec.h"
+#undef MN_VW
+#undef MN_W
+#if MN_X86_LEVELS
+#define MN_VW 4
+#define MN_W(x) x##_w4
+#include "popul/kernel_vec.h"
+#undef MN_VW
+#undef MN_W
+#define MN_VW 8
+#define MN_W(x) x##_w8
+#include "popul/kernel_vec.h"
+#undef MN_VW
+#undef MN_W
 #endif
 
-/* Transposes the 8 x 8 block t (rows) in registers. */
-MN_INLINE void transpose8(v8d *restrict t)
+/* Each level's width: 16-byte vectors for levels 1 and 2, 32 for 3, 64 for 4. */
+MN_INLINE int eval_core_at(mn_popul_work *w, const double *restrict Wp0, double *loss, double *restrict Gp0,
+                           double *restrict nn, const int lv)
 {
-    v8d a[8], b[8];
-    for (int r = 0; r < 8; r += 2) {
-        a[r] = SHUF(t[r], t[r + 1], 0, 8, 2, 10, 4, 12, 6, 14);
-        a[r + 1] = SHUF(t[r], t[r + 1], 1, 9, 3, 11, 5, 13, 7, 15);
-    }
-    for (int r = 0; r < 8; r += 4)
-        for (int q = r; q < r + 2; q++) {
-            b[q] = SHUF(a[q], a[q + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-            b[q + 2] = SHUF(a[q], a[q + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-        }
-    for (int q = 0; q < 4; q++) {
-        t[q] = SHUF(b[q], b[q + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-        t[q + 4] = SHUF(b[q], b[q + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-    }
+#if MN_X86_LEVELS
+    if (lv == 4) return eval_core_w8(w, Wp0, loss, Gp0, nn);
+    if (lv == 3) return eval_core_w4(w, Wp0, loss, Gp0, nn);
+#endif
+    return eval_core_w2(w, Wp0, loss, Gp0, nn);
 }
+MN_LEVELS(int, eval_core, (mn_popul_work * w, const double *restrict Wp0, double *loss, double *restrict Gp0,
+                           double *restrict nn),
+          w, Wp0, loss, Gp0, nn)
 
-/* Everything of one evaluation but the angles: norms, unit rows, the two
- * products, and the assembly of the gradient and the value. Wp, Gp: W and
- * its gradient in the padded layout (n x kp, zero padding); the padding of
- * Gp comes out 0. nn[0] = |grad|^2, nn[1] = |W|^2. */
-MN_HOT static int eval_core(mn_popul_work *w, const double *restrict Wp0, double *loss, double *restrict Gp0,
-                            double *restrict nn)
-{
-    const int n = w->spec.n, k = w->spec.k, npair = w->npair, np = w->np, kp = w->kp;
-    /* Wp and Gp on whole cache lines (the work space is): an 8-wide load
-     * that straddles two lines costs two, and the products load W's rows n
-     * times over. Copying changes no value. */
-    const int copy = ((uintptr_t)Wp0 & 63) != 0;
-    double *restrict Wa = w->Wp;
-    double *Gp = ((uintptr_t)Gp0 & 63) ? w->gs : Gp0; /* may be Gp0: not restrict */
-    double *restrict nrm = w->nrm, *restrict U = w->U, *restrict cs = w->cs;
-    double *restrict ak = w->ak, *restrict sk = w->sk, *restrict coef = w->coef;
-    double *restrict UT = w->UT, *restrict s2 = w->row;
-    const v8d *restrict mask = (const v8d *)w->mask;
-
-    for (int i = 0; i < n; i++) {
-        const double *restrict wi = Wp0 + (size_t)i * kp;
-        v8d acc = {0};
-        for (int lb = 0; lb < kp; lb += 8) {
-            const v8d x = LD(wi + lb);
-            acc += x * x;
-            if (copy) ST(Wa + (size_t)i * kp + lb, x);
-        }
-        s2[i] = hsum(acc);
-    }
-    const double *restrict Wp = copy ? Wa : Wp0;
-    double wn2 = 0;
-    for (int i = 0; i < n; i++) {
-        if (!(s2[i] > 0) || !(s2[i] < INFINITY)) return i + 1;
-        wn2 += s2[i];
-    }
-    for (int i = 0; i < n; i++) nrm[i] = sqrt_fast(s2[i]);
-    for (int i = 0; i < n; i++) coef[i] = 1.0 / nrm[i];
-    /* unit rows, and U^T by 8 x 8 transposes of them in registers (rows
-     * past n are 0, as is U^T's padding) */
-    for (int ib = 0; ib < n; ib += 8) {
-        const int nr = n - ib < 8 ? n - ib : 8;
-        for (int lb = 0; lb < kp; lb += 8) {
-            v8d t[8];
-            for (int r = 0; r < 8; r++) t[r] = (v8d){0};
-            for (int r = 0; r < nr; r++) {
-                t[r] = LD(Wp + (size_t)(ib + r) * kp + lb) * coef[ib + r];
-                ST(U + (size_t)(ib + r) * kp + lb, t[r]);
-            }
-            transpose8(t);
-            for (int c = 0; c < 8 && lb + c < k; c++) ST(UT + (size_t)(lb + c) * np + ib, t[c]);
-        }
-    }
-    gram_packed(cs, w->off, U, UT, n, np, k, kp);
-    /* teacher cosines: U's entries, packed rows of k after the pairs (each
-     * row stored 8 at a time, the overlap rewritten by the next row, the
-     * buffer has slack at the end) */
-    for (int i = 0; i < n; i++)
-        for (int lb = 0; lb < kp; lb += 8) ST(cs + npair + (size_t)i * k + lb, LD(U + (size_t)i * kp + lb));
-    angles(ak, sk, cs, npair + n * k);
-    /* gs = W/2 + alpha U + A W */
-    sym_products(Gp, coef, ak, sk, w->off, Wp, nrm, n, kp);
-    /* teacher part: grad F_st_i = beta_i U_i + B_i (loads past the k teacher
-     * angles of a row are masked out); the value by Euler */
-    v8d vss = {0}, vst = {0}, vgg = {0};
-    for (int i = 0; i < n; i++) {
-        const double *restrict ui = U + (size_t)i * kp, *restrict wi = Wp + (size_t)i * kp;
-        const double *restrict ai = ak + npair + (size_t)i * k, *restrict si = sk + npair + (size_t)i * k;
-        const double *g = Gp + (size_t)i * kp;
-        v8d vb = {0};
-        for (int lb = 0; lb < kp; lb += 8) vb += LD(si + lb) * mask[lb / 8];
-        const double beta = hsum(vb), al = coef[i];
-        for (int lb = 0; lb < kp; lb += 8) {
-            const v8d gsv = LD(g + lb) + al * LD(ui + lb);
-            const v8d gt = beta * LD(ui + lb) + LD(ai + lb) * mask[lb / 8];
-            const v8d gv = gsv - gt;
-            vss += LD(wi + lb) * gsv;
-            vst += LD(wi + lb) * gt;
-            vgg += gv * gv;
-            ST(Gp0 + (size_t)i * kp + lb, gv);
-        }
-    }
-    *loss = 0.5 * hsum(vss) - hsum(vst) + 0.25 * k + k * (k - 1.0) / (4 * MN_PI);
-    nn[0] = hsum(vgg);
-    nn[1] = wn2;
-    return 0;
-}
-
-MN_HOT void mn_popul_axpy(double *restrict x, const double *restrict y, double a, size_t m)
-{
-    for (size_t i = 0; i < m; i++) x[i] += a * y[i];
-}
 
 static mn_status core_status(mn_popul_work *w, const double *Wp, int bad, double l)
 {
@@ -574,21 +373,21 @@ static mn_status core_status(mn_popul_work *w, const double *Wp, int bad, double
     return MN_OK;
 }
 
-mn_status mn_popul_eval_padded(mn_popul_work *w, const double *Wp, double *loss, double *Gp, double *nn)
+mn_status mn_popul_eval_padded(mn_popul_work *w, const double *Wp, double *loss, double *Gp)
 {
     double l = NAN;
-    const int bad = eval_core(w, Wp, &l, Gp, nn);
+    const int bad = eval_core(w, Wp, &l, Gp ? Gp : w->gs, w->nn);
     mn_status st = core_status(w, Wp, bad, l);
-    if (!st) *loss = l;
+    if (!st && loss) *loss = l;
     return st;
 }
 
 mn_status mn_popul_eval_plain(mn_popul_work *w, const double *W, double *loss, double *grad)
 {
     const int n = w->spec.n, k = w->spec.k, kp = w->kp;
-    double *Wp = w->Wp, *Gp = w->gs, nn[2], l = NAN;
+    double *Wp = w->Wp, *Gp = w->gs, l = NAN;
     for (int i = 0; i < n; i++) memcpy(Wp + (size_t)i * kp, W + (size_t)i * k, (size_t)k * sizeof *Wp);
-    const int bad = eval_core(w, Wp, &l, Gp, nn);
+    const int bad = eval_core(w, Wp, &l, Gp, w->nn);
     mn_status st = core_status(w, Wp, bad, l);
     if (st) return st;
     if (grad)
@@ -619,8 +418,8 @@ mn_status mn_popul_eval(mn_popul_work *w, const double *theta, double *loss, dou
  * + u^u^T / 2 + sum_j (c_j / s_j) q_j q_j^T, a scaled projector plus rank-one
  * terms, accumulated row by row. Off-diagonal block (i, j) = h2(w_i, w_j) is
  * symmetric, so block (j, i) is the same matrix. */
-MN_HOT static void hess_blocks(double *restrict H, size_t ld, const mn_popul_work *w, double *restrict Q,
-                               double *restrict cq)
+MN_INLINE int hess_blocks_at(double *restrict H, size_t ld, const mn_popul_work *w, double *restrict Q,
+                            double *restrict cq, const int lv)
 {
     const int n = w->spec.n, k = w->spec.k, kp = w->kp;
     const double inv2pi = 1.0 / (2 * MN_PI);
@@ -680,11 +479,16 @@ MN_HOT static void hess_blocks(double *restrict H, size_t ld, const mn_popul_wor
                 for (int b = 0; b < k; b++) Bji[b * ld + a] = Bij[a * ld + b];
         }
     }
+    return 0;
 }
 
 /* Exact symmetry (blocks are symmetric up to rounding) and a finiteness
  * check; returns 0 when a value is not finite. */
-MN_HOT static int symmetrize(double *restrict H, size_t P)
+MN_LEVELS(int, hess_blocks,
+          (double *restrict H, size_t ld, const mn_popul_work *w, double *restrict Q, double *restrict cq), H, ld, w,
+          Q, cq)
+
+MN_INLINE int symmetrize_at(double *restrict H, size_t P, const int lv)
 {
     int ok = 1;
     for (size_t i = 0; i < P; i++) {
@@ -696,6 +500,7 @@ MN_HOT static int symmetrize(double *restrict H, size_t P)
     }
     return ok;
 }
+MN_LEVELS(int, symmetrize, (double *restrict H, size_t P), H, P)
 
 mn_status mn_popul_hessian(mn_popul_work *w, const double *theta, double *hess)
 {

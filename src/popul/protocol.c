@@ -1,9 +1,18 @@
 /* One restart of the Safran-Shamir protocol (the 2021 code of
  * ItaySafran/Overparameterization): Xavier initialisation w_i ~ N(0, I/k),
- * plain gradient descent with the fixed step 5/n until ||grad F|| <= 1e-9,
- * then classification of the end point. No iteration cap in the original:
+ * plain gradient descent with the fixed step 5/n until ||grad F|| <= 1e-9
+ * (the shared optimiser, MN_OPT_GD, on the population objective; this file
+ * drives it and owns the protocol's rules), then classification of the end
+ * point. No iteration cap in the original:
  * here a generous safety cap, reported as not-converged, and a divergence
  * guard (non-finite value or ||theta|| > max_norm).
+ *
+ * The Newton steps below are this protocol's own, not the shared Newton
+ * polish (MN_OPT_NEWTON): (c) is a chord Newton on one Cholesky factor of
+ * H(W0) whose acceptance is a certified window, and mn_popul_refine is
+ * undamped Newton by Cholesky; the shared one is Levenberg-Marquardt on a
+ * fresh eigendecomposition every step (it must also work at saddles). Other
+ * iterates, so other records: they stay.
  *
  * Two shortcuts, each off with its flag (the CLI's --no-shortcuts):
  *
@@ -64,6 +73,7 @@
  *     to the end, hundreds of thousands of steps. */
 #include <cblas.h> /* OpenBLAS: openblas_{get,set}_num_threads */
 #include <lapacke.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +105,8 @@ void mn_popul_opts_default(mn_popul_opts *o)
     o->early_global = 1;
     o->newton = 1;
     o->dedup_tol = 1e-6;
+    o->progress = NULL;
+    o->progress_ctx = NULL;
 }
 
 static mn_status check_opts(const mn_popul_opts *o)
@@ -128,13 +140,15 @@ mn_status mn_popul_runner_alloc(mn_popul_runner **out, const mn_popul_spec *spec
     R->H = malloc(P * P * sizeof(double));
     R->L = malloc(P * P * sizeof(double));
     R->ev = malloc(P * sizeof(double));
+    mn_popul_objective_view(&R->f, R->w);
     const size_t Pp = (size_t)spec->n * R->w->kp;
     R->thp = calloc(Pp, sizeof(double));
-    R->gp = calloc(Pp, sizeof(double));
-    if (!R->th || !R->th0 || !R->g || !R->p || !R->H || !R->L || !R->ev || !R->thp || !R->gp) {
+    R->maskp = malloc(Pp);
+    if (!R->th || !R->th0 || !R->g || !R->p || !R->H || !R->L || !R->ev || !R->thp || !R->maskp) {
         mn_popul_runner_free(R);
         return mn_fail(MN_ENOMEM, "popul: out of memory for %zu parameters", P);
     }
+    mn_popul_objective_view_padded(&R->fp, R->w, R->maskp);
     *out = R;
     return MN_OK;
 }
@@ -144,7 +158,7 @@ void mn_popul_runner_free(mn_popul_runner *R)
     if (!R) return;
     mn_popul_work_free(R->w);
     free(R->th), free(R->th0), free(R->g), free(R->p), free(R->H), free(R->L), free(R->ev);
-    free(R->thp), free(R->gp);
+    free(R->thp), free(R->maskp);
     free(R);
 }
 
@@ -163,7 +177,7 @@ static int chol(double *a, size_t P)
 }
 
 /* Distance scale to where F stops being smooth (see the top of the file). */
-static double r_smooth(const mn_popul_spec *s, const double *W)
+double mn_popul_smooth_radius(const mn_popul_spec *s, const double *W)
 {
     const int n = s->n, k = s->k;
     double r = INFINITY;
@@ -189,13 +203,20 @@ static double r_smooth(const mn_popul_spec *s, const double *W)
     return r;
 }
 
-/* th, g (P) from the padded thp, gp. */
-static void unpad(mn_popul_runner *R, double *th, double *g)
+/* th, g (P; g may be NULL) from GD's current point and gradient, padded
+ * or not. */
+static void unpad(const mn_popul_runner *R, const mn_optim *gd, double *th, double *g)
 {
     const int n = R->spec.n, k = R->spec.k, kp = R->w->kp;
+    const double *x = mn_optim_theta(gd), *gx = mn_optim_grad(gd);
+    if (R->spec.elim) {
+        memcpy(th, x, R->P * sizeof *th);
+        if (g) memcpy(g, gx, R->P * sizeof *g);
+        return;
+    }
     for (int i = 0; i < n; i++) {
-        memcpy(th + (size_t)i * k, R->thp + (size_t)i * kp, (size_t)k * sizeof *th);
-        memcpy(g + (size_t)i * k, R->gp + (size_t)i * kp, (size_t)k * sizeof *g);
+        memcpy(th + (size_t)i * k, x + (size_t)i * kp, (size_t)k * sizeof *th);
+        if (g) memcpy(g + (size_t)i * k, gx + (size_t)i * kp, (size_t)k * sizeof *g);
     }
 }
 
@@ -222,7 +243,7 @@ static int polish(mn_popul_runner *R, const mn_popul_opts *o, double eta, double
     if (!chol(L, P)) return POLISH_NOT_PD;
     memcpy(p, g, P * sizeof *p);
     LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', Pl, 1, L, Pl, p, Pl);
-    const double rs0 = r_smooth(&R->spec, th);
+    const double rs0 = mn_popul_smooth_radius(&R->spec, th);
     const double step0 = norm2(p, P), mu_est = gn0 / step0;
     if (!(step0 <= RHO_FRAC * rs0)) {
         *next = gn0 * fmin(0.5, fmax(0.01, fmin(0.7 * RHO_FRAC * rs0 / step0, 0.7 * mu_est * mu_est / *cvar / gn0)));
@@ -251,7 +272,7 @@ static int polish(mn_popul_runner *R, const mn_popul_opts *o, double eta, double
     double rho = 0;
     for (size_t i = 0; i < P; i++) rho += (th[i] - th0[i]) * (th[i] - th0[i]);
     rho = sqrt(rho);
-    if (!(rho <= RHO_FRAC * fmin(rs0, r_smooth(&R->spec, th)))) goto restore;
+    if (!(rho <= RHO_FRAC * fmin(rs0, mn_popul_smooth_radius(&R->spec, th)))) goto restore;
     /* Hessian at W*, its distance to H(W0), and the spectral window */
     if (mn_popul_hessian(R->w, th, L)) goto restore;
     double d2 = 0, h2 = 0;
@@ -301,15 +322,12 @@ mn_status mn_popul_refine(mn_popul_runner *R, double *x)
     return MN_OK;
 }
 
-/* Smallest eigenvalue of the Hessian at R->th (R->H, R->L used). */
+/* Smallest eigenvalue of the Hessian at R->th: the shared spectrum helper,
+ * always dense (P is small). */
 static mn_status lambda_min_at(mn_popul_runner *R, double *lmin)
 {
-    mn_status st = mn_popul_hessian(R->w, R->th, R->L);
-    if (st) return st;
-    st = mn_sym_eigvals(R->ev, R->L, (int)R->P);
-    if (st) return st;
-    *lmin = R->ev[0];
-    return MN_OK;
+    double lmax;
+    return mn_spectrum_extremes(lmin, &lmax, &R->f, R->th, INT_MAX, 1, 1.0);
 }
 
 mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popul_opts *o, uint64_t base_seed,
@@ -342,11 +360,19 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
         th[ao + 1 + k] = 0;
     }
     const double eta = o->step > 0 ? o->step : 5.0 / n;
-    /* The plain model iterates on the padded layout (see kernel.c). */
-    const int padded = !s->elim, kp = R->w->kp;
-    const size_t Pp = (size_t)n * kp;
+    /* GD is the shared optimiser's (theta -= eta grad F), driven here: the
+     * protocol's own rules decide when it stops. */
+    mn_opt_params prm;
+    mn_opt_params_default(&prm);
+    prm.kind = MN_OPT_GD, prm.lr = eta;
+    /* the plain model tests max_norm below, on the kernel's |W|^2 */
+    prm.max_norm = s->elim ? o->max_norm : INFINITY;
+    /* The plain model iterates on the padded layout (no copies per step). */
+    const int padded = !s->elim;
     if (padded)
-        for (int i = 0; i < n; i++) memcpy(R->thp + (size_t)i * kp, th + (size_t)i * k, (size_t)k * sizeof *th);
+        for (int i = 0; i < n; i++) memcpy(R->thp + (size_t)i * R->w->kp, th + (size_t)i * k, (size_t)k * sizeof *th);
+    mn_optim *gd;
+    if ((st = mn_optim_alloc_objective(&gd, padded ? &R->fp : &R->f, &prm, padded ? R->thp : th))) return st;
     /* When to try (c): the window check passes once tau ~ C rho < mu with
      * rho ~ |g| / mu, i.e. |g| < mu^2 / C; mu is read off GD's own
      * contraction, |g_{t+16}| / |g_t| -> (1 - eta mu)^16 in the linear regime
@@ -356,24 +382,20 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
     double F = NAN, gn = NAN, next_try = 1e-3, cvar = 8.0, pred = INFINITY, g16 = NAN, mu16 = NAN;
     long it = 0;
     mn_popul_class cls = MN_POPUL_NOT_CONVERGED;
-    int converged = 0, in_th = !padded; /* the current point is in th (else in thp) */
+    int converged = 0, in_th = 0; /* the current point is in th (else in gd) */
     for (;;) {
-        double thn;
-        if (padded) {
-            double nn[2];
-            if (mn_popul_eval_padded(R->w, R->thp, &F, R->gp, nn)) {
-                cls = MN_POPUL_DIVERGED;
-                break;
-            }
-            gn = sqrt(nn[0]), thn = sqrt(nn[1]);
-        } else {
-            if (mn_popul_eval(R->w, th, &F, g)) {
-                cls = MN_POPUL_DIVERGED;
-                break;
-            }
-            gn = norm2(g, P), thn = norm2(th, P);
+        /* Diverged: a zero unit or a non-finite value (F and |g| stay those
+         * of the point before), or, with the added neuron, ||theta|| >
+         * max_norm (those of the point). Without it, the norms as the
+         * kernel sums them (the records have always used those bits). */
+        F = mn_optim_loss(gd);
+        if (s->elim) gn = mn_optim_gnorm(gd);
+        if (mn_optim_test(gd, 0.0) == MN_RUN_DIVERGED) {
+            cls = MN_POPUL_DIVERGED;
+            break;
         }
-        if (!isfinite(F) || !isfinite(gn) || !(thn <= o->max_norm)) {
+        if (!s->elim) gn = sqrt(R->w->nn[0]);
+        if (!isfinite(gn) || (!s->elim && !(sqrt(R->w->nn[1]) <= o->max_norm))) {
             cls = MN_POPUL_DIVERGED;
             break;
         }
@@ -393,7 +415,7 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
             mu16 = mu, g16 = gn;
         }
         if (o->newton && gn <= fmin(next_try, pred) && F >= o->global_tol) {
-            if (padded) unpad(R, th, g);
+            unpad(R, gd, th, g);
             double gnew, next = 0.1 * gn;
             out->newton_tries++;
             const int r = polish(R, o, eta, gn, &gnew, &next, &cvar);
@@ -408,13 +430,14 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
             next_try = next;
         }
         if (it >= o->max_iter) break;
-        if (padded)
-            mn_popul_axpy(R->thp, R->gp, -eta, Pp);
-        else
-            mn_popul_axpy(th, g, -eta, P);
+        if ((st = mn_optim_iterate(gd))) {
+            mn_optim_free(gd);
+            return st;
+        }
         it++;
     }
-    if (!in_th) unpad(R, th, g);
+    if (!in_th) unpad(R, gd, th, NULL);
+    mn_optim_free(gd);
     out->iters = it;
     out->loss = F;
     out->gnorm = gn;

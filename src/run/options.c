@@ -18,16 +18,18 @@ typedef struct {
     size_t off; /* offsetof(mn_options, member) */
 } entry;
 
-#define MODEL (MN_CMD_EVAL | MN_CMD_TRAIN | MN_CMD_SWEEP | MN_CMD_CERTIFY)
+#define MODEL (MN_CMD_EVAL | MN_CMD_TRAIN | MN_CMD_SWEEP | MN_CMD_CERTIFY | MN_CMD_REGIONS)
 #define TRAINING (MN_CMD_TRAIN | MN_CMD_SWEEP)
 #define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN)
-#define ALLCMD 0xffu
+#define ALLCMD 0x1ffu
 #define OFF(m) offsetof(mn_options, m)
 #define BIG 1e300
 #define TINY 1e-300
 
 static const entry table[] = {
     {{"arch", MN_OPTION_TEXT, MODEL, 0, 0, "W0-W1-..-WL", "layer widths, input first (default: <d>-8-<outputs>)"}, F_STR, OFF(arch)},
+    {{"layers", MN_OPTION_TEXT, MODEL, 0, 0, "L1-L2-..", "layers from the input up: dense:W or conv1d (instead of --arch)"}, F_STR, OFF(layers)},
+    {{"init", MN_OPTION_TEXT, MODEL, 0, 0, "NAME", "random|identity: identity sets every square layer to I (random)"}, F_SPECIAL, 0},
     {{"act", MN_OPTION_TEXT, MODEL, 0, 0, "NAME", "relu|leaky_relu|softplus|sigmoid|tanh|quadratic|linear (relu)"}, F_SPECIAL, 0},
     {{"slope", MN_OPTION_REAL, MODEL, -1e6, 1e6, "X", "leaky_relu slope for z < 0 (0.01)"}, F_SPECIAL, 0},
     {{"sharpness", MN_OPTION_REAL, MODEL, 1e-6, 1e6, "X", "softplus sharpness beta (1)"}, F_SPECIAL, 0},
@@ -42,6 +44,9 @@ static const entry table[] = {
     {{"lambda", MN_OPTION_REAL, MODEL | MN_CMD_SAFRAN, 0, 1e12, "X", "penalty (lambda/2) a^2 on added neurons (0.01)"}, F_DOUBLE, OFF(spec.lambda)},
     {{"data", MN_OPTION_TEXT, MODEL | MN_CMD_ELIMINATE, 0, 0, "FILE.csv", "CSV data with a header row"}, F_STR, OFF(data_path)},
     {{"label", MN_OPTION_TEXT, MODEL | MN_CMD_ELIMINATE, 0, 0, "COL[,COL..]", "label column(s): names or 0-based indices"}, F_STR, OFF(label)},
+    {{"dataset", MN_OPTION_TEXT, MODEL, 0, 0, "NAME", "iris|wine|breast_cancer|digits (Debian python3-sklearn's files)"}, F_STR, OFF(dataset)},
+    {{"labels", MN_OPTION_TEXT, MODEL, 0, 0, "L", "--dataset labels: class|pm1|01|ovr (softmax_ce: class; --positive: pm1; else ovr)"}, F_STR, OFF(labels)},
+    {{"positive", MN_OPTION_INT, MODEL, 0, 1000, "C", "--dataset: the positive class of pm1 / 01 labels"}, F_INT, OFF(positive)},
     {{"standardize", MN_OPTION_FLAG, MODEL, 0, 0, NULL, "scale features to mean 0, variance 1"}, F_FLAG, OFF(standardize)},
     {{"generate", MN_OPTION_TEXT, MODEL, 0, 0, "NAME", "xor|spirals|separable|teacher (train default: xor)"}, F_STR, OFF(generate)},
     {{"n", MN_OPTION_INT, MODEL, 1, 100000000, "N", "generated samples (200)"}, F_INT, OFF(gen_n)},
@@ -53,10 +58,10 @@ static const entry table[] = {
     {{"extra", MN_OPTION_TEXT, MN_CMD_SAFRAN, 0, 0, "LIST", "n - k values (default 0,1)"}, NONE, 0},
     {{"data-seed", MN_OPTION_SEED, MODEL, 0, 0, "S", "generator seed (1)"}, F_SEED, OFF(data_seed)},
     {{"flip", MN_OPTION_REAL, MODEL, 0, 1, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"}, F_DOUBLE, OFF(flip)},
-    {{"params", MN_OPTION_TEXT, MN_CMD_EVAL, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
+    {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
     {{"hessian", MN_OPTION_FLAG, MN_CMD_EVAL, 0, 0, NULL, "also print the Hessian and its eigenvalues"}, NONE, 0},
     {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, sweep, certify: the default and only format)"}, NONE, 0},
-    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir) (1)"}, F_SEED, OFF(seed)},
+    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_REGIONS, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir) (1)"}, F_SEED, OFF(seed)},
     {{"steps", MN_OPTION_INT, TRAINING, 0, 1e12, "N", "gradient steps at most (20000)"}, F_LONG, OFF(steps)},
     {{"lr", MN_OPTION_REAL, TRAINING, TINY, 1e6, "X", "step size (0.1)"}, F_DOUBLE, OFF(opt.lr)},
     {{"gtol", MN_OPTION_REAL, TRAINING, 0, BIG, "X", "stop when the gradient norm is <= X (1e-8)"}, F_DOUBLE, OFF(gtol)},
@@ -80,8 +85,8 @@ static const entry table[] = {
     {{"polish", MN_OPTION_FLAG, TRAINING, 0, 0, NULL, "end with a Newton polish to a rounding-level gradient"}, F_FLAG, OFF(polish)},
     {{"cert-gtol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, 0, BIG, "X", "certify: stationary when the gradient norm is <= X (1e-6)"}, F_DOUBLE, OFF(cert.gtol)},
     {{"eig-tol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, 0, BIG, "X", "certify: eigenvalues within +-X count as zero (1e-8)"}, F_DOUBLE, OFF(cert.eig_tol)},
-    {{"global-loss", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, -BIG, BIG, "X", "certify: the known global loss value (0)"}, F_DOUBLE, OFF(cert.global_loss)},
-    {{"global-tol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, 0, BIG, "X", "certify: global when loss <= global-loss + X (1e-6)"}, F_DOUBLE, OFF(cert.global_tol)},
+    {{"global-loss", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY | MN_CMD_REGIONS, -BIG, BIG, "X", "certify: the known global loss value (0)"}, F_DOUBLE, OFF(cert.global_loss)},
+    {{"global-tol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY | MN_CMD_REGIONS, 0, BIG, "X", "certify: global when loss <= global-loss + X (1e-6)"}, F_DOUBLE, OFF(cert.global_tol)},
     {{"zero-error", MN_OPTION_FLAG, TRAINING | MN_CMD_CERTIFY, 0, 0, NULL, "certify: zero training error also counts as global (margin and softmax losses)"}, F_FLAG, OFF(cert.zero_error)},
     {{"point", MN_OPTION_TEXT, MN_CMD_CERTIFY, 0, 0, "FILE", "the point to certify (params format, plain network)"}, NONE, 0},
     {{"trials", MN_OPTION_INT, MN_CMD_CERTIFY, 1, 100000, "N", "random draws of the added neuron's w (64)"}, F_INT, OFF(trials)},
@@ -92,6 +97,8 @@ static const entry table[] = {
     {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; safran-shamir: none)"}, NONE, 0},
     {{"shard", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "I/N", "only runs whose index % N == I (0/1)"}, NONE, 0},
     {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE, 0, 0, NULL, "a small grid (n 100, 3000 steps, 3 restarts): about a minute"}, NONE, 0},
+    {{"quiet", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "no progress line on stderr (shown only when stderr is a terminal)"}, NONE, 0},
+    {{"prove", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "prove each distinct spurious minimum in ball arithmetic (minima prove): a proved column, distinct proved / distinct found"}, NONE, 0},
     {{"no-shortcuts", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "the plain protocol: no early global classification, no Newton polish"}, NONE, 0},
     {{"step", MN_OPTION_REAL, MN_CMD_SAFRAN, TINY, BIG, "X", "GD step (default 5/n, the protocol's)"}, NONE, 0},
     {{"max-iter", MN_OPTION_INT, MN_CMD_SAFRAN, 1, 2000000000, "N", "safety cap on GD steps per run, reported as not-converged (5000000)"}, NONE, 0},
@@ -166,6 +173,7 @@ void mn_options_default(mn_options *o)
     o->seed = 1, o->steps = 20000, o->gtol = 1e-8, o->frozen_value = 1.0, o->max_hessian = 2000;
     o->trials = 64;
     o->flip = NAN;
+    o->positive = -1;
     o->slope = 0.01, o->sharpness = 1.0;
 }
 
@@ -222,6 +230,7 @@ mn_status mn_options_set(mn_options *o, const char *name, const char *v)
     default: break;
     }
     if (!strcmp(name, "act")) return mn_act_parse(&o->spec.act, v);
+    if (!strcmp(name, "init")) return mn_init_parse(&o->spec.init, v);
     if (!strcmp(name, "loss")) return mn_loss_parse(&o->spec.loss, v);
     if (!strcmp(name, "eliminate")) return mn_elim_parse(&o->spec.elim, v);
     if (!strcmp(name, "optimizer")) return mn_opt_parse(&o->opt.kind, v);

@@ -8,13 +8,23 @@
 #include "minima.h"
 #include "minima/sweep.h"
 
-/* Data from --data or --generate (or the default generator). */
+/* Data from --data, --dataset or --generate (or the default generator). */
 static mn_status build_data(mn_data **data, const mn_options *o)
 {
     *data = NULL;
-    if (o->data_path && o->generate) return mn_fail(MN_EINVAL, "give --data or --generate, not both");
+    if (!!o->data_path + !!o->generate + !!o->dataset > 1)
+        return mn_fail(MN_EINVAL, "give one of --data, --dataset and --generate");
+    if ((o->labels || o->positive >= 0) && !o->dataset)
+        return mn_fail(MN_EINVAL, "--labels and --positive apply to --dataset only");
     mn_status st;
-    if (o->data_path) {
+    if (o->dataset) {
+        mn_labelling lab = o->spec.loss == MN_LOSS_SOFTMAX_CE ? MN_LABELS_CLASS
+                           : o->positive >= 0                 ? MN_LABELS_PM1
+                                                              : MN_LABELS_OVR;
+        st = o->labels ? mn_labelling_parse(&lab, o->labels) : MN_OK;
+        if (!st) st = mn_data_load_dataset(data, o->dataset, lab, o->positive, NULL);
+        if (st) return st;
+    } else if (o->data_path) {
         if (!o->label) return mn_fail(MN_EINVAL, "--data needs --label to name the label column");
         st = mn_data_read_csv(data, o->data_path, o->label);
         if (st) return st;
@@ -43,7 +53,7 @@ static mn_status build_data(mn_data **data, const mn_options *o)
     return st;
 }
 
-/* Output width implied by the data when --arch is absent. */
+/* Output width implied by the data when --arch and --layers are absent. */
 static int default_outputs(const mn_options *o, const mn_data *data)
 {
     if (o->spec.loss != MN_LOSS_SOFTMAX_CE) return mn_data_m(data);
@@ -60,7 +70,11 @@ mn_status mn_setting_build(mn_data **data, mn_model **model, const mn_options *o
     mn_status st = build_data(data, o);
     if (st) return st;
     mn_spec spec = o->spec;
-    if (o->arch) {
+    if (o->arch && o->layers) {
+        st = mn_fail(MN_EINVAL, "--arch and --layers both give the layers; use one");
+    } else if (o->layers) {
+        st = mn_spec_parse_layers(&spec, o->layers, mn_data_d(*data));
+    } else if (o->arch) {
         st = mn_spec_parse_arch(&spec, o->arch);
     } else {
         spec.depth = 2;

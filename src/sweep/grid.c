@@ -118,7 +118,9 @@ mn_status mn_grid_parse_axis(mn_grid *g, const char *spec, const char *origin)
 }
 
 /* A JSON scalar as an option value: strings as they are, booleans on/off,
- * integers as integers, other numbers in the shortest round-trip form. */
+ * integers as integers, other numbers in the shortest round-trip form.
+ * -1: not a scalar (or too long); -2: an integer past 2^53. */
+#define BIG_INT "an integer past 2^53, which a JSON number cannot hold exactly: write it as a string"
 static int json_value(char *buf, size_t len, const cJSON *v)
 {
     if (cJSON_IsString(v)) {
@@ -133,6 +135,9 @@ static int json_value(char *buf, size_t len, const cJSON *v)
     if (cJSON_IsNumber(v)) {
         double x = v->valuedouble;
         if (!isfinite(x)) return -1;
+        /* Past 2^53 a JSON number (a double) no longer holds every integer:
+         * a seed such as 9007199254740993 would be read as ...992. */
+        if (x == floor(x) && fabs(x) >= 9007199254740992.0) return -2;
         if (x == floor(x) && fabs(x) < 9007199254740992.0) {
             snprintf(buf, len, "%.0f", x);
             return 0;
@@ -214,7 +219,11 @@ mn_status mn_grid_read_config(mn_grid *g, const char *path)
         snprintf(origin, sizeof origin, "%s: %s", path, sec->string);
         for (cJSON *it = sec->child; it && !st; it = it->next) {
             if (!is_grid) {
-                if (json_value(val, sizeof val, it))
+                const int jv = json_value(val, sizeof val, it);
+                if (jv == -2)
+                    st = mn_fail(MN_EFORMAT, "%s.%s: the number reads as %.17g, %s", origin, it->string,
+                                 it->valuedouble, BIG_INT);
+                else if (jv)
                     st = mn_fail(MN_EFORMAT, "%s.%s: the value must be a string, number or boolean", origin,
                                  it->string);
                 else
@@ -237,7 +246,11 @@ mn_status mn_grid_read_config(mn_grid *g, const char *path)
             }
             int v = 0;
             for (cJSON *x = it->child; x && !st; x = x->next, v++) {
-                if (json_value(val, sizeof val, x))
+                const int jv = json_value(val, sizeof val, x);
+                if (jv == -2)
+                    st = mn_fail(MN_EFORMAT, "%s.%s: value %d reads as %.17g, %s", origin, it->string, v + 1,
+                                 x->valuedouble, BIG_INT);
+                else if (jv)
                     st = mn_fail(MN_EFORMAT, "%s.%s: value %d must be a string, number or boolean", origin,
                                  it->string, v + 1);
                 else if (!(vals[v] = str_dup(val)))
@@ -388,9 +401,7 @@ mn_status mn_canon(char **canon, char **json, const char *const *keys, const cha
 
 uint64_t mn_hash_str(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) h = (h ^ *p) * 0x100000001b3ULL;
-    return h;
+    return mn_hash_bytes(MN_FNV_OFFSET, s, strlen(s));
 }
 
 uint64_t mn_sweep_seed(uint64_t base, const char *canon, long restart)

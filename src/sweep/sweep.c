@@ -26,46 +26,65 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* The parameter norm and loss at iterations 0, 1, 2, .., each about 1.1
+ * times the one before (300 cover 1e12 iterations). */
+#define HIST_MAX 320
+typedef struct {
+    int n;
+    long next, it[HIST_MAX];
+    double norm[HIST_MAX], loss[HIST_MAX];
+} history;
+
+static void history_note(history *h, const mn_optim *opt, size_t P)
+{
+    const long it = mn_optim_iter(opt);
+    if (!h || h->n == HIST_MAX || it < h->next) return;
+    h->it[h->n] = it, h->norm[h->n] = mn_norm2(mn_optim_theta(opt), P, NULL), h->loss[h->n] = mn_optim_loss(opt);
+    h->n++;
+    h->next = it + 1 + it / 10;
+}
+
 /* Runs opt until its test leaves RUNNING or `steps` iterations. snap (P, may
- * be NULL) gets the point after snap_at iterations, if the run gets there. */
+ * be NULL) gets the point after snap_at iterations, if the run gets there;
+ * h (may be NULL) the norms and losses along the way. */
 static mn_status run_loop(mn_optim *opt, long steps, double gtol, mn_run_state *state, long snap_at,
-                          double *snap, size_t P)
+                          double *snap, size_t P, history *h)
 {
     *state = mn_optim_test(opt, gtol);
     if (snap && mn_optim_iter(opt) == snap_at) memcpy(snap, mn_optim_theta(opt), P * sizeof *snap);
+    history_note(h, opt, P);
     while (*state == MN_RUN_RUNNING && mn_optim_iter(opt) < steps) {
         mn_status st = mn_optim_iterate(opt);
         if (st) return st;
         if (snap && mn_optim_iter(opt) == snap_at) memcpy(snap, mn_optim_theta(opt), P * sizeof *snap);
+        history_note(h, opt, P);
         *state = mn_optim_test(opt, gtol);
     }
     return MN_OK;
 }
 
-int mn_elim_largest(const mn_model *model, const double *theta, double *a, double *b, double *w_norm,
-                    double *a_exp_b)
+/* Drift to infinity along a flat valley (units saturating, or large output
+ * weights cancelling): over the last sixth of the run or more -- from the
+ * last noted iteration at or before end / 1.2 -- the parameter norm grew by
+ * more than a quarter while the loss fell by less than 1e-4 of its value. A
+ * run settling into a minimum stops growing; one whose loss keeps improving
+ * (logistic loss on separable data: the loss shrinks as the norm grows) is
+ * left alone. Returns 1 and writes the evidence into why (len bytes). */
+static int norm_drifts(const history *h, const mn_optim *opt, size_t P, char *why, size_t len)
 {
-    const int d = mn_model_spec(model)->width[0];
-    int best = -1;
-    double best_log = 0;
-    for (int j = 0; j < mn_model_nelim(model); j++) {
-        const double *p = theta + mn_model_elim_offset(model, j);
-        const double lg = p[0] != 0 ? log(fabs(p[0])) + p[d + 1] : -INFINITY; /* log(|a| e^b) */
-        if (best < 0 || lg > best_log) best = j, best_log = lg;
-    }
-    double va = NAN, vb = NAN, vw = NAN, vab = NAN;
-    if (best >= 0) {
-        const double *p = theta + mn_model_elim_offset(model, best);
-        double w2 = 0;
-        for (int c = 0; c < d; c++) w2 += p[1 + c] * p[1 + c];
-        va = p[0], vb = p[d + 1], vw = sqrt(w2);
-        vab = va == 0 ? 0.0 : vb > 700 ? copysign(INFINITY, va) : va * exp(vb);
-    }
-    if (a) *a = va;
-    if (b) *b = vb;
-    if (w_norm) *w_norm = vw;
-    if (a_exp_b) *a_exp_b = vab;
-    return best;
+    const long end = mn_optim_iter(opt);
+    int k = -1;
+    for (int i = 0; i < h->n; i++)
+        if (h->it[i] >= 1 && 1.2 * (double)h->it[i] <= (double)end) k = i;
+    if (k < 0 || end < 8) return 0;
+    const double n1 = mn_norm2(mn_optim_theta(opt), P, NULL), l1 = mn_optim_loss(opt);
+    const double drop = h->loss[k] - l1;
+    if (!(n1 > 1.25 * h->norm[k]) || !(drop < 1e-4 * fabs(l1))) return 0;
+    snprintf(why, len,
+             "parameter norm %.3g -> %.3g over iterations %ld..%ld while the loss fell by only %.3g (%.9g -> "
+             "%.9g): the weights drift to infinity along a flat valley, not to a minimum",
+             h->norm[k], n1, h->it[k], end, drop, h->loss[k], l1);
+    return 1;
 }
 
 /* Fraction of samples with sign(f) = y when every label is -1 or +1 (for the
@@ -95,6 +114,29 @@ static mn_status sign_accuracy(double *acc, const mn_model *model, mn_work *work
     }
     free(f);
     return st;
+}
+
+/* Saturation: when every hidden unit of a tanh / sigmoid network is past
+ * mn_saturation_z on every sample, the gradient through the units vanishes
+ * to rounding and the loss can only keep falling as the weights grow: an
+ * asymptote at infinity, not a minimum, whatever the gradient norm says.
+ * The certificate turns DIVERGED and why (len bytes) gets the evidence. */
+static mn_status saturated(mn_cert *c, char *why, size_t len, const mn_sweep_setting *s, mn_work *work,
+                           const double *theta)
+{
+    const mn_spec *sp = mn_model_spec(s->model);
+    const double zs = mn_saturation_z(sp->act);
+    if (!isfinite(zs)) return MN_OK;
+    double margin;
+    mn_status st = mn_preact_margin(s->model, work, s->data, theta, &margin);
+    if (st || !(margin > zs)) return st == MN_ERANGE ? MN_OK : st;
+    snprintf(why, len,
+             "every hidden unit saturated on every sample: smallest |pre-activation| %.3g > %.3g (%s' < "
+             "2.2e-16 of its peak), parameter norm %.3g: the loss falls only as the weights grow (was %s)",
+             margin, zs, mn_act_name(sp->act), mn_norm2(theta, mn_model_nparams(s->model), NULL),
+             mn_class_name(c->cls));
+    c->cls = MN_CLASS_DIVERGED;
+    return MN_OK;
 }
 
 mn_status mn_sweep_one(mn_run_row *row, const mn_sweep_setting *s, long restart, mn_work *work)
@@ -139,11 +181,14 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
         return st;
     }
     mn_run_state state;
-    st = run_loop(opt, s->steps, s->gtol, &state, s->steps / 2, mid, P);
+    history hist = {0};
+    st = run_loop(opt, s->steps, s->gtol, &state, s->steps / 2, mid, P, &hist);
     const mn_optim *last = opt;
     int drifts = 0;
     if (!st && state == MN_RUN_RUNNING && nelim > 0) /* stopped on the step cap */
         drifts = mn_elim_drifts(s->model, mid, mn_optim_theta(opt), row->reason, sizeof row->reason);
+    if (!st && state != MN_RUN_DIVERGED && !drifts)
+        drifts = norm_drifts(&hist, opt, P, row->reason, sizeof row->reason);
     free(mid);
     if (!st && s->polish && state != MN_RUN_DIVERGED && !drifts) {
         mn_opt_params pp = prm;
@@ -151,7 +196,7 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
         pp.plateau_window = 0;
         mn_run_state ps;
         st = mn_optim_alloc(&pol, s->model, work, s->data, &pp, mn_optim_theta(opt));
-        if (!st) st = run_loop(pol, 100, 0.0, &ps, -1, NULL, P);
+        if (!st) st = run_loop(pol, 100, 0.0, &ps, -1, NULL, P, NULL);
         if (!st) last = pol, state = mn_optim_test(pol, s->gtol);
         if (!st) row->polish_iterations = mn_optim_iter(pol), row->grad_norm_before_polish = mn_optim_gnorm(opt);
     }
@@ -167,6 +212,8 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
     if (!st)
         st = mn_certify(&c, s->model, work, s->data, mn_optim_theta(last), state == MN_RUN_DIVERGED || drifts,
                         &s->cert);
+    if (!st && c.cls != MN_CLASS_DIVERGED && c.cls != MN_CLASS_GLOBAL)
+        st = saturated(&c, row->reason, sizeof row->reason, s, work, mn_optim_theta(last));
     if (!st && c.cls == MN_CLASS_DIVERGED && !row->reason[0])
         snprintf(row->reason, sizeof row->reason, "the loss or the gradient is not finite at the end point");
     if (!st && isnan(c.accuracy) && isfinite(c.loss) && mn_model_spec(s->model)->loss == MN_LOSS_SQUARED)
@@ -183,6 +230,7 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
         row->cls = c.cls;
         row->near_kink = c.near_kink;
         row->accuracy = c.accuracy;
+        row->theta_norm = mn_norm2(mn_optim_theta(last), P, NULL);
         if (end) memcpy(end, mn_optim_theta(last), P * sizeof *end);
         if (c.cls == MN_CLASS_SPURIOUS) { /* kept for the catalogue of distinct minima */
             if (!(row->theta = malloc(P * sizeof *row->theta)))
@@ -277,6 +325,12 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
     }
     long n = 0;
     mn_status st = MN_OK;
+    for (int s = 0; s < nsettings && !st; s++) { /* every setting's data checked before any run */
+        char key[64];
+        if (!settings[s].data) continue;
+        mn_data_key(key, sizeof key, settings[s].data);
+        st = mn_db_setting_data(db, settings[s].db_id, settings[s].canon, key);
+    }
     for (int s = 0; s < nsettings && !st; s++) {
         if ((st = mn_db_done(done, db, settings[s].db_id, R))) break;
         for (long r = 0; r < R; r++) {

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# minima regions rank|genuine, experiment karhadkar|liu and --dataset:
+# counts that add up, results independent of the thread count, Liu's test on
+# converged points (a minimum inside an open cell is that cell's
+# least-squares minimum and genuine; the cell of a point on a wall is not
+# attained), figures written, real data usable by train.
+set -u
+bin=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); else echo "FAIL: $1"; fail=$((fail + 1)); fi; }
+key() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<< "$2" | head -1; }
+close() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t * (1 + (b < 0 ? -b : b))) }'; }
+nosec() { sed 's/"seconds":[^,}]*//g' <<< "$1"; }
+
+# rank: one line per width, counts consistent, same answer on 1 and 2 threads
+r1=$("$bin" regions rank --d0 2 --n 30 --width 10,20,40 --trials 40 --lp-trials 5 --threads 1)
+r2=$("$bin" regions rank --d0 2 --n 30 --width 10,20,40 --trials 40 --lp-trials 5 --threads 2)
+check "rank prints one line per width" '[ "$(wc -l <<< "$r1")" = 3 ]'
+check "rank does not depend on the thread count" '[ "$(nosec "$r1")" = "$(nosec "$r2")" ]'
+l=$(sed -n 3p <<< "$r1")
+check "rank fraction = full_rank / trials" 'close "$(key full_rank_fraction "$l")" "$(awk -v a="$(key full_rank "$l")" "BEGIN{print a/40}")" 1e-12'
+check "rank fraction grows with width" \
+  'awk -v a="$(key full_rank "$(sed -n 1p <<< "$r1")")" -v b="$(key full_rank "$l")" "BEGIN{exit !(a < b)}"'
+check "zero-loss LP counts at most its trials" '[ "$(key zero_loss "$l")" -le 5 ]'
+r3=$("$bin" regions rank --d0 2 --n 30 --width 40 --trials 40 --seed 2)
+check "another seed, other regions" '[ "$(key full_rank "$r3")" != "" ]'
+
+# genuine: converged XOR 2-2-1 points (L-BFGS + Newton polish)
+for s in 1 4; do
+  "$bin" train --generate xor --n 40 --arch 2-2-1 --loss squared --optimizer lbfgs --steps 5000 --polish \
+    --seed $s --save-params "$tmp/p$s" > "$tmp/train$s"
+  g=$("$bin" regions genuine --generate xor --n 40 --arch 2-2-1 --params "$tmp/p$s")
+  t=$(cat "$tmp/train$s")
+  if [ "$(key status "$t")" = converged ] && awk -v a="$(key wall_angle "$g")" 'BEGIN{exit !(a > 1e-6)}'; then
+    check "seed $s: a converged interior point is its cell's minimum" 'close "$(key cell_loss "$g")" "$(key point_loss "$g")" 1e-9'
+    check "seed $s: ... and genuine" '[ "$(key genuine "$g")" = true ]'
+  else
+    echo "FAIL: seed $s did not converge to an interior point: $t $g"; fail=$((fail + 1))
+  fi
+done
+# a point at initialisation is not a minimum: its loss exceeds its cell's
+g=$("$bin" regions genuine --generate xor --n 40 --arch 2-8-1 --seed 3)
+check "at initialisation the cell minimum is lower" 'awk -v a="$(key cell_loss "$g")" -v b="$(key point_loss "$g")" "BEGIN{exit !(a < b)}"'
+
+# karhadkar: a small grid, both kinds of figure
+"$bin" experiment karhadkar --d0 1,3 --ratio 0.5 --n 10..30 --width 10..30 --trials 20 --lp-trials 4 \
+  --threads 2 --plot "$tmp/kh" > "$tmp/kh.txt"
+rc=$?
+check "karhadkar exits 0" '[ $rc = 0 ]'
+check "karhadkar prints every cell" '[ "$(grep -c "^d0 \|^ratio " "$tmp/kh.txt")" = 27 ]'
+if command -v gnuplot > /dev/null; then
+  for f in kh-d0.png kh-d0.svg kh-ratio.png kh-ratio.svg kh-d0-lp.png kh-ratio-lp.svg; do
+    check "figure $f written" '[ -s "$tmp/$f" ]'
+  done
+fi
+j=$("$bin" experiment karhadkar --grid d0 --d0 2 --n 20 --width 10 --trials 30 --json)
+k=$("$bin" regions rank --d0 2 --n 20 --width 10 --trials 30)
+check "karhadkar and regions rank agree on a cell" '[ "$(key full_rank "$j")" = "$(key full_rank "$k")" ]'
+
+# liu: generated data and digits, deterministic across threads
+a=$("$bin" experiment liu --generate xor --n 60 --width 3 --cells 4 --starts 3 --steps 100 --json --threads 1)
+b=$("$bin" experiment liu --generate xor --n 60 --width 3 --cells 4 --starts 3 --steps 100 --json --threads 2)
+check "liu does not depend on the thread count" '[ "$(nosec "$a")" = "$(nosec "$b")" ]'
+tot=$(grep -o '"cells":[0-9]*' <<< "$a" | cut -d: -f2 | awk '{s += $1} END {print s}')
+check "liu: 4 cells for each of k = 0..3" '[ "$tot" = 16 ]'
+check "liu: k = 0 (every unit dead) is genuine: the constant fit" \
+  '[ "$(key genuine "$(grep "\"active_units\":0," <<< "$a")")" = 4 ]'
+d=$("$bin" experiment liu --samples 80 --width 2 --cells 2 --starts 2 --steps 50 --json)
+check "liu runs on digits" '[ "$(key d0 "$(tail -1 <<< "$d")")" = 64 ] && [ "$(key n "$(tail -1 <<< "$d")")" = 80 ]'
+
+# real data by name reaches train
+t=$("$bin" train --dataset breast_cancer --labels pm1 --standardize --arch 30-4-1 --steps 50)
+check "train on --dataset breast_cancer" '[ "$(key params "$t")" = 129 ]'
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
