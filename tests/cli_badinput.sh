@@ -109,6 +109,7 @@ cases=(
   "--slope without leaky_relu|train --slope 0.2|leaky_relu"
   "stray argument|train extra|unexpected argument"
   "--save-params to a missing folder|train --steps 5 --save-params $tmp/no/dir/p.txt|cannot write"
+  "grid value listed twice|sweep --generate xor --restarts 1 --steps 5 --grid arch=2-2-1,2-2-1|twice"
   "database in memory|sweep --generate xor --restarts 1 --steps 5 --db :memory:|ordinary file path"
   "database as a URI|sweep --generate xor --restarts 1 --steps 5 --db file:$tmp/u.db|ordinary file path"
   "sweep into an SQLite file not ours|sweep --generate xor --restarts 1 --steps 5 --db $tmp/theirs.db|not a minima sweep database"

@@ -57,6 +57,11 @@ static mn_status set(mn_grid *g, const char *key, const char *const *values, int
     if (nvalues < 1) return mn_fail(MN_EINVAL, "%s: '%s' has no values", origin, key);
     for (int v = 0; v < nvalues; v++)
         if (!values[v] || !*values[v]) return mn_fail(MN_EINVAL, "%s: '%s' has an empty value", origin, key);
+    /* A value listed twice would be one setting run twice under two ids. */
+    for (int v = 1; v < nvalues; v++)
+        for (int u = 0; u < v; u++)
+            if (!strcmp(values[u], values[v]))
+                return mn_fail(MN_EINVAL, "%s: '%s' lists the value '%s' twice", origin, key, values[v]);
     int j = 0;
     while (j < g->n && strcmp(g->e[j].key, key)) j++;
     if (j == MN_GRID_MAX_KEYS) return mn_fail(MN_EINVAL, "%s: more than %d options", origin, MN_GRID_MAX_KEYS);
