@@ -20,35 +20,21 @@
 
 #define PREC MN_PROVE_PREC
 
-double pv_abs_upper(const arb_t x)
+/* A bound of x (one of Arb's arb_get_*bound_arf) as a double rounded the
+ * safe way. */
+static double bound_d(void (*get)(arf_t, const arb_t, slong), const arb_t x, arf_rnd_t rnd)
 {
     arf_t u;
     arf_init(u);
-    arb_get_abs_ubound_arf(u, x, PREC);
-    const double d = arf_get_d(u, ARF_RND_CEIL);
+    get(u, x, PREC);
+    const double d = arf_get_d(u, rnd);
     arf_clear(u);
     return d;
 }
 
-double pv_upper(const arb_t x)
-{
-    arf_t u;
-    arf_init(u);
-    arb_get_ubound_arf(u, x, PREC);
-    const double d = arf_get_d(u, ARF_RND_CEIL);
-    arf_clear(u);
-    return d;
-}
-
-double pv_lower(const arb_t x)
-{
-    arf_t u;
-    arf_init(u);
-    arb_get_lbound_arf(u, x, PREC);
-    const double d = arf_get_d(u, ARF_RND_FLOOR);
-    arf_clear(u);
-    return d;
-}
+double pv_abs_upper(const arb_t x) { return bound_d(arb_get_abs_ubound_arf, x, ARF_RND_CEIL); }
+double pv_upper(const arb_t x) { return bound_d(arb_get_ubound_arf, x, ARF_RND_CEIL); }
+double pv_lower(const arb_t x) { return bound_d(arb_get_lbound_arf, x, ARF_RND_FLOOR); }
 
 double pv_norm_upper(arb_srcptr G, int m)
 {
