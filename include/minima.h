@@ -635,6 +635,17 @@ typedef struct {
 mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_work *work,
                          const mn_data *data, const double *theta, double eig_tol);
 
+/* Follows an escape: an escape that exists says only that the loss can fall
+ * (with an added neuron at a = 0 it exists whenever some sample's loss
+ * derivative is non-zero, i.e. whenever the loss is positive). Where the
+ * optimiser then goes is the question: runs prm from theta (the network on
+ * data) until its test leaves RUNNING or `steps` iterations, and judges the
+ * end point by mn_judge (the defence removed). *iterations gets the steps
+ * taken. Errors: those of mn_optim_alloc, mn_optim_iterate and mn_judge. */
+mn_status mn_follow_escape(mn_judgement *out, long *iterations, const mn_model *model, const mn_data *data,
+                           const double *theta, const mn_opt_params *prm, long steps, double gtol,
+                           const mn_cert_opts *opts);
+
 /* Built-in attacks: (data, model, point) triples that are bad local minima.
  * mn_attack_build allocates *data and *theta (caller frees with
  * mn_data_free / free) and fills *spec. */
