@@ -251,7 +251,10 @@ size_t mn_model_b_offset(const mn_model *model, int l);
 /* mask[i] = 1 when parameter i is trainable, 0 when frozen. (P) */
 void mn_model_free_mask(const mn_model *model, unsigned char *mask);
 /* Documented initialisation: W_l ~ N(0, 1/width[l-1]) (conv1d filters
- * likewise), biases 0, S = 0, added neurons a = 0, w ~ N(0, 1/d), b = 0.
+ * likewise), biases 0, S = 0, added neurons a = 0, w = 0, b = 0 (so the
+ * neuron starts as the constant a: a drawn w ~ N(0, 1/d) makes the
+ * curvature along a, mean_i loss'' e^{2 w.x_i}, too large for GD's step on
+ * heavy-tailed inputs; measurements in docs/eliminate.md).
  * spec.init = identity then sets every square layer to the identity (the
  * draws are made all the same, so the other layers do not change). Frozen
  * layers get `frozen_value` for every weight and 0 for biases (identity or
@@ -366,8 +369,6 @@ typedef struct {
     double pgd_rho;   /* PGD Hessian Lipschitz constant rho (1) */
     double pgd_l;     /* PGD gradient Lipschitz constant l (1) */
     double pgd_df;    /* PGD Delta_f = f(x0) - f*; NaN: the loss at x0, at least 1e-12 (NaN) */
-    double elim_tol;  /* added neurons (lambda > 0): converged also needs their activity
-                         (mn_elim_activity) <= elim_tol (1e-4), see mn_optim_test */
     int plateau_window; /* plateau rule over this many iterations; 0 = off (0) */
     double plateau_tol; /* stalled when (L(t-W) - L(t)) / max(|L(t-W)|, 1e-300) < this (1e-9) */
 } mn_opt_params;
@@ -400,11 +401,9 @@ mn_status mn_optim_iterate(mn_optim *opt);
  * DIVERGED (a non-finite value, a gradient norm past DBL_MAX, or the
  * parameter norm past max_norm); CONVERGED when gnorm <= gtol (not for PGD) or PGD stopped;
  * STALLED; RUNNING. The caller enforces the iteration cap.
- * With added neurons and lambda > 0, every critical point has a = 0 (Liang
- * et al.: a dL/da - dL/db = lambda a^2), so the neurons output exactly 0
- * there. A small gradient while they still output more than elim_tol is the
- * a -> 0, b -> +inf path of a loss with no minimum, not convergence: the
- * run stays RUNNING (until the step cap, max_norm or exp overflow). */
+ * One stationarity rule for every network: with added neurons too, the
+ * gradient test alone decides CONVERGED (a run on the a -> 0 path to
+ * infinity is told apart afterwards, by mn_elim_drifts and mn_judge). */
 mn_run_state mn_optim_test(const mn_optim *opt, double gtol);
 const double *mn_optim_theta(const mn_optim *opt); /* current point (P) */
 const double *mn_optim_grad(const mn_optim *opt);  /* gradient there (P), frozen entries 0 */
@@ -439,26 +438,28 @@ mn_status mn_elim_activity(double *out, const mn_model *model, const mn_data *da
 int mn_elim_largest(const mn_model *model, const double *theta, double *a, double *b, double *w_norm,
                     double *a_exp_b);
 
-/* The failure mode of the eliminating neuron: where the augmented loss has no
- * minimum, gradient methods drive a -> 0 and b -> +inf with a e^b finite.
- * Given two points of one run (mid, end), returns 1 and explains in why
- * (len bytes) when some added neuron drifts so: |a| shrank by more than a
- * factor 1.2, b grew by more than 0.25, and |a| e^b stayed within a factor 4
- * of its earlier value. Calibrated on logistic loss + liang on separable
- * data, where b grows by ~0.5 and |a| shrinks ~1.45-fold per doubling of
- * the steps; they flag a trend over half a run, never a single step. */
-int mn_elim_drifts(const mn_model *model, const double *mid, const double *end, char *why, size_t len);
+/* The failure mode of the eliminating neuron: every critical point of the
+ * augmented loss (lambda > 0) has a = 0, yet gradient methods can ride a
+ * path to infinity where a -> 0 while the exponent grows and the output
+ * a e^{w.x+b} stays finite -- whether the loss has minima (realizable data
+ * and the polynomial hinge: it has) or not (the logistic loss). The exponent
+ * grows through b or through w (a spike on a few outlying samples), so the
+ * test watches the largest exponent over the samples, u = max_i w.x_i + b.
+ * Given two points of one run (mid, end) on its data, returns 1 and explains
+ * in why (len bytes) when some added neuron drifts so: |a| shrank by more
+ * than a factor 1.2, u grew by more than 0.25, and the largest output |a| e^u
+ * stayed within a factor 4 of its earlier value. Calibrated on logistic loss
+ * + liang on separable data, where b grows by ~0.5 and |a| shrinks
+ * ~1.45-fold per doubling of the steps; it flags a trend over half a run,
+ * never a single step. 0 when the data do not fit the model. */
+int mn_elim_drifts(const mn_model *model, const mn_data *data, const double *mid, const double *end, char *why,
+                   size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Certification of end points.                                        */
 /* Classes, decided in this order (the first that applies):
  *   DIVERGED       the run diverged (the caller says so), or theta, the loss,
  *                  the gradient or its norm (mn_norm2) is not finite at the point;
- *   NOT_CONVERGED  (added neurons, lambda > 0) the neurons are still active,
- *                  mn_elim_activity > elim_tol: every minimum of the augmented
- *                  loss, global or not, has a = 0, so such a point is near
- *                  none of them whatever its loss and gradient (the a -> 0,
- *                  b -> +inf path of a loss without minima ends here);
  *   GLOBAL         loss <= global_loss + global_tol, or (zero_error set)
  *                  training accuracy 1 for a margin / softmax loss; this
  *                  needs no stationarity: the value itself is the certificate;
@@ -497,8 +498,6 @@ typedef struct {
                            memory lanczos_iter x free doubles; fixed seeded start vector */
     double lanczos_tol; /* Lanczos: stop when both extreme Ritz residuals are
                            <= lanczos_tol * max(1, |Ritz value|) (1e-10) */
-    double elim_tol;    /* added neurons, lambda > 0: active when their output
-                           (mn_elim_activity) exceeds this (1e-4) */
 } mn_cert_opts;
 void mn_cert_opts_default(mn_cert_opts *o);
 
@@ -509,7 +508,8 @@ typedef struct {
     double kink_margin;         /* smallest |pre-activation| (INFINITY without kinks) */
     int near_kink;              /* 1: kink_margin <= kink_tol, the Hessian is one-sided */
     double accuracy;            /* training accuracy (NaN for the squared loss) */
-    double elim_activity;       /* mn_elim_activity at the point (0 without added neurons) */
+    double elim_activity;       /* the added neurons' largest output over the samples
+                                   (mn_elim_activity; 0 without added neurons) */
 } mn_cert;
 
 /* Certifies theta of the network on data (mn_certify_objective in
@@ -524,6 +524,35 @@ typedef struct {
 mn_status mn_certify(mn_cert *out, const mn_model *model, mn_work *work, const mn_data *data,
                      const double *theta, int diverged, const mn_cert_opts *opts);
 
+
+/* Judging a run: one rule for every defence. A defence changes the network
+ * (added neurons, a smooth activation, more width) or the optimiser; the
+ * outcome of a run is judged on the ORIGINAL network after the defence is
+ * removed: added neurons are dropped (a = 0, their parameters left out);
+ * every other defence stays, being part of the network it produced. That
+ * network gets mn_certify's rule, exactly as a plain run does. Reported
+ * beside it: the defended objective's own value and gradient norm at theta,
+ * whether it is critical by the same gtol, the added neurons' largest
+ * output over the training samples, and whether dropping them changes any
+ * training prediction (the sign of each output; the argmax for softmax). */
+typedef struct {
+    mn_cert cert;                /* the original network after removal */
+    double defended_loss;        /* at theta, the defence in place (NaN: not finite) */
+    double defended_gnorm;       /* its free-gradient norm (NaN: not finite) */
+    int defended_critical;       /* defended_gnorm <= opts->gtol */
+    double elim_output;          /* max_{j,i} |a_j e^{w_j.x_i + b_j}| (0 without added neurons;
+                                    INFINITY past MN_EXP_MAX) */
+    int drop_changes_prediction; /* 1: dropping the added neurons changes a training prediction */
+} mn_judgement;
+
+/* Judges theta of model on data (opts NULL: defaults). `diverged` says the
+ * run diverged: the class is then DIVERGED (evidence filled in, as
+ * mn_certify); so does a defended point that does not evaluate (exp
+ * overflow). For the squared loss on -1/+1 labels cert.accuracy is the
+ * fraction of samples with sign(f) = y on every output (NaN on other
+ * labels). Allocates its own workspaces. Errors: those of mn_certify. */
+mn_status mn_judge(mn_judgement *out, const mn_model *model, const mn_data *data, const double *theta,
+                   int diverged, const mn_cert_opts *opts);
 
 /* Catalogue of end points up to the symmetries of hidden units. The
  * canonical form treats each hidden layer in turn from the input: every
@@ -605,6 +634,17 @@ typedef struct {
  * parameters only). Dense Hessian: at most 4000 free parameters. */
 mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_work *work,
                          const mn_data *data, const double *theta, double eig_tol);
+
+/* Follows an escape: an escape that exists says only that the loss can fall
+ * (with an added neuron at a = 0 it exists whenever some sample's loss
+ * derivative is non-zero, i.e. whenever the loss is positive). Where the
+ * optimiser then goes is the question: runs prm from theta (the network on
+ * data) until its test leaves RUNNING or `steps` iterations, and judges the
+ * end point by mn_judge (the defence removed). *iterations gets the steps
+ * taken. Errors: those of mn_optim_alloc, mn_optim_iterate and mn_judge. */
+mn_status mn_follow_escape(mn_judgement *out, long *iterations, const mn_model *model, const mn_data *data,
+                           const double *theta, const mn_opt_params *prm, long steps, double gtol,
+                           const mn_cert_opts *opts);
 
 /* Built-in attacks: (data, model, point) triples that are bad local minima.
  * mn_attack_build allocates *data and *theta (caller frees with

@@ -15,6 +15,14 @@ n=$("$bin" attack list | wc -l)
 check "one line per attack" '[ "$(wc -l <<< "$out")" = "$n" ] && [ "$n" -ge 3 ]'
 check "every attack is a bad local minimum" '[ "$(grep -c "\"bad_local_minimum\":true" <<< "$out")" = "$n" ]'
 check "every attack is escaped with liang" '[ "$(grep -c "\"verdict\":\"escaped\"" <<< "$out")" = "$n" ]'
+# ... and following the escape (L-BFGS from the embedded point, then the
+# neuron dropped) the dead units do not revive: the plain classifiers end
+# neither global nor at zero training error (issue 11, item 5).
+h=$(grep '"attack":"dead-relu-hinge"' <<< "$out")
+check "dead-relu-hinge followed: not global" 'grep -q "\"followed_class\":\"not-converged\"\|\"followed_class\":\"degenerate\"\|\"followed_class\":\"spurious\"" <<< "$h"'
+acc=$(sed -n 's/.*"followed_accuracy":\([0-9.e+-]*\).*/\1/p' <<< "$h")
+check "dead-relu-hinge followed: accuracy below 1 ($acc)" 'awk -v a="$acc" "BEGIN { exit !(a != \"\" && a < 1) }"'
+check "followed: every attack reports where it ends" '[ "$(grep -c "\"followed_class\":" <<< "$out")" = "$n" ]'
 
 mkdir -p "$tmp/bin" && ln -s "$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")" "$tmp/bin/minima"
 "$bin" attack dead-relu-hinge --out "$tmp/a" > /dev/null

@@ -213,32 +213,62 @@ static void test_diverged_and_errors(void **state)
     pb.th[mn_model_elim_offset(pb.m, 0) + 2] = NAN;
     assert_int_equal(mn_certify(&c, pb.m, pb.w, pb.data, pb.th, 0, NULL), MN_OK);
     assert_int_equal(c.cls, MN_CLASS_DIVERGED);
-    /* On the a -> 0, b -> inf path: a = 1e-7, b = 18 (activity ~ 6.6 e^{w.x}):
-     * not converged even with the gradient test switched off, unless lambda
-     * = 0 (then critical points may have a != 0 and the rule is off). */
+    /* On the a -> 0, b -> inf path: a = 1e-7, b = 18, w = 0 (output 6.6 on
+     * every sample). The certificate of the defended objective reports the
+     * output and applies the plain rule (no activity threshold); mn_judge
+     * certifies the network with the neuron dropped and says whether dropping
+     * it changes a prediction. */
     const size_t e = mn_model_elim_offset(pb.m, 0);
     pb.th[e] = 1e-7, pb.th[e + 1] = 0.0, pb.th[e + 2] = 18.0;
     mn_cert_opts o;
     mn_cert_opts_default(&o);
     o.gtol = 1e300;
     assert_int_equal(mn_certify(&c, pb.m, pb.w, pb.data, pb.th, 0, &o), MN_OK);
-    assert_int_equal(c.cls, MN_CLASS_NOT_CONVERGED);
+    assert_true(c.cls != MN_CLASS_NOT_CONVERGED && c.cls != MN_CLASS_DIVERGED);
     assert_true(fabs(c.elim_activity - 1e-7 * exp(18.0)) < 1e-12 * c.elim_activity);
-    s.lambda = 0;
+    mn_spec s0 = s;
+    s0.elim = MN_ELIM_NONE;
     mn_model *m0;
-    assert_int_equal(mn_model_alloc(&m0, &s), MN_OK);
-    assert_int_equal(mn_certify(&c, m0, pb.w, pb.data, pb.th, 0, &o), MN_OK);
-    assert_true(c.cls != MN_CLASS_NOT_CONVERGED);
+    mn_work *w0;
+    assert_int_equal(mn_model_alloc(&m0, &s0), MN_OK);
+    assert_int_equal(mn_work_alloc(&w0, m0, 20), MN_OK);
+    mn_cert c0;
+    assert_int_equal(mn_certify(&c0, m0, w0, pb.data, pb.th, 0, &o), MN_OK);
+    double f0[20];
+    assert_int_equal(mn_predict(m0, w0, pb.data, pb.th, f0), MN_OK);
+    int flipped = 0;
+    for (int t = 0; t < 4; t++) { /* a = 1e-7, -1e-7, 1e-12, -1e-12 */
+        const double a = (t & 1 ? -1 : 1) * (t & 2 ? 1e-12 : 1e-7), out = a * exp(18.0);
+        pb.th[e] = a;
+        int flips = 0; /* samples whose sign the neuron's output changes */
+        for (int i = 0; i < 20; i++) flips += (f0[i] > 0) != (f0[i] + out > 0);
+        mn_judgement j;
+        assert_int_equal(mn_judge(&j, pb.m, pb.data, pb.th, 0, &o), MN_OK);
+        assert_int_equal(j.cert.cls, c0.cls);
+        assert_true(j.cert.loss == c0.loss && j.cert.gnorm == c0.gnorm && j.cert.accuracy == c0.accuracy);
+        assert_true(fabs(j.elim_output - fabs(out)) < 1e-12 * fabs(out));
+        assert_int_equal(j.drop_changes_prediction, flips > 0);
+        assert_true(j.defended_critical && isfinite(j.defended_loss) && j.defended_loss != c0.loss);
+        flipped += t < 2 && flips > 0;
+    }
+    assert_true(flipped > 0); /* the point of the test: a large output flips samples */
+    /* diverged: the judged class too */
+    mn_judgement j;
+    assert_int_equal(mn_judge(&j, pb.m, pb.data, pb.th, 1, &o), MN_OK);
+    assert_int_equal(j.cert.cls, MN_CLASS_DIVERGED);
+    assert_false(j.defended_critical);
+    pb.th[e + 2] = 800; /* the defended point overflows exp: diverged, and dropping changes it */
+    assert_int_equal(mn_judge(&j, pb.m, pb.data, pb.th, 0, &o), MN_OK);
+    assert_int_equal(j.cert.cls, MN_CLASS_DIVERGED);
+    assert_true(j.drop_changes_prediction && isnan(j.defended_loss) && isinf(j.elim_output));
+    mn_work_free(w0);
     mn_model_free(m0);
-    pb.th[e] = 1e-12; /* activity 6.6e-5 < 1e-4 */
-    assert_int_equal(mn_certify(&c, pb.m, pb.w, pb.data, pb.th, 0, &o), MN_OK);
-    assert_true(c.cls != MN_CLASS_NOT_CONVERGED);
     pb.th[e + 2] = 0.5;
     mn_cert_opts_default(&o);
     o.eig_tol = -1;
     assert_int_equal(mn_certify(&c, pb.m, pb.w, pb.data, pb.th, 0, &o), MN_EINVAL);
     assert_true(strlen(mn_last_error()) > 10);
-    o.eig_tol = 1e-8, o.elim_tol = NAN;
+    o.eig_tol = 1e-8, o.global_tol = NAN;
     assert_int_equal(mn_certify(&c, pb.m, pb.w, pb.data, pb.th, 0, &o), MN_EINVAL);
     for (int k = 0; k < MN_NCLASS; k++) assert_true(strlen(mn_class_name((mn_class)k)) >= 6);
     teardown(&pb);

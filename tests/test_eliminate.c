@@ -221,7 +221,9 @@ static mn_run_row one(const mn_sweep_setting *s, long restart)
 }
 
 /* Logistic loss + liang on separable data: no minimum; GD drives |a| down
- * and b up with |a| e^b finite, and the run is reported diverged. */
+ * and the exponent up with the output finite, and the run is reported
+ * diverged. From w = 0 (the neuron's start) some runs switch the neuron off
+ * before it takes that path: those end global, judged with it dropped. */
 static void test_drift_logistic(void **state)
 {
     (void)state;
@@ -229,15 +231,23 @@ static void test_drift_logistic(void **state)
     assert_int_equal(mn_gen_separable(&d, 100, 2, 0.1, 1), MN_OK);
     mn_model *m = model_of("2-4-1", MN_ELIM_LIANG, MN_LOSS_LOGISTIC);
     const char *canon = "drift test";
-    for (long r = 0; r < 2; r++) {
+    int drifting = 0;
+    for (long r = 0; r < 4; r++) {
         mn_sweep_setting s2 = setting(m, d, 0.5, 2000, canon), s4 = setting(m, d, 0.5, 4000, canon);
         mn_run_row a = one(&s2, r), b = one(&s4, r);
         assert_true(a.seed == b.seed);
+        if (a.cls != MN_CLASS_DIVERGED) {
+            assert_int_equal(a.cls, MN_CLASS_GLOBAL);
+            assert_true(a.accuracy == 1.0 && !a.drop_changes_prediction);
+            continue;
+        }
+        drifting++;
         for (int k = 0; k < 2; k++) {
             const mn_run_row *x = k ? &b : &a;
             assert_int_equal(x->cls, MN_CLASS_DIVERGED);
             assert_non_null(strstr(x->reason, "drifts to infinity"));
-            assert_true(x->accuracy == 1.0);       /* it classifies perfectly all the while */
+            assert_true(x->accuracy >= 0.5 && x->accuracy <= 1.0); /* the network without the neuron */
+            assert_true(x->elim_output > 1.0);  /* a large output that a -> 0 hides */
             assert_true(isfinite(x->elim_a_exp_b)); /* a e^b stays finite */
             assert_true(x->theta == NULL);
         }
@@ -246,6 +256,7 @@ static void test_drift_logistic(void **state)
         assert_true(b.elim_b > a.elim_b + 0.25);
         assert_true(fabs(b.elim_a_exp_b) < 2 * fabs(a.elim_a_exp_b) && fabs(b.elim_a_exp_b) > fabs(a.elim_a_exp_b) / 2);
     }
+    assert_true(drifting >= 2);
     /* the same without the neuron: a zero-error classifier, certified global */
     mn_model *plain = model_of("2-4-1", MN_ELIM_NONE, MN_LOSS_LOGISTIC);
     mn_sweep_setting sp = setting(plain, d, 0.5, 2000, canon);
@@ -288,6 +299,42 @@ static void test_no_drift_poly_hinge(void **state)
         assert_true(fabs(x.elim_a_exp_b) < 0.5); /* the neuron fades out */
     }
     assert_true(at_cap >= 3);
+    mn_model_free(m);
+    mn_data_free(d);
+}
+
+/* The drift through w (issue 11): |a| falls four-fold while w grows so that
+ * the largest exponent max_i w.x_i + b rises by ln 4 and the largest output
+ * stays put, b unchanged. The old detector watched b only and missed it; the
+ * message says what was measured and claims nothing about the existence of
+ * minima (it did: "the augmented loss has no minimum here", false on
+ * realizable polynomial-hinge data). */
+static void test_drift_through_w(void **state)
+{
+    (void)state;
+    mn_data *d;
+    assert_int_equal(mn_gen_separable(&d, 50, 2, 0.1, 3), MN_OK);
+    mn_model *m = model_of("2-4-1", MN_ELIM_LIANG, MN_LOSS_POLY_HINGE);
+    const size_t P = mn_model_nparams(m), o = mn_model_elim_offset(m, 0);
+    double xmax = -INFINITY; /* the largest first feature: where the exponent peaks for w = (w1, 0), w1 > 0 */
+    for (int i = 0; i < 50; i++) xmax = fmax(xmax, mn_data_xc(d)[2 * i]);
+    assert_true(xmax > 0.5);
+    double *mid = calloc(P, sizeof *mid), *end = calloc(P, sizeof *end);
+    mid[o] = 0.4, mid[o + 1] = 1.0, mid[o + 3] = -0.3;
+    memcpy(end, mid, P * sizeof *end);
+    end[o] = 0.1, end[o + 1] = 1.0 + log(4.0) / xmax; /* b = -0.3 at both */
+    char why[400] = "";
+    assert_int_equal(mn_elim_drifts(m, d, mid, end, why, sizeof why), 1);
+    assert_non_null(strstr(why, "drifts to infinity"));
+    assert_non_null(strstr(why, "largest exponent"));
+    assert_null(strstr(why, "no minimum"));
+    /* w unchanged: the output falls four-fold, no drift */
+    end[o + 1] = 1.0;
+    assert_int_equal(mn_elim_drifts(m, d, mid, end, why, sizeof why), 0);
+    /* the old signature of the drift, through b, is still caught */
+    end[o + 3] = -0.3 + log(4.0);
+    assert_int_equal(mn_elim_drifts(m, d, mid, end, why, sizeof why), 1);
+    free(mid), free(end);
     mn_model_free(m);
     mn_data_free(d);
 }
@@ -343,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_columns),
         cmocka_unit_test(test_drift_logistic),
         cmocka_unit_test(test_no_drift_poly_hinge),
+        cmocka_unit_test(test_drift_through_w),
         cmocka_unit_test(test_flip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

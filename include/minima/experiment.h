@@ -8,6 +8,10 @@
  *   eliminate       does one added neuron (Liang et al. 2018) remove bad
  *                   local minima in practice? data x loss x defence settings,
  *                   network runs through the sweep runner (src/experiment/eliminate.c)
+ *   arena           every defence the papers propose (softplus, the eliminating
+ *                   neuron over lambda, width through N, quadratic activation
+ *                   with k through sqrt(2n), perturbed GD) under GD and L-BFGS,
+ *                   judged alike by mn_judge (src/experiment/arena.c)
  *   safran-shamir   Safran & Shamir (ICML 2018) Tables 1-2 on the population
  *                   loss of minima/popul.h (src/experiment/safran_shamir.c)
  *
@@ -68,6 +72,53 @@ mn_status mn_elim_plan_set(mn_elim_plan *p, const char *name, const char *value)
  * the figure when asked. */
 mn_status mn_experiment_eliminate(mn_elim_result **out, const mn_elim_plan *p);
 void mn_elim_result_free(mn_elim_result *r);
+
+/* ------------------------------------------------------------------ */
+/* arena                                                               */
+
+typedef struct {
+    int quick;           /* the small grid (n 40, no real data, 3 restarts) */
+    long restarts;       /* runs per setting; <= 0: the grid's (10; quick 3) */
+    int threads;         /* <= 0: all cores */
+    const char *db_path; /* SQLite database ("arena.db") */
+    const char *plot;    /* heat map PREFIX.png / PREFIX.svg by gnuplot (NULL: none) */
+    FILE *progress;      /* the runner's progress lines (NULL: none) */
+} mn_arena_plan;
+
+/* One setting: data, defence and optimiser, in words. */
+typedef struct {
+    char data[48];      /* "separable", "xor", "breast_cancer", "quad-n50-d10" (Du & Lee's n, d) */
+    char family[16];    /* none | softplus | liang | width | quadratic | pgd */
+    char defence[32];   /* "none", "liang(0.1)", "width=N", "quad(k=10)", ... (no spaces) */
+    char optimizer[8];  /* gd | lbfgs | pgd */
+    double param;       /* lambda, width or k (NaN: none) */
+} mn_arena_cell;
+
+typedef struct {
+    int n;                 /* settings: each data set over optimisers and defences, then Du & Lee */
+    mn_arena_cell *cells;  /* (n) */
+    mn_summary *summary;   /* (n) mn_summarize: class = mn_judge's, zero_error = accuracy 1 after removal */
+    long restarts, done, skipped;
+    double seconds;        /* wall time of the runs */
+    int dulee_n, dulee_d;  /* Du & Lee data: samples and features */
+    int dulee_k[4];        /* its hidden-unit counts, through sqrt(2 dulee_n) */
+} mn_arena_result;
+
+void mn_arena_plan_default(mn_arena_plan *p);
+/* Sets a plan option from its command-line name and value (flags: NULL):
+ * quick, restarts, threads, db, plot. */
+mn_status mn_arena_plan_set(mn_arena_plan *p, const char *name, const char *value);
+/* Builds every setting, runs what the database does not hold yet,
+ * summarises, and draws the heat map when asked. */
+mn_status mn_experiment_arena(mn_arena_result **out, const mn_arena_plan *p);
+/* Setting i's success rate: the share of its runs with zero training error
+ * after removal (hinge rows), or certified global, loss <= 1e-6 (the Du &
+ * Lee rows, squared loss); NaN without runs. */
+double mn_arena_success(const mn_arena_result *r, int i);
+/* The heat map of a result: rows data x optimiser, columns defences, each
+ * cell mn_arena_success in percent. */
+mn_status mn_arena_plot(const mn_arena_result *r, const char *prefix);
+void mn_arena_result_free(mn_arena_result *r);
 
 /* ------------------------------------------------------------------ */
 /* safran-shamir                                                       */

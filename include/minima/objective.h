@@ -51,11 +51,10 @@ struct mn_objective {
     mn_status (*fdf_rows)(void *params, const int *rows, int nrows, const double *x, double *f, double *g);
     /* Training accuracy in [0, 1] (certificates' zero_error rule). NULL: NaN. */
     mn_status (*accuracy)(void *params, const double *x, double *acc);
-    /* The activity of a part that vanishes at every critical point (the added
-     * neurons with lambda > 0): act >= 0, binds = 1 when a point with
-     * act > tol is near no critical point (optimisers keep running,
-     * certificates say NOT_CONVERGED). NULL: no such part. */
-    mn_status (*activity)(void *params, const double *x, double *act, int *binds);
+    /* The largest output of a part that vanishes at every critical point
+     * (the added neurons with lambda > 0), act >= 0: reported by
+     * certificates, never a stopping rule. NULL: no such part. */
+    mn_status (*activity)(void *params, const double *x, double *act);
 
     /* Set by the library's constructors: mn_objective_free releases params. */
     void (*destroy)(void *params);
@@ -94,8 +93,8 @@ mn_status mn_spectrum_extremes(double *lmin, double *lmax, const mn_objective *f
 
 /* The network on data: L(theta) of mn_eval, its exact Hessian-vector products
  * and Hessian (mn_hvp, mn_hessian), the free mask of frozen layers, the kink
- * margin, accuracy (margin and softmax losses), the added neurons' activity
- * (binding when lambda > 0), and minibatches (copies of the samples, kept
+ * margin, accuracy (margin and softmax losses), the added neurons' largest
+ * output, and minibatches (copies of the samples, kept
  * for the last two batch sizes). model, work and data must outlive the
  * objective; like work, it serves one thread at a time. */
 mn_status mn_net_objective_alloc(mn_objective **out, const mn_model *model, mn_work *work, const mn_data *data);

@@ -85,6 +85,13 @@ typedef struct {
     char status[16];
     long polish_iterations;
     double grad_norm_before_polish;
+    /* Not stored either: the class, loss, gradient, spectrum and accuracy
+     * above judge the original network (mn_judge: added neurons dropped);
+     * these describe the defended point (mn_judgement's fields). */
+    double defended_loss, defended_grad_norm;
+    int defended_critical;
+    double elim_output;
+    int drop_changes_prediction;
     double seconds;   /* timing: excluded from comparisons */
     double *theta;  /* the end point (ntheta doubles) of a spurious run, else NULL;
                        set by mn_sweep_one (malloc'ed: the caller frees it), stored

@@ -123,7 +123,8 @@ enum {
     MN_CMD_ELIMINATE = 16, /* minima experiment eliminate */
     MN_CMD_SAFRAN = 32,    /* minima experiment safran-shamir */
     MN_CMD_SUMMARY = 64, MN_CMD_EXPORT = 128,
-    MN_CMD_REGIONS = 256   /* minima regions genuine, experiment liu */
+    MN_CMD_REGIONS = 256,  /* minima regions genuine, experiment liu */
+    MN_CMD_ARENA = 512     /* minima experiment arena */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
@@ -345,6 +346,12 @@ void mn_summary_free(mn_summary *s, int n);
  * setting (grouped bars, Wilson 95% error bars) and the final losses per
  * setting (points, log scale). MN_EIO when gnuplot is missing or fails. */
 mn_status mn_plot_summary(const mn_summary *s, int n, mn_db *db, const char *prefix);
+/* A categorical heat map by gnuplot, PREFIX.png and PREFIX.svg: nrows x
+ * ncols cells (values row-major, in [0, 1]; NaN: no such cell, drawn
+ * blank), each labelled with its value in percent, rows and columns named.
+ * 1..32 rows and columns. MN_EIO when gnuplot is missing or fails. */
+mn_status mn_plot_grid(const char *prefix, const char *title, const char *const *rows, int nrows,
+                       const char *const *cols, int ncols, const double *values);
 
 #ifdef __cplusplus
 }

@@ -116,7 +116,6 @@ typedef struct {
     double pgd_rho;
     double pgd_l;
     double pgd_df;
-    double elim_tol;
     int plateau_window;
     double plateau_tol;
 } mn_opt_params;
@@ -135,7 +134,6 @@ typedef struct {
     double kink_tol;
     int lanczos_iter;
     double lanczos_tol;
-    double elim_tol;
 } mn_cert_opts;
 void mn_cert_opts_default(mn_cert_opts *o);
 typedef struct {
@@ -192,6 +190,10 @@ typedef struct {
     char status[16];
     long polish_iterations;
     double grad_norm_before_polish;
+    double defended_loss, defended_grad_norm;
+    int defended_critical;
+    double elim_output;
+    int drop_changes_prediction;
     double seconds;
     double *theta;
     size_t ntheta;

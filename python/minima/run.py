@@ -140,8 +140,10 @@ def train(model, X, y, seed=1, steps=20000, optimizer="gd", gtol=1e-8, polish=Fa
     Returns a Result with the keys of `minima train --json` (status,
     [reason], optimizer, class, loss, grad_norm, theta_norm, iterations,
     [polish_iterations, grad_norm_before_polish], params, seed, [lambda_min,
-    lambda_max, accuracy, kink_margin, near_kink], neurons) and .theta, the
-    end point."""
+    lambda_max, accuracy, kink_margin, near_kink], neurons, and with added
+    neurons defended_loss, defended_grad_norm, defended_critical,
+    neuron_largest_output, drop_changes_prediction) and .theta, the end
+    point."""
     kw = dict(options)
     s = ffi.new("mn_sweep_setting *")
     lib.mn_opt_params_default(ffi.addressof(s.opt))
@@ -191,7 +193,7 @@ def train(model, X, y, seed=1, steps=20000, optimizer="gd", gtol=1e-8, polish=Fa
     if row.cls != lib.MN_CLASS_DIVERGED:
         if math.isfinite(row.lambda_min):
             r["lambda_min"], r["lambda_max"] = row.lambda_min, row.lambda_max
-        elif 0 < model.n_free <= max_hessian:
+        elif 0 < model.n_free <= max_hessian and model.n_elim == 0:
             # Not stationary: certification skipped the spectrum; reported
             # anyway where a dense Hessian is affordable (as the command does).
             try:
@@ -205,6 +207,14 @@ def train(model, X, y, seed=1, steps=20000, optimizer="gd", gtol=1e-8, polish=Fa
             r["kink_margin"] = row.kink_margin
             r["near_kink"] = bool(row.near_kink)
     r["neurons"] = _neurons(model, end)
+    if model.n_elim > 0:
+        # class .. accuracy judge the network with the added neurons dropped
+        # (mn_judge); the defended point itself:
+        r["defended_loss"] = row.defended_loss
+        r["defended_grad_norm"] = row.defended_grad_norm
+        r["defended_critical"] = bool(row.defended_critical)
+        r["neuron_largest_output"] = row.elim_output
+        r["drop_changes_prediction"] = bool(row.drop_changes_prediction)
     r.theta = end
     return r
 

@@ -33,7 +33,6 @@ void mn_cert_opts_default(mn_cert_opts *o)
     o->kink_tol = 1e-6;
     o->lanczos_iter = 300;
     o->lanczos_tol = 1e-10;
-    o->elim_tol = 1e-4;
 }
 
 mn_status mn_certify_objective(mn_cert *out, const mn_objective *f, const double *theta, int diverged,
@@ -45,8 +44,7 @@ mn_status mn_certify_objective(mn_cert *out, const mn_objective *f, const double
                      .lambda_max = NAN, .kink_margin = NAN, .near_kink = 0, .accuracy = NAN,
                      .elim_activity = NAN};
     if (!(opts->gtol >= 0) || !(opts->eig_tol >= 0) || !(opts->global_tol >= 0) || !isfinite(opts->global_loss) ||
-        !(opts->kink_tol >= 0) || opts->max_dense < 0 || opts->lanczos_iter < 1 || !(opts->lanczos_tol > 0) ||
-        !(opts->elim_tol >= 0))
+        !(opts->kink_tol >= 0) || opts->max_dense < 0 || opts->lanczos_iter < 1 || !(opts->lanczos_tol > 0))
         return mn_fail(MN_EINVAL, "certification tolerances must be non-negative and finite");
     mn_status st = mn_objective_check(f);
     if (st) return st;
@@ -69,16 +67,11 @@ mn_status mn_certify_objective(mn_cert *out, const mn_objective *f, const double
     if (f->kink && (st = f->kink(f->params, theta, &out->kink_margin))) goto done;
     out->near_kink = out->kink_margin <= opts->kink_tol;
     if (f->accuracy && (st = f->accuracy(f->params, theta, &out->accuracy))) goto done;
-    int binds = 0;
     out->elim_activity = 0.0;
-    if (f->activity && (st = f->activity(f->params, theta, &out->elim_activity, &binds))) goto done;
+    if (f->activity && (st = f->activity(f->params, theta, &out->elim_activity))) goto done;
     /* cls stays DIVERGED, the evidence above filled in: the caller says so, or
      * the gradient norm is past DBL_MAX (its components finite). */
     if (diverged || !isfinite(out->gnorm)) goto done;
-    if (binds && !(out->elim_activity <= opts->elim_tol)) { /* near no minimum (see minima.h) */
-        out->cls = MN_CLASS_NOT_CONVERGED;
-        goto done;
-    }
     const int is_global = out->loss <= opts->global_loss + opts->global_tol ||
                           (opts->zero_error && out->accuracy == 1.0);
     const int stationary = out->gnorm <= opts->gtol;

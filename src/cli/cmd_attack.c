@@ -79,7 +79,11 @@ typedef struct {
     mn_cert plain, aug;
     mn_escape ep, ea;
     double dlda;
+    mn_judgement followed; /* L-BFGS from the embedded point, the neuron then dropped */
+    long followed_iterations;
 } verdict;
+
+#define FOLLOW_STEPS 2000
 
 static mn_status judge(int i, double lambda, verdict *v)
 {
@@ -113,6 +117,12 @@ static mn_status judge(int i, double lambda, verdict *v)
     if (!st) st = mn_embed_best(&v->dlda, ta, aug, wa, data, 64, 1);
     if (!st) st = mn_certify(&v->aug, aug, wa, data, ta, 0, &co);
     if (!st) st = mn_find_escape(&v->ea, dir, aug, wa, data, ta, co.eig_tol);
+    mn_opt_params op;
+    mn_opt_params_default(&op);
+    op.kind = MN_OPT_LBFGS;
+    mn_cert_opts cz = co;
+    cz.zero_error = 1;
+    if (!st) st = mn_follow_escape(&v->followed, &v->followed_iterations, aug, data, ta, &op, FOLLOW_STEPS, 1e-8, &cz);
     free(theta), free(ta), free(dir);
     mn_work_free(w), mn_work_free(wa);
     mn_model_free(m), mn_model_free(aug);
@@ -129,7 +139,7 @@ static int all(double lambda, int json)
 {
     if (!json)
         printf("%-18s %-11s %10s %10s %9s %6s | %10s %-13s %s\n", "attack", "class", "loss", "lambda_min",
-               "escape", "bad", "|dL/da|", "escape+liang", "verdict");
+               "escape", "bad", "|dL/da|", "escape+liang", "verdict | followed (L-BFGS, neuron dropped): class, accuracy");
     int rc = 0;
     for (int i = 0; i < mn_attack_count(); i++) {
         verdict v;
@@ -154,11 +164,17 @@ static int all(double lambda, int json)
             jw_str(&w, "escape_with_liang", order_name(&v.ea));
             jw_num(&w, "decrease_with_liang", v.ea.escaped ? v.ea.decrease : 0.0);
             jw_str(&w, "verdict", v.ea.escaped ? "escaped" : "stays");
+            jw_str(&w, "followed_class", mn_class_name(v.followed.cert.cls));
+            jw_num(&w, "followed_accuracy", v.followed.cert.accuracy);
+            jw_num(&w, "followed_loss", v.followed.cert.loss);
+            jw_int(&w, "followed_iterations", v.followed_iterations);
+            jw_bool(&w, "followed_drop_changes_prediction", v.followed.drop_changes_prediction);
             jw_end(&w);
         } else {
-            printf("%-18s %-11s %10.4g %10.3g %9s %6s | %10.4g %-13s %s\n", mn_attack_name(i),
+            printf("%-18s %-11s %10.4g %10.3g %9s %6s | %10.4g %-13s %-7s | %-13s %.3g\n", mn_attack_name(i),
                    mn_class_name(v.plain.cls), v.plain.loss, v.plain.lambda_min, order_name(&v.ep),
-                   bad ? "yes" : "no", v.dlda, order_name(&v.ea), v.ea.escaped ? "escaped" : "stays");
+                   bad ? "yes" : "no", v.dlda, order_name(&v.ea), v.ea.escaped ? "escaped" : "stays",
+                   mn_class_name(v.followed.cert.cls), v.followed.cert.accuracy);
         }
     }
     return rc;

@@ -64,7 +64,8 @@ int cmd_train(int argc, char **argv)
                 for (size_t i = 0; i < P; i++) nfree += mask[i];
             }
             free(mask);
-            if (nfree > 0 && nfree <= o.run.max_hessian) {
+            /* (not with added neurons: the class judges the network without them) */
+            if (nfree > 0 && nfree <= o.run.max_hessian && mn_model_nelim(model) == 0) {
                 hess = malloc(P * P * sizeof *hess);
                 evals = malloc(P * sizeof *evals);
                 if (hess && evals && !cli_spectrum(model, work, data, end, hess, evals, &nfree)) {
@@ -80,6 +81,15 @@ int cmd_train(int argc, char **argv)
         }
     }
     cli_neurons(&w, model, end);
+    if (mn_model_nelim(model) > 0) {
+        /* class, loss, grad_norm, lambdas and accuracy above judge the network
+         * with the added neurons dropped; the defended point itself: */
+        jw_num(&w, "defended_loss", row.defended_loss);
+        jw_num(&w, "defended_grad_norm", row.defended_grad_norm);
+        jw_bool(&w, "defended_critical", row.defended_critical);
+        jw_num(&w, "neuron_largest_output", row.elim_output);
+        jw_bool(&w, "drop_changes_prediction", row.drop_changes_prediction);
+    }
     jw_end(&w);
     rc = fflush(stdout) ? 1 : 0;
     if (rc) fprintf(stderr, "minima train: cannot write the output\n");

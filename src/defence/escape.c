@@ -243,3 +243,25 @@ mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_
     mn_objective_free(f);
     return st;
 }
+
+mn_status mn_follow_escape(mn_judgement *out, long *iterations, const mn_model *model, const mn_data *data,
+                           const double *theta, const mn_opt_params *prm, long steps, double gtol,
+                           const mn_cert_opts *opts)
+{
+    *iterations = 0;
+    mn_work *w = NULL;
+    mn_optim *o = NULL;
+    mn_status st = mn_work_alloc(&w, model, mn_data_n(data));
+    if (!st) st = mn_optim_alloc(&o, model, w, data, prm, theta);
+    mn_run_state s = MN_RUN_RUNNING;
+    if (!st) s = mn_optim_test(o, gtol);
+    while (!st && s == MN_RUN_RUNNING && mn_optim_iter(o) < steps) {
+        st = mn_optim_iterate(o);
+        if (!st) s = mn_optim_test(o, gtol);
+    }
+    if (!st) *iterations = mn_optim_iter(o);
+    if (!st) st = mn_judge(out, model, data, mn_optim_theta(o), s == MN_RUN_DIVERGED, opts);
+    mn_optim_free(o);
+    mn_work_free(w);
+    return st;
+}

@@ -23,14 +23,11 @@
  * teacher network with one hidden unit, realizable by every student here,
  * in a higher dimension than the other sets. */
 #include <omp.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "experiment/internal.h"
 #include "minima/experiment.h"
-
-#define MAXO 16 /* options of one setting */
 
 /* The grid's sizes: the default and quick. */
 typedef struct {
@@ -47,29 +44,6 @@ static const params full = {.n = 200, .width = 4, .wide = 32, .steps = 8000, .lr
                             .restarts = 20};
 static const params quick = {.n = 100, .width = 4, .wide = 32, .steps = 3000, .lr = "0.1", .pgd_l = "5",
                              .restarts = 3};
-
-/* One setting as option pairs, and what it builds. */
-typedef struct {
-    int nopt;
-    const char *key[MAXO];
-    char val[MAXO][256];
-    mn_data *d;
-    mn_model *model;
-    char *canon, *json;
-} eset;
-
-static void add(eset *s, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add(eset *s, const char *key, const char *fmt, ...)
-{
-    int i = 0;
-    while (i < s->nopt && strcmp(s->key[i], key)) i++; /* a later value replaces an earlier one */
-    if (i == MAXO) return; /* cannot happen: settings have fewer options */
-    if (i == s->nopt) s->key[s->nopt++] = key;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->val[i], sizeof s->val[i], fmt, ap);
-    va_end(ap);
-}
 
 typedef struct {
     const char *name;
@@ -90,40 +64,26 @@ static const char *const defences[] = {"none", "liang", "per-output", "softplus"
 #define FLIP "0.1"
 
 /* Data options of source src (NULL: the CSV file). */
-static void data_opts(eset *s, const source *src, const mn_elim_plan *p, int n)
+static void data_opts(mn_xset *s, const source *src, const mn_elim_plan *p, int n)
 {
     if (src) {
-        add(s, "generate", "%s", src->gen);
-        add(s, "n", "%d", n);
-        if (src->dim) add(s, "dim", "%d", src->dim);
+        mn_xset_add(s, "generate", "%s", src->gen);
+        mn_xset_add(s, "n", "%d", n);
+        if (src->dim) mn_xset_add(s, "dim", "%d", src->dim);
     } else {
-        add(s, "data", "%s", p->data_path);
-        add(s, "label", "%s", p->label);
-        add(s, "standardize", "on");
+        mn_xset_add(s, "data", "%s", p->data_path);
+        mn_xset_add(s, "label", "%s", p->label);
+        mn_xset_add(s, "standardize", "on");
     }
-}
-
-static void vals_of(const char **vals, const eset *s)
-{
-    for (int i = 0; i < s->nopt; i++) vals[i] = s->val[i];
 }
 
 /* Features and label columns of a data source, from one build. */
 static mn_status probe(int *d, int *m, const source *src, const mn_elim_plan *p, int n)
 {
-    eset s = {.nopt = 0};
+    mn_xset s = {.nopt = 0};
     data_opts(&s, src, p, n);
-    add(&s, "loss", "logistic"); /* -1/+1 labels are needed by the margin losses */
-    const char *vals[MAXO];
-    vals_of(vals, &s);
-    mn_options o;
-    mn_data *data = NULL;
-    mn_model *model = NULL;
-    mn_status st = mn_setting_from_pairs(&o, &data, &model, s.key, vals, s.nopt);
-    if (!st) *d = mn_data_d(data), *m = mn_data_m(data);
-    mn_model_free(model);
-    mn_data_free(data);
-    return st;
+    mn_xset_add(&s, "loss", "logistic"); /* -1/+1 labels are needed by the margin losses */
+    return mn_xset_probe(d, m, &s);
 }
 
 void mn_elim_plan_default(mn_elim_plan *p)
@@ -147,13 +107,6 @@ mn_status mn_elim_plan_set(mn_elim_plan *p, const char *name, const char *v)
     else if (!strcmp(name, "restarts") && !(st = mn_option_int(&l, o, v))) p->restarts = l;
     else if (!strcmp(name, "threads") && !(st = mn_option_int(&l, o, v))) p->threads = (int)l;
     return st;
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* Short labels for the figure: "xor+f logit liang". */
@@ -201,14 +154,13 @@ mn_status mn_experiment_eliminate(mn_elim_result **out, const mn_elim_plan *p)
     /* The settings, data outermost, then flip, loss, defence. */
     const int nl = (int)(sizeof losses / sizeof *losses), nd = (int)(sizeof defences / sizeof *defences);
     const int cap = nsrc * 2 * nl * nd;
-    eset *e = calloc((size_t)cap, sizeof *e);
+    mn_xset *e = calloc((size_t)cap, sizeof *e);
     mn_elim_result *res = calloc(1, sizeof *res);
     mn_elim_cell *cells = calloc((size_t)cap, sizeof *cells);
-    mn_sweep_setting *set = calloc((size_t)cap, sizeof *set);
     int64_t *ids = calloc((size_t)cap, sizeof *ids);
     mn_db *db = NULL;
     int ns = 0;
-    mn_status st = e && res && cells && set && ids ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
+    mn_status st = e && res && cells && ids ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
     for (int k = 0; k < nsrc && !st; k++)
         for (int fl = 0; fl < 2; fl++)
             for (int li = 0; li < nl; li++)
@@ -216,7 +168,7 @@ mn_status mn_experiment_eliminate(mn_elim_result **out, const mn_elim_plan *p)
                     const char *def = defences[di];
                     if (!strcmp(def, "per-output") && outs[k] < 2) continue; /* the same as liang */
                     if (!strcmp(def, "liang") && outs[k] > 1) continue;      /* one output only */
-                    eset *s = &e[ns];
+                    mn_xset *s = &e[ns];
                     mn_elim_cell *c = &cells[ns++];
                     const char *base = p->data_path ? "csv" : sources[k].name;
                     snprintf(c->data, sizeof c->data, "%s%s", base, fl ? "+flip" FLIP : "");
@@ -224,50 +176,21 @@ mn_status mn_experiment_eliminate(mn_elim_result **out, const mn_elim_plan *p)
                     snprintf(c->defence, sizeof c->defence, "%s", def);
                     c->realizable = p->data_path ? -1 : fl ? 0 : sources[k].realizable;
                     data_opts(s, p->data_path ? NULL : &sources[k], p, P->n);
-                    if (fl) add(s, "flip", FLIP);
-                    add(s, "loss", "%s", losses[li]);
-                    add(s, "arch", "%d-%d-%d", dims[k], P->width, outs[k]);
-                    add(s, "steps", "%ld", P->steps);
-                    add(s, "lr", "%s", P->lr);
-                    add(s, "zero-error", "on");
-                    if (!strcmp(def, "liang") || !strcmp(def, "per-output")) add(s, "eliminate", "%s", def);
-                    if (!strcmp(def, "softplus")) add(s, "act", "softplus");
-                    if (!strcmp(def, "wider")) add(s, "arch", "%d-%d-%d", dims[k], P->wide, outs[k]);
-                    if (!strcmp(def, "pgd")) add(s, "optimizer", "pgd"), add(s, "pgd-l", "%s", P->pgd_l);
+                    if (fl) mn_xset_add(s, "flip", FLIP);
+                    mn_xset_add(s, "loss", "%s", losses[li]);
+                    mn_xset_add(s, "arch", "%d-%d-%d", dims[k], P->width, outs[k]);
+                    mn_xset_add(s, "steps", "%ld", P->steps);
+                    mn_xset_add(s, "lr", "%s", P->lr);
+                    mn_xset_add(s, "zero-error", "on");
+                    if (!strcmp(def, "liang") || !strcmp(def, "per-output")) mn_xset_add(s, "eliminate", "%s", def);
+                    if (!strcmp(def, "softplus")) mn_xset_add(s, "act", "softplus");
+                    if (!strcmp(def, "wider")) mn_xset_add(s, "arch", "%d-%d-%d", dims[k], P->wide, outs[k]);
+                    if (!strcmp(def, "pgd")) mn_xset_add(s, "optimizer", "pgd"), mn_xset_add(s, "pgd-l", "%s", P->pgd_l);
                 }
-    /* every setting built before anything is written */
-    for (int i = 0; i < ns && !st; i++) {
-        eset *s = &e[i];
-        const char *vals[MAXO];
-        vals_of(vals, s);
-        if ((st = mn_canon(&s->canon, &s->json, s->key, vals, s->nopt))) break;
-        mn_options o;
-        if ((st = mn_setting_from_pairs(&o, &s->d, &s->model, s->key, vals, s->nopt))) {
-            char msg[400];
-            snprintf(msg, sizeof msg, "%s", mn_last_error());
-            st = mn_fail(st, "setting %s: %s", s->canon, msg);
-            break;
-        }
-        mn_sweep_setting *t = &set[i];
-        t->model = s->model;
-        t->data = s->d;
-        mn_setting_run(t, &o);
-        t->canon = s->canon;
-    }
-    if (!st) st = mn_db_open(&db, p->db_path, 1);
-    for (int i = 0; i < ns && !st; i++) {
-        st = mn_db_setting(&set[i].db_id, db, e[i].canon, e[i].json);
-        ids[i] = set[i].db_id;
-    }
-    if (!st) {
-        const double t0 = now();
-        mn_sweep_opts so = {.restarts = restarts, .threads = threads, .shard = 0, .nshards = 1,
-                            .progress = p->progress, .tty = -1};
-        mn_sweep_stats ss;
-        st = mn_sweep_run(&ss, db, set, ns, &so);
-        res->done = ss.done, res->skipped = ss.skipped, res->seconds = now() - t0;
-    }
-    if (!st) st = mn_summarize(&res->summary, &res->n, db, ids, ns, NULL, NULL);
+    mn_xset_result xr = {0};
+    if (!st) st = mn_xset_run(&xr, &db, ids, e, ns, p->db_path, restarts, threads, p->progress);
+    if (!st) res->summary = xr.summary, res->n = xr.n, res->done = xr.done, res->skipped = xr.skipped,
+             res->seconds = xr.seconds;
     if (res) res->cells = cells, res->restarts = restarts;
     if (!st && p->plot) {
         /* the figure's labels are the cells' words; the summary keeps its own */
@@ -278,12 +201,7 @@ mn_status mn_experiment_eliminate(mn_elim_result **out, const mn_elim_plan *p)
         if (!st) st = mn_plot_summary(copy, nc, db, p->plot);
         mn_summary_free(copy, nc);
     }
-    for (int i = 0; e && i < ns; i++) {
-        mn_model_free(e[i].model);
-        mn_data_free(e[i].d);
-        free(e[i].canon), free(e[i].json);
-    }
-    free(e), free(set), free(ids);
+    free(e), free(ids);
     mn_db_close(db);
     if (st) {
         if (res) mn_elim_result_free(res);

@@ -162,20 +162,40 @@ int mn_elim_largest(const mn_model *model, const double *theta, double *a, doubl
     return best;
 }
 
-int mn_elim_drifts(const mn_model *model, const double *mid, const double *end, char *why, size_t len)
+/* The largest exponent max_i (w_j . x_i + b_j) of neuron j over the samples. */
+static double top_exponent(const double *p, const double *x, int n, int d)
 {
-    const int d = model->spec.width[0];
+    double top = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        double u = p[d + 1];
+        for (int c = 0; c < d; c++) u += p[1 + c] * x[(size_t)i * d + c];
+        if (!(u <= top)) top = u; /* NaN propagates */
+    }
+    return top;
+}
+
+int mn_elim_drifts(const mn_model *model, const mn_data *data, const double *mid, const double *end, char *why,
+                   size_t len)
+{
+    const int d = model->spec.width[0], n = mn_data_n(data);
+    if (mn_data_d(data) != d) return 0;
+    const double *x = mn_data_xc(data);
     for (int j = 0; j < model->nelim; j++) {
         const size_t o = mn_model_elim_offset(model, j);
-        const double a0 = fabs(mid[o]), a1 = fabs(end[o]), b0 = mid[o + d + 1], b1 = end[o + d + 1];
-        if (!(a1 > 0 && a0 > 1.2 * a1 && b1 > b0 + 0.25)) continue;
-        /* log(|a| e^b) changes by log(a1/a0) + b1 - b0; finite means within log 4. */
-        const double dlog = log(a1 / a0) + (b1 - b0);
+        const double a0 = fabs(mid[o]), a1 = fabs(end[o]);
+        const double u0 = top_exponent(mid + o, x, n, d), u1 = top_exponent(end + o, x, n, d);
+        if (!(a1 > 0 && a0 > 1.2 * a1 && u1 > u0 + 0.25)) continue;
+        /* log of the largest output changes by log(a1/a0) + u1 - u0; finite means within log 4. */
+        const double dlog = log(a1 / a0) + (u1 - u0);
         if (fabs(dlog) > log(4.0)) continue;
+        double w0 = 0, w1 = 0;
+        for (int c = 0; c < d; c++) w0 += mid[o + 1 + c] * mid[o + 1 + c], w1 += end[o + 1 + c] * end[o + 1 + c];
         snprintf(why, len,
-                 "added neuron %d drifts to infinity: |a| %.3g -> %.3g, b %.3g -> %.3g, |a| e^b %.3g -> %.3g "
-                 "(the augmented loss has no minimum here)",
-                 j + 1, a0, a1, b0, b1, a0 * exp(b0), a1 * exp(b1));
+                 "added neuron %d drifts to infinity: |a| %.3g -> %.3g, largest exponent max_i w.x_i+b %.3g -> "
+                 "%.3g (b %.3g -> %.3g, |w| %.3g -> %.3g), largest output %.3g -> %.3g (a -> 0 while the exponent "
+                 "grows: a path to infinity, not to a critical point, all of which have a = 0)",
+                 j + 1, a0, a1, u0, u1, mid[o + d + 1], end[o + d + 1], sqrt(w0), sqrt(w1), a0 * exp(u0),
+                 a1 * exp(u1));
         return 1;
     }
     return 0;

@@ -132,7 +132,6 @@ void mn_model_free_mask(const mn_model *model, unsigned char *mask)
 void mn_model_init(const mn_model *model, double *theta, uint64_t seed, double frozen_value)
 {
     const mn_spec *s = &model->spec;
-    const int d = s->width[0];
     mn_rng r;
     mn_rng_seed(&r, seed);
     memset(theta, 0, model->nparams * sizeof *theta);
@@ -145,10 +144,6 @@ void mn_model_init(const mn_model *model, double *theta, uint64_t seed, double f
             theta[model->w_off[l] + i] = frozen ? frozen_value : sd * mn_rng_normal(&r);
         if (s->init == MN_INIT_IDENTITY && !frozen && op->square(s->width[l - 1], s->width[l]))
             op->identity(s->width[l - 1], s->width[l], theta + model->w_off[l]);
-    }
-    for (int j = 0; j < model->nelim; j++) {
-        double *w = theta + mn_model_elim_offset(model, j) + 1;
-        for (int i = 0; i < d; i++) w[i] = mn_rng_normal(&r) / sqrt((double)d);
     }
 }
 

@@ -45,12 +45,10 @@ static mn_status net_accuracy(void *p, const double *x, double *acc)
     return mn_accuracy(c->model, c->work, c->data, x, acc);
 }
 
-/* Every critical point with lambda > 0 has a = 0 (Liang et al.), so the
- * neurons' output vanishes there: the activity binds. */
-static mn_status net_activity(void *p, const double *x, double *act, int *binds)
+/* The added neurons' largest output over the samples. */
+static mn_status net_activity(void *p, const double *x, double *act)
 {
     net *c = p;
-    *binds = mn_model_spec(c->model)->lambda > 0;
     return mn_elim_activity(act, c->model, c->data, x);
 }
 

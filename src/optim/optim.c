@@ -58,7 +58,6 @@ void mn_opt_params_default(mn_opt_params *prm)
         .pgd_rho = 1.0,
         .pgd_l = 1.0,
         .pgd_df = NAN,
-        .elim_tol = 1e-4,
         .plateau_window = 0,
         .plateau_tol = 1e-9,
     };
@@ -170,7 +169,6 @@ static mn_status check_params(const mn_opt_params *p)
     if (!(p->pgd_l > 0 && isfinite(p->pgd_l))) return mn_fail(MN_EINVAL, "pgd l %g must be positive", p->pgd_l);
     if (!(isnan(p->pgd_df) || (p->pgd_df > 0 && isfinite(p->pgd_df))))
         return mn_fail(MN_EINVAL, "pgd Delta_f %g must be positive", p->pgd_df);
-    if (!(p->elim_tol >= 0)) return mn_fail(MN_EINVAL, "elim_tol %g must be >= 0", p->elim_tol);
     if (p->plateau_window < 0) return mn_fail(MN_EINVAL, "plateau window %d must be >= 0", p->plateau_window);
     if (!(p->plateau_tol >= 0 && isfinite(p->plateau_tol)))
         return mn_fail(MN_EINVAL, "plateau tolerance %g must be >= 0", p->plateau_tol);
@@ -464,21 +462,10 @@ mn_status mn_optim_iterate(mn_optim *o)
     return MN_OK;
 }
 
-/* A part that vanishes at every critical point still active (the added
- * neurons with lambda > 0): not at any critical point. */
-static int elim_active(const mn_optim *o)
-{
-    if (!o->f->activity) return 0;
-    double act;
-    int binds;
-    if (o->f->activity(o->f->params, o->theta, &act, &binds)) return 1;
-    return binds && !(act <= o->prm.elim_tol);
-}
-
 mn_run_state mn_optim_test(const mn_optim *o, double gtol)
 {
     if (o->diverged) return MN_RUN_DIVERGED;
-    if (o->prm.kind == MN_OPT_PGD ? o->stopped : o->gnorm <= gtol && !elim_active(o)) return MN_RUN_CONVERGED;
+    if (o->prm.kind == MN_OPT_PGD ? o->stopped : o->gnorm <= gtol) return MN_RUN_CONVERGED;
     if (o->stalled) return MN_RUN_STALLED;
     return MN_RUN_RUNNING;
 }

@@ -89,6 +89,29 @@ static mn_status write_script(const char *path, const char *data, const char *pr
     return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
 }
 
+typedef struct {
+    const char *title;
+    const char *const *panels;
+    int npanels;
+    const char *xlabel, *ylabel, *zlabel;
+    const int *x;
+    int nx;
+    const int *y;
+    int ny;
+    const double *values;
+    const char *prefix;
+} hm_args;
+
+static mn_status hm_write(void *ctx, const char *data, const char *script)
+{
+    const hm_args *h = ctx;
+    mn_status st = write_data(data, h->npanels, h->x, h->nx, h->y, h->ny, h->values);
+    if (!st)
+        st = write_script(script, data, h->prefix, h->title, h->panels, h->npanels, h->xlabel, h->ylabel, h->zlabel,
+                          h->x, h->nx, h->y, h->ny);
+    return st;
+}
+
 mn_status mn_plot_heatmaps(const char *prefix, const char *title, const char *const *panels, int npanels,
                            const char *xlabel, const int *x, int nx, const char *ylabel, const int *y, int ny,
                            const char *zlabel, const double *values)
@@ -99,27 +122,6 @@ mn_status mn_plot_heatmaps(const char *prefix, const char *title, const char *co
         return mn_fail(MN_EINVAL, "heatmaps: %d panels of %d x %d (1..4 panels, non-empty grids)", npanels, ny, nx);
     if (!even(x, nx) || !even(y, ny))
         return mn_fail(MN_EINVAL, "heatmaps: the axes must be increasing and evenly spaced");
-    const char *tmpdir = getenv("TMPDIR");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/minima-plot-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) return mn_fail(MN_EIO, "cannot make a temporary folder in '%s': %s", dir, strerror(errno));
-    char data[4200], script[4200], err[4200], png[4200], svg[4200];
-    snprintf(data, sizeof data, "%s/heatmap.dat", dir);
-    snprintf(script, sizeof script, "%s/figure.gp", dir);
-    snprintf(err, sizeof err, "%s/gnuplot.err", dir);
-    snprintf(png, sizeof png, "%s.png", prefix);
-    snprintf(svg, sizeof svg, "%s.svg", prefix);
-    remove(png), remove(svg);
-    mn_status st = write_data(data, npanels, x, nx, y, ny, values);
-    if (!st) st = write_script(script, data, prefix, title, panels, npanels, xlabel, ylabel, zlabel, x, nx, y, ny);
-    if (!st) st = mn_gp_run(script, err);
-    for (int k = 0; !st && k < 2; k++) {
-        struct stat sb;
-        if (stat(k ? svg : png, &sb) != 0 || sb.st_size == 0)
-            st = mn_fail(MN_EIO, "gnuplot did not write '%s'", k ? svg : png);
-    }
-    if (st) remove(png), remove(svg);
-    remove(data), remove(script), remove(err);
-    rmdir(dir);
-    return st;
+    const hm_args h = {title, panels, npanels, xlabel, ylabel, zlabel, x, nx, y, ny, values, prefix};
+    return mn_gp_draw(prefix, hm_write, (void *)&h);
 }

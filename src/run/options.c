@@ -20,8 +20,8 @@ typedef struct {
 
 #define MODEL (MN_CMD_EVAL | MN_CMD_TRAIN | MN_CMD_SWEEP | MN_CMD_CERTIFY | MN_CMD_REGIONS)
 #define TRAINING (MN_CMD_TRAIN | MN_CMD_SWEEP)
-#define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN)
-#define ALLCMD 0x1ffu
+#define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN | MN_CMD_ARENA)
+#define ALLCMD 0x3ffu
 #define OFF(m) offsetof(mn_options, m)
 #define BIG 1e300
 #define TINY 1e-300
@@ -92,11 +92,11 @@ static const entry table[] = {
     {{"trials", MN_OPTION_INT, MN_CMD_CERTIFY, 1, 100000, "N", "random draws of the added neuron's w (64)"}, F_INT, OFF(trials)},
     {{"grid", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "KEY=V1,V2,..", "a grid axis over any model/training option (repeatable)"}, NONE, 0},
     {{"config", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "FILE.json", "{\"base\": {option: value}, \"grid\": {option: [values]}}"}, NONE, 0},
-    {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; safran-shamir 1000)"}, NONE, 0},
+    {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; arena 10, --quick 3; safran-shamir 1000)"}, NONE, 0},
     {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
-    {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; safran-shamir: none)"}, NONE, 0},
+    {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; arena: arena.db; safran-shamir: none)"}, NONE, 0},
     {{"shard", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "I/N", "only runs whose index % N == I (0/1)"}, NONE, 0},
-    {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE, 0, 0, NULL, "a small grid (n 100, 3000 steps, 3 restarts): about a minute"}, NONE, 0},
+    {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE | MN_CMD_ARENA, 0, 0, NULL, "a small grid (eliminate: n 100, 3000 steps, 3 restarts; arena: n 40, no real data, 3 restarts): about a minute"}, NONE, 0},
     {{"quiet", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "no progress line on stderr (shown only when stderr is a terminal)"}, NONE, 0},
     {{"prove", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "prove each distinct spurious minimum in ball arithmetic (minima prove): a proved column, distinct proved / distinct found"}, NONE, 0},
     {{"no-shortcuts", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "the plain protocol: no early global classification, no Newton polish"}, NONE, 0},

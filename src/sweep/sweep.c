@@ -87,35 +87,6 @@ static int norm_drifts(const history *h, const mn_optim *opt, size_t P, char *wh
     return 1;
 }
 
-/* Fraction of samples with sign(f) = y when every label is -1 or +1 (for the
- * squared loss, whose certificate has no accuracy); NaN otherwise. */
-static mn_status sign_accuracy(double *acc, const mn_model *model, mn_work *work, const mn_data *data,
-                               const double *theta)
-{
-    *acc = NAN;
-    const int n = mn_data_n(data), K = mn_model_spec(model)->width[mn_model_spec(model)->depth];
-    if (K != mn_data_m(data)) return MN_OK;
-    const double *y = mn_data_yc(data);
-    for (size_t i = 0; i < (size_t)n * (size_t)K; i++)
-        if (y[i] != 1.0 && y[i] != -1.0) return MN_OK;
-    double *f = malloc((size_t)n * (size_t)K * sizeof *f);
-    if (!f) return mn_fail(MN_ENOMEM, "out of memory");
-    mn_status st = mn_predict(model, work, data, theta, f);
-    if (!st) {
-        long right = 0;
-        for (int i = 0; i < n; i++) {
-            int ok = 1;
-            for (int k = 0; k < K; k++) ok &= (f[(size_t)i * K + k] > 0) == (y[(size_t)i * K + k] > 0);
-            right += ok;
-        }
-        *acc = (double)right / (double)n;
-    } else if (st == MN_ERANGE) {
-        st = MN_OK; /* a non-finite output: no accuracy */
-    }
-    free(f);
-    return st;
-}
-
 /* Saturation: when every hidden unit of a tanh / sigmoid network is past
  * mn_saturation_z on every sample, the gradient through the units vanishes
  * to rounding and the loss can only keep falling as the weights grow: an
@@ -186,7 +157,7 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
     const mn_optim *last = opt;
     int drifts = 0;
     if (!st && state == MN_RUN_RUNNING && nelim > 0) /* stopped on the step cap */
-        drifts = mn_elim_drifts(s->model, mid, mn_optim_theta(opt), row->reason, sizeof row->reason);
+        drifts = mn_elim_drifts(s->model, s->data, mid, mn_optim_theta(opt), row->reason, sizeof row->reason);
     if (!st && state != MN_RUN_DIVERGED && !drifts)
         drifts = norm_drifts(&hist, opt, P, row->reason, sizeof row->reason);
     free(mid);
@@ -208,16 +179,15 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
     if (state == MN_RUN_DIVERGED && !drifts)
         snprintf(row->reason, sizeof row->reason, "%s",
                  *mn_optim_why(last) ? mn_optim_why(last) : "the optimiser diverged");
-    mn_cert c = {.cls = MN_CLASS_DIVERGED};
+    /* The judged class (mn_judge): the original network, added neurons dropped. */
+    mn_judgement jd = {.cert = {.cls = MN_CLASS_DIVERGED}};
     if (!st)
-        st = mn_certify(&c, s->model, work, s->data, mn_optim_theta(last), state == MN_RUN_DIVERGED || drifts,
-                        &s->cert);
+        st = mn_judge(&jd, s->model, s->data, mn_optim_theta(last), state == MN_RUN_DIVERGED || drifts, &s->cert);
+    mn_cert c = jd.cert;
     if (!st && c.cls != MN_CLASS_DIVERGED && c.cls != MN_CLASS_GLOBAL)
         st = saturated(&c, row->reason, sizeof row->reason, s, work, mn_optim_theta(last));
     if (!st && c.cls == MN_CLASS_DIVERGED && !row->reason[0])
         snprintf(row->reason, sizeof row->reason, "the loss or the gradient is not finite at the end point");
-    if (!st && isnan(c.accuracy) && isfinite(c.loss) && mn_model_spec(s->model)->loss == MN_LOSS_SQUARED)
-        st = sign_accuracy(&c.accuracy, s->model, work, s->data, mn_optim_theta(last));
     if (!st) {
         mn_elim_largest(s->model, mn_optim_theta(last), &row->elim_a, &row->elim_b, &row->elim_w_norm,
                         &row->elim_a_exp_b);
@@ -231,6 +201,11 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
         row->near_kink = c.near_kink;
         row->accuracy = c.accuracy;
         row->theta_norm = mn_norm2(mn_optim_theta(last), P, NULL);
+        row->defended_loss = jd.defended_loss;
+        row->defended_grad_norm = jd.defended_gnorm;
+        row->defended_critical = jd.defended_critical;
+        row->elim_output = jd.elim_output;
+        row->drop_changes_prediction = jd.drop_changes_prediction;
         if (end) memcpy(end, mn_optim_theta(last), P * sizeof *end);
         if (c.cls == MN_CLASS_SPURIOUS) { /* kept for the catalogue of distinct minima */
             if (!(row->theta = malloc(P * sizeof *row->theta)))
