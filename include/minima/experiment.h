@@ -10,6 +10,9 @@
  *                   network runs through the sweep runner (src/experiment/eliminate.c)
  *   safran-shamir   Safran & Shamir (ICML 2018) Tables 1-2 on the population
  *                   loss of minima/popul.h (src/experiment/safran_shamir.c)
+ *   saddles         Du et al. (NeurIPS 2017): GD vs perturbed GD through the
+ *                   octopus's chain of saddles, and near a certified saddle
+ *                   of a linear network (src/experiment/saddles.c)
  *
  * Conventions are those of minima.h: mn_status returns with a one-line
  * mn_last_error(), outputs first, every *_free accepts NULL.
@@ -21,6 +24,7 @@
 #include <stdio.h>
 
 #include "minima.h"
+#include "minima/objective.h"
 #include "minima/popul.h"
 #include "minima/prove.h"
 #include "minima/sweep.h"
@@ -116,6 +120,83 @@ mn_status mn_ss_plan_check(const mn_ss_plan *p);
  * figure. */
 mn_status mn_experiment_safran_shamir(mn_ss_result **out, const mn_ss_plan *p);
 void mn_ss_result_free(mn_ss_result *r);
+
+/* ------------------------------------------------------------------ */
+/* saddles                                                             */
+
+typedef struct {
+    int quick;                     /* d = 2..8, 30 restarts */
+    int dims[MN_OCTOPUS_MAX_D], ndims; /* octopus dimensions (2..10) */
+    double gamma, L;               /* the octopus's curvatures (1, 0.6) */
+    double c;                      /* both methods step c / ell, ell the octopus's bound (0.5) */
+    double pgd_eps;                /* PGD's epsilon (0.1); its other constants from ell, rho */
+    double init;                   /* start uniform in [-init m, init m]^d (0.1) */
+    int restarts;                  /* random starts per dimension (200; quick 30) */
+    long max_iter;                 /* iterations per run at most (1000000) */
+    uint64_t seed;                 /* base seed (1) */
+    int threads;                   /* <= 0: all cores */
+    int network;                   /* also the linear network part (1) */
+    const char *db_path;           /* store and resume the octopus runs (NULL: none) */
+    const char *plot;              /* figure PREFIX.png / .svg (NULL: none) */
+} mn_saddles_plan;
+
+/* The octopus runs of one (d, method): escape[r * d + i] = iterations
+ * between passing saddle i (0-based; passing = |x_i| >= s1) and the one
+ * before it (from the start for i = 0); INFINITY when run r did not pass it
+ * (the iteration cap, or GD stuck at a floating-point fixed point: stuck). */
+typedef struct {
+    int d, pgd;
+    int restarts;
+    double *escape;           /* (restarts x d) */
+    double *med, *q1, *q3;    /* (d) median and quartiles of escape over restarts (INFINITY counts) */
+    int *not_passed;          /* (d) restarts that did not pass saddle i */
+    int stuck;                /* restarts GD left at a fixed point before the minimum */
+    int subnormal;            /* restarts in which a coordinate fell below DBL_MIN before its
+                                 saddle was passed: escape times then measure rounding */
+    double med_total;         /* median iterations to pass every saddle */
+    long loaded;              /* restarts loaded from the database */
+} mn_saddles_row;
+
+/* The linear network part: a certified saddle and, per start distance,
+ * the iterations GD and PGD took to bring the loss 1% below its value there
+ * (-1: not within the cap). */
+#define MN_SADDLES_NDELTA 6
+typedef struct {
+    char arch[32];
+    mn_cert cert;          /* at the saddle (the origin) */
+    double step;           /* GD step = PGD's c / ell, ell = max |eigenvalue| there */
+    double delta[MN_SADDLES_NDELTA]; /* start = saddle + delta u, |u| = 1 */
+    long gd[MN_SADDLES_NDELTA], pgd[MN_SADDLES_NDELTA];
+    long cap;
+} mn_saddles_net;
+
+typedef struct {
+    mn_octopus oct;             /* constants of the largest d */
+    double step, pgd_radius, pgd_g_thres; /* the step and PGD's perturbation radius and trigger, largest d */
+    long pgd_t_thres;
+    int n;                      /* rows: dimensions in order, gd then pgd */
+    mn_saddles_row *rows;       /* (n) */
+    int ntrace;                 /* objective against iterations, largest d, restart 0 */
+    long *trace_iter;           /* (ntrace) */
+    double *trace_gd, *trace_pgd; /* (ntrace) NaN once a run has stopped */
+    int has_net;
+    mn_saddles_net net;
+    double seconds;
+} mn_saddles_result;
+
+void mn_saddles_plan_default(mn_saddles_plan *p);
+/* Sets a plan option from its command-line name and value (flags: NULL):
+ * quick, dims ("A..B", "A" or "A,B,.."), gamma, stable, c, pgd-eps, init,
+ * restarts, max-iter, seed, threads, no-network, db, plot. */
+mn_status mn_saddles_plan_set(mn_saddles_plan *p, const char *name, const char *value);
+/* Runs what the database lacks, loads the rest, summarises, runs the
+ * network part and draws the figure when asked. */
+mn_status mn_experiment_saddles(mn_saddles_result **out, const mn_saddles_plan *p);
+void mn_saddles_result_free(mn_saddles_result *r);
+/* The figure: objective against iterations (largest d, restart 0) and the
+ * median escape time against the saddle index (log scale, quartile bars),
+ * PREFIX.png and PREFIX.svg by gnuplot (src/plot/saddles_plot.c). */
+mn_status mn_saddles_plot(const mn_saddles_result *r, const char *prefix);
 
 #ifdef __cplusplus
 }
