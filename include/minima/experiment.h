@@ -131,7 +131,7 @@ typedef struct {
     double c;                      /* both methods step c / ell, ell the octopus's bound (0.5) */
     double pgd_eps;                /* PGD's epsilon (0.1); its other constants from ell, rho */
     double init;                   /* start uniform in [-init m, init m]^d (0.1) */
-    int restarts;                  /* random starts per dimension (200; quick 30) */
+    int restarts;                  /* random starts per dimension (1000; quick 30) */
     long max_iter;                 /* iterations per run at most (1000000) */
     uint64_t seed;                 /* base seed (1) */
     int threads;                   /* <= 0: all cores */
@@ -174,6 +174,11 @@ typedef struct {
     mn_octopus oct;             /* constants of the largest d */
     double step, pgd_radius, pgd_g_thres; /* the step and PGD's perturbation radius and trigger, largest d */
     long pgd_t_thres;
+    /* GD's escape time per saddle once the start is forgotten: it grows by
+     * growth = 1 + kappa, kappa = -ln(1 - step L) / ln(1 + step gamma)
+     * (docs/saddles.md); growth_measured = (med[d-1] / med[d-5])^(1/4) of
+     * the largest d's GD row (NaN below d = 6) */
+    double growth, growth_measured;
     int n;                      /* rows: dimensions in order, gd then pgd */
     mn_saddles_row *rows;       /* (n) */
     int ntrace;                 /* objective against iterations, largest d, restart 0 */

@@ -65,6 +65,7 @@ static void json_rows(const mn_saddles_result *r)
         jw_int(&j, "stuck", w->stuck);
         jw_int(&j, "subnormal", w->subnormal);
         jw_int(&j, "loaded", w->loaded);
+        if (!w->pgd) jw_num(&j, "growth_theory", r->growth);
         jw_end(&j);
     }
     if (r->has_net) {
@@ -128,6 +129,8 @@ static void table(const mn_saddles_result *r, const mn_saddles_plan *p)
         snprintf(y, sizeof y, "%s [%s, %s]", m2, a2, b2);
         printf("%4d %28s %28s\n", i + 1, x, y);
     }
+    printf("# GD's escape time per saddle grows by x %.4f (measured over the last 4 saddles), theory x %.4f\n",
+           r->growth_measured, r->growth);
     if (r->has_net) {
         const mn_saddles_net *n = &r->net;
         printf("# linear network %s (no biases, squared loss, ReLU-teacher data): the origin certified %s,\n"

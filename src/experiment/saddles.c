@@ -18,7 +18,7 @@ void mn_saddles_plan_default(mn_saddles_plan *p)
     memset(p, 0, sizeof *p);
     for (int d = 2; d <= 10; d++) p->dims[p->ndims++] = d;
     p->gamma = 1, p->L = 0.6, p->c = 0.5, p->pgd_eps = 0.1, p->init = 0.1;
-    p->restarts = 200;
+    p->restarts = 1000;
     p->max_iter = 1000000;
     p->seed = 1;
     p->network = 1;
@@ -526,6 +526,11 @@ mn_status mn_experiment_saddles(mn_saddles_result **out, const mn_saddles_plan *
     if (!st && !(r->rows = calloc((size_t)r->n, sizeof *r->rows))) st = mn_fail(MN_ENOMEM, "out of memory");
     if (!st) st = octopus_part(r, p, db);
     mn_db_close(db);
+    r->growth = 1 - log(1 - r->step * p->L) / log(1 + r->step * p->gamma);
+    r->growth_measured = NAN;
+    for (int k = 0; !st && k < r->n; k += 2)
+        if (r->rows[k].d == dmax && dmax >= 6)
+            r->growth_measured = pow(r->rows[k].med[dmax - 1] / r->rows[k].med[dmax - 5], 0.25);
     if (!st) st = trace_part(r, p);
     if (!st && p->network) st = network_part(&r->net, p), r->has_net = !st;
     if (!st && p->plot) st = mn_saddles_plot(r, p->plot);

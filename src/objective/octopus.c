@@ -24,7 +24,7 @@ typedef struct {
 /* The quintic smoothstep and its derivatives on [0, 1], constant outside. */
 static double S0(double u) { return u <= 0 ? 0 : u >= 1 ? 1 : u * u * u * (10 + u * (-15 + 6 * u)); }
 static double S1(double u) { return u <= 0 || u >= 1 ? 0 : 30 * u * u * (1 - u) * (1 - u); }
-static double S2(double u) { return u <= 0 || u >= 1 ? 0 : 30 * u * (2 * u - 1) * (u - 1); }
+static double S2(double u) { return u <= 0 || u >= 1 ? 0 : 60 * u * (2 * u - 1) * (u - 1); }
 
 /* sigma(s) and its first two derivatives in s. */
 static void sigma3(const mn_octopus *c, double s, double *v, double *d1, double *d2)
@@ -122,7 +122,7 @@ mn_status mn_octopus_init(mn_octopus *c, int d, double gamma, double L)
     const double s0 = 0.1 * m, s1 = 0.9 * m, w = s1 - s0;
     /* sup |S'|, |S''|, |S'''|; sup |b'|, |b''|, |b'''| / (L + gamma); and the
      * largest positive b'' / (L + gamma) (docs/saddles.md) */
-    const double S1max = 15.0 / 8, S2max = 5 / sqrt(3.0), S3max = 30;
+    const double S1max = 15.0 / 8, S2max = 10 / sqrt(3.0), S3max = 60;
     const double t3 = sqrt(3 - sqrt(6.0));
     const double B1 = exp(-0.5), B2 = 1, B3 = (3 * t3 - t3 * t3 * t3) * exp(-0.5 * t3 * t3), B2pos = 2 * exp(-1.5);
     const double diag = fmax(gamma, L + B2pos * k) + k * S2max / (w * w); /* |H_ii| */

@@ -44,7 +44,7 @@ static mn_status write_data(const char *path, const mn_saddles_result *r, const 
 }
 
 static mn_status write_script(const char *path, const char *data, const char *prefix, const mn_saddles_result *r,
-                              int d, int restarts)
+                              int d, int restarts, double gd_last)
 {
     FILE *f = fopen(path, "w");
     if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
@@ -73,11 +73,13 @@ static mn_status write_script(const char *path, const char *data, const char *pr
                "  set title 'iterations to escape saddle i (median of %d starts, bars: quartiles)'\n"
                "  set xlabel 'saddle i'\n  set ylabel 'iterations (log scale)'\n"
                "  set logscale y\n  set xrange [0.5:%d.5]\n  set xtics 1\n  set key top left\n"
+               "  theory(x) = %.9g * %.9g ** (x - %d)\n"
                "  plot data index 1 using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#d62728' title 'GD', \\\n"
-               "       data index 2 using 1:2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#1f77b4' title 'PGD'\n"
+               "       data index 2 using 1:2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#1f77b4' title 'PGD', \\\n"
+               "       [1:%d] theory(x) with lines dt 2 lw 1.5 lc rgb '#555555' title sprintf('GD theory: x %%.3f per saddle', %.9g)\n"
                "  unset multiplot\n  unset output\n"
                "  unset logscale y\n  set autoscale x\n  set xtics autofreq\n}\n",
-            d, r->oct.gamma, r->oct.L, r->step, restarts, d);
+            d, r->oct.gamma, r->oct.L, r->step, restarts, d, gd_last, r->growth, d, d, r->growth);
     int bad = ferror(f);
     bad |= fclose(f) != 0;
     return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
@@ -103,7 +105,8 @@ mn_status mn_saddles_plot(const mn_saddles_result *r, const char *prefix)
     snprintf(svg, sizeof svg, "%s.svg", prefix);
     remove(png), remove(svg);
     mn_status st = write_data(data, r, &r->rows[k], &r->rows[k + 1]);
-    if (!st) st = write_script(script, data, prefix, r, r->rows[k].d, r->rows[k].restarts);
+    if (!st) st = write_script(script, data, prefix, r, r->rows[k].d, r->rows[k].restarts,
+                                r->rows[k].med[r->rows[k].d - 1]);
     if (!st) st = mn_gp_run(script, err);
     for (int m = 0; !st && m < 2; m++) {
         struct stat sb;
