@@ -13,6 +13,10 @@
  *   saddles         Du et al. (NeurIPS 2017): GD vs perturbed GD through the
  *                   octopus's chain of saddles, and near a certified saddle
  *                   of a linear network (src/experiment/saddles.c)
+ *   balance         Du, Hu, Lee (NeurIPS 2018): the per-unit invariants of
+ *                   homogeneous networks under GD, drift against the step;
+ *                   matrix factorisation from unbalanced starts
+ *                   (src/experiment/balance.c)
  *
  * Conventions are those of minima.h: mn_status returns with a one-line
  * mn_last_error(), outputs first, every *_free accepts NULL.
@@ -202,6 +206,68 @@ void mn_saddles_result_free(mn_saddles_result *r);
  * median escape time against the saddle index (log scale, quartile bars),
  * PREFIX.png and PREFIX.svg by gnuplot (src/plot/saddles_plot.c). */
 mn_status mn_saddles_plot(const mn_saddles_result *r, const char *prefix);
+
+/* ------------------------------------------------------------------ */
+/* balance                                                             */
+
+#define MN_BALANCE_MAX_STEPS 8
+typedef struct {
+    int quick;                          /* steps 0.02, 0.01; horizon 10; smaller factorisation budget */
+    int act[5], nact;                   /* activations (relu, leaky_relu, linear, tanh, sigmoid) */
+    double step[MN_BALANCE_MAX_STEPS];  /* GD steps, each run for horizon / step iterations */
+    int nstep;                          /* (0.04, 0.02, 0.01, 0.005) */
+    double horizon;                     /* time horizon T = step x iterations (20) */
+    uint64_t seed;                      /* data and initialisation (1) */
+    const char *db_path;                /* store and resume (NULL: none) */
+    const char *plot;                   /* figure PREFIX (NULL: none) */
+} mn_balance_plan;
+
+/* One (activation, step) run of GD on the 4-8-8-1 network from the same
+ * start: the invariants I_j = |incoming weights and bias of unit j|^2 -
+ * |outgoing weights of j|^2 of the 16 hidden units, and the layer
+ * differences D_l = |W_l|_F^2 + |b_l|^2 - |W_{l+1}|_F^2 (l = 1, 2). */
+typedef struct {
+    int act;
+    double step;
+    long iterations;
+    double loss0, loss;     /* at the start and at time T */
+    double unit_drift;      /* max_j |I_j(T) - I_j(0)| */
+    double layer_drift;     /* max_l |D_l(T) - D_l(0)| */
+    double unit_scale;      /* max_j |I_j(0)|, for scale */
+    int loaded;
+} mn_balance_row;
+
+/* Matrix factorisation M (8 x 6, rank 2) = W2 W1, W1 4 x 6, W2 8 x 4,
+ * as the 6-4-8 linear network on the inputs e_1..e_6; imbalance
+ * B = W1 W1^T - W2^T W2 (4 x 4), constant under gradient flow. */
+typedef struct {
+    double scale;              /* W1 x scale, W2 / scale at the start (1: balanced in law) */
+    double step;
+    long iterations;
+    double loss0, loss;
+    double imb0, imb;          /* |B|_F at the start and the end */
+    double imb_change;         /* |B(end) - B(0)|_F */
+} mn_balance_mf;
+
+#define MN_BALANCE_NMF 3
+typedef struct {
+    int n;                     /* rows: activations x steps (steps fastest) */
+    mn_balance_row *rows;
+    mn_balance_mf mf[MN_BALANCE_NMF];
+    int ntrace;                /* the factorisation runs' loss every trace_every iterations */
+    long trace_every;
+    double *trace;             /* (MN_BALANCE_NMF x ntrace) */
+    double seconds;
+} mn_balance_result;
+
+void mn_balance_plan_default(mn_balance_plan *p);
+/* quick, acts ("relu,tanh"), steps ("0.04,0.02"), horizon, seed, db, plot. */
+mn_status mn_balance_plan_set(mn_balance_plan *p, const char *name, const char *value);
+mn_status mn_experiment_balance(mn_balance_result **out, const mn_balance_plan *p);
+void mn_balance_result_free(mn_balance_result *r);
+/* Drift against step (log-log, one curve per activation, slope-1 guide) and
+ * the factorisation runs' loss against iterations (src/plot/balance_plot.c). */
+mn_status mn_balance_plot(const mn_balance_result *r, const char *prefix);
 
 #ifdef __cplusplus
 }

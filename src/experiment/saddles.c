@@ -62,6 +62,8 @@ mn_status mn_saddles_plan_set(mn_saddles_plan *p, const char *name, const char *
         p->db_path = v;
     } else if (!strcmp(name, "plot")) {
         p->plot = v;
+    } else {
+        st = mn_fail(MN_EINVAL, "option '--%s' does not apply to 'experiment saddles'", name);
     }
     return st;
 }
