@@ -78,6 +78,14 @@ static void test_resume(void **state)
         for (int j = 0; j < 30 * a->rows[k].d; j++) assert_true(a->rows[k].escape[j] == b->rows[k].escape[j]);
     }
     mn_saddles_result_free(a), mn_saddles_result_free(b);
+    /* bit for bit whatever the thread count, without a database */
+    a = run(NULL, 1), b = run(NULL, 2);
+    for (int k = 0; k < a->n; k++)
+        for (int j = 0; j < 30 * a->rows[k].d; j++) assert_true(a->rows[k].escape[j] == b->rows[k].escape[j]);
+    for (int t = 0; t < a->ntrace; t++)
+        assert_true(memcmp(&a->trace_gd[t], &b->trace_gd[t], sizeof(double)) == 0 &&
+                    memcmp(&a->trace_pgd[t], &b->trace_pgd[t], sizeof(double)) == 0);
+    mn_saddles_result_free(a), mn_saddles_result_free(b);
     mn_saddles_plan p;
     mn_saddles_plan_default(&p);
     assert_int_equal(mn_saddles_plan_set(&p, "dims", "1..4"), MN_EINVAL);
