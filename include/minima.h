@@ -412,6 +412,11 @@ double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free
 long mn_optim_iter(const mn_optim *opt);            /* steps taken */
 /* Why the run diverged, stalled or (PGD) stopped; "" otherwise. */
 const char *mn_optim_why(const mn_optim *opt);
+/* PGD's constants (Jin et al. 2017) as set from its parameters and the
+ * starting value: perturbation radius, the gradient norm that triggers a
+ * perturbation, and the steps between perturbations. MN_EINVAL when opt is
+ * not PGD. */
+mn_status mn_optim_pgd_constants(const mn_optim *opt, double *radius, double *g_thres, long *t_thres);
 /* "running", "converged", "diverged", "stalled". */
 const char *mn_run_state_name(mn_run_state s);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <lapacke.h>
 
 #include "minima.h"
 #include "minima/objective.h"
@@ -236,6 +237,68 @@ static void test_rosenbrock(void **state)
 /* The strict saddle at 0: certified saddle with lambda = -1 and 1; the
  * escape search finds negative curvature; GD from next to it reaches a
  * global minimum (-1/4 at x_0 = +-1). */
+/* The octopus (docs/saddles.md): exact derivatives; saddle i certified a
+ * strict saddle with lambda_min = -gamma along e_i and the rest as stated;
+ * the minimum global; the gradient's and the Hessian's Lipschitz bounds ell
+ * and rho never exceeded on random pairs (the Hessian difference's spectral
+ * norm, by LAPACK). */
+static void test_octopus(void **state)
+{
+    (void)state;
+    enum { d = 6 };
+    mn_objective *f;
+    mn_octopus c;
+    assert_int_equal(mn_octopus_init(&c, d, 1.25, 0.6), MN_OK);
+    assert_int_equal(mn_octopus_objective_alloc(&f, d, 1.25, 0.6), MN_OK);
+    double x[d], y[d], gx[d], gy[d], Hx[d * d], Hy[d * d], ev[d], F;
+    for (int t = 0; t < 4; t++) { /* points where the switches are part open */
+        random_point(x, d, 0.5 * c.m, 31 + (uint64_t)t);
+        check_derivatives(f, x, 1e-5, 1e-6);
+    }
+    mn_cert_opts co;
+    mn_cert_opts_default(&co);
+    co.global_loss = c.fmin;
+    for (int i = 0; i <= d; i++) { /* saddle i + 1; i = d: the minimum */
+        for (int j = 0; j < d; j++) x[j] = j < i ? (j % 2 ? -c.m : c.m) : 0;
+        mn_cert ct;
+        assert_int_equal(mn_certify_objective(&ct, f, x, 0, &co), MN_OK);
+        assert_true(ct.gnorm <= 1e-14);
+        assert_int_equal(mn_objective_hessian(f, x, Hx), MN_OK);
+        if (i < d) {
+            assert_int_equal(ct.cls, MN_CLASS_SADDLE);
+            assert_true(fabs(ct.lambda_min + 1.25) <= 1e-12 && Hx[i * d + i] == ct.lambda_min);
+            for (int j = 0; j < d; j++) /* one negative direction, the rest >= min(L, w''(m)) */
+                if (j != i) assert_true(Hx[j * d + j] >= 0.6 - 1e-12);
+        } else {
+            assert_int_equal(ct.cls, MN_CLASS_GLOBAL);
+            assert_true(fabs(ct.loss - c.fmin) <= 1e-12 && ct.lambda_min > 0);
+        }
+    }
+    double worst_g = 0, worst_h = 0;
+    for (int t = 0; t < 400; t++) {
+        random_point(x, d, (t % 4 + 1) * 0.5 * c.m, 1000 + (uint64_t)t);
+        random_point(y, d, 1.0, 5000 + (uint64_t)t);
+        const double r = pow(10.0, -(t % 5)); /* distances 1 .. 1e-4 */
+        double n2 = 0, dg = 0;
+        for (int j = 0; j < d; j++) y[j] = x[j] + r * y[j], n2 += (y[j] - x[j]) * (y[j] - x[j]);
+        assert_int_equal(mn_objective_fdf(f, x, &F, gx), MN_OK);
+        assert_int_equal(mn_objective_fdf(f, y, &F, gy), MN_OK);
+        for (int j = 0; j < d; j++) dg += (gx[j] - gy[j]) * (gx[j] - gy[j]);
+        assert_int_equal(mn_objective_hessian(f, x, Hx), MN_OK);
+        assert_int_equal(mn_objective_hessian(f, y, Hy), MN_OK);
+        for (int j = 0; j < d * d; j++) Hy[j] -= Hx[j];
+        assert_int_equal(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', d, Hy, d, ev), 0);
+        const double dh = fmax(fabs(ev[0]), fabs(ev[d - 1]));
+        worst_g = fmax(worst_g, sqrt(dg / n2)), worst_h = fmax(worst_h, dh / sqrt(n2));
+    }
+    assert_true(worst_g <= c.ell && worst_h <= c.rho);
+    assert_true(worst_g > 0.1 * c.ell); /* the pairs did probe the curvature */
+    mn_objective_free(f);
+    assert_int_equal(mn_octopus_objective_alloc(&f, 0, 1, 1), MN_EINVAL);
+    assert_null(f);
+    assert_int_equal(mn_octopus_init(&c, 3, 1, 0), MN_EINVAL);
+}
+
 static void test_strict_saddle(void **state)
 {
     (void)state;
@@ -445,7 +508,7 @@ int main(void)
         cmocka_unit_test(test_rosenbrock),
         cmocka_unit_test(test_strict_saddle),      cmocka_unit_test(test_chain),
         cmocka_unit_test(test_spectrum_and_mask),  cmocka_unit_test(test_network_forms),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors),            cmocka_unit_test(test_octopus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,13 @@
  *                   judged alike by mn_judge (src/experiment/arena.c)
  *   safran-shamir   Safran & Shamir (ICML 2018) Tables 1-2 on the population
  *                   loss of minima/popul.h (src/experiment/safran_shamir.c)
+ *   saddles         Du et al. (NeurIPS 2017): GD vs perturbed GD through the
+ *                   octopus's chain of saddles, and near a certified saddle
+ *                   of a linear network (src/experiment/saddles.c)
+ *   balance         Du, Hu, Lee (NeurIPS 2018): the per-unit invariants of
+ *                   homogeneous networks under GD, drift against the step;
+ *                   matrix factorisation from unbalanced starts
+ *                   (src/experiment/balance.c)
  *
  * Conventions are those of minima.h: mn_status returns with a one-line
  * mn_last_error(), outputs first, every *_free accepts NULL.
@@ -25,6 +32,7 @@
 #include <stdio.h>
 
 #include "minima.h"
+#include "minima/objective.h"
 #include "minima/popul.h"
 #include "minima/prove.h"
 #include "minima/sweep.h"
@@ -167,6 +175,150 @@ mn_status mn_ss_plan_check(const mn_ss_plan *p);
  * figure. */
 mn_status mn_experiment_safran_shamir(mn_ss_result **out, const mn_ss_plan *p);
 void mn_ss_result_free(mn_ss_result *r);
+
+/* ------------------------------------------------------------------ */
+/* saddles                                                             */
+
+typedef struct {
+    int quick;                     /* d = 2..8, 30 restarts */
+    int dims[MN_OCTOPUS_MAX_D], ndims; /* octopus dimensions (2..10) */
+    double gamma, L;               /* the octopus's curvatures (1, 0.6) */
+    double c;                      /* both methods step c / ell, ell the octopus's bound (0.5) */
+    double pgd_eps;                /* PGD's epsilon (0.1); its other constants from ell, rho */
+    double init;                   /* start uniform in [-init m, init m]^d (0.1) */
+    int restarts;                  /* random starts per dimension (1000; quick 30) */
+    long max_iter;                 /* iterations per run at most (1000000) */
+    uint64_t seed;                 /* base seed (1) */
+    int threads;                   /* <= 0: all cores */
+    int network;                   /* also the linear network part (1) */
+    const char *db_path;           /* store and resume the octopus runs (NULL: none) */
+    const char *plot;              /* figure PREFIX.png / .svg (NULL: none) */
+} mn_saddles_plan;
+
+/* The octopus runs of one (d, method): escape[r * d + i] = iterations
+ * between passing saddle i (0-based; passing = |x_i| >= s1) and the one
+ * before it (from the start for i = 0); INFINITY when run r did not pass it
+ * (the iteration cap, or GD stuck at a floating-point fixed point: stuck). */
+typedef struct {
+    int d, pgd;
+    int restarts;
+    double *escape;           /* (restarts x d) */
+    double *med, *q1, *q3;    /* (d) median and quartiles of escape over restarts (INFINITY counts) */
+    int *not_passed;          /* (d) restarts that did not pass saddle i */
+    int stuck;                /* restarts GD left at a fixed point before the minimum */
+    int subnormal;            /* restarts in which a coordinate fell below DBL_MIN before its
+                                 saddle was passed: escape times then measure rounding */
+    double med_total;         /* median iterations to pass every saddle */
+    long loaded;              /* restarts loaded from the database */
+} mn_saddles_row;
+
+/* The linear network part: a certified saddle and, per start distance,
+ * the iterations GD and PGD took to bring the loss 1% below its value there
+ * (-1: not within the cap). */
+#define MN_SADDLES_NDELTA 6
+typedef struct {
+    char arch[32];
+    mn_cert cert;          /* at the saddle (the origin) */
+    double step;           /* GD step = PGD's c / ell, ell = max |eigenvalue| there */
+    double delta[MN_SADDLES_NDELTA]; /* start = saddle + delta u, |u| = 1 */
+    long gd[MN_SADDLES_NDELTA], pgd[MN_SADDLES_NDELTA];
+    long cap;
+} mn_saddles_net;
+
+typedef struct {
+    mn_octopus oct;             /* constants of the largest d */
+    double step, pgd_radius, pgd_g_thres; /* the step and PGD's perturbation radius and trigger, largest d */
+    long pgd_t_thres;
+    /* GD's escape time per saddle once the start is forgotten: it grows by
+     * growth = 1 + kappa, kappa = -ln(1 - step L) / ln(1 + step gamma)
+     * (docs/saddles.md); growth_measured = (med[d-1] / med[d-5])^(1/4) of
+     * the largest d's GD row (NaN below d = 6) */
+    double growth, growth_measured;
+    int n;                      /* rows: dimensions in order, gd then pgd */
+    mn_saddles_row *rows;       /* (n) */
+    int ntrace;                 /* objective against iterations, largest d, restart 0 */
+    long *trace_iter;           /* (ntrace) */
+    double *trace_gd, *trace_pgd; /* (ntrace) NaN once a run has stopped */
+    int has_net;
+    mn_saddles_net net;
+    double seconds;
+} mn_saddles_result;
+
+void mn_saddles_plan_default(mn_saddles_plan *p);
+/* Sets a plan option from its command-line name and value (flags: NULL):
+ * quick, dims ("A..B", "A" or "A,B,.."), gamma, stable, c, pgd-eps, init,
+ * restarts, max-iter, seed, threads, no-network, db, plot. */
+mn_status mn_saddles_plan_set(mn_saddles_plan *p, const char *name, const char *value);
+/* Runs what the database lacks, loads the rest, summarises, runs the
+ * network part and draws the figure when asked. */
+mn_status mn_experiment_saddles(mn_saddles_result **out, const mn_saddles_plan *p);
+void mn_saddles_result_free(mn_saddles_result *r);
+/* The figure: objective against iterations (largest d, restart 0) and the
+ * median escape time against the saddle index (log scale, quartile bars),
+ * PREFIX.png and PREFIX.svg by gnuplot (src/plot/saddles_plot.c). */
+mn_status mn_saddles_plot(const mn_saddles_result *r, const char *prefix);
+
+/* ------------------------------------------------------------------ */
+/* balance                                                             */
+
+#define MN_BALANCE_MAX_STEPS 8
+typedef struct {
+    int quick;                          /* steps 0.02, 0.01; horizon 10; smaller factorisation budget */
+    int act[5], nact;                   /* activations (relu, leaky_relu, linear, tanh, sigmoid) */
+    double step[MN_BALANCE_MAX_STEPS];  /* GD steps, each run for horizon / step iterations */
+    int nstep;                          /* (0.04, 0.02, 0.01, 0.005) */
+    double horizon;                     /* time horizon T = step x iterations (20) */
+    uint64_t seed;                      /* data and initialisation (1) */
+    const char *db_path;                /* store and resume (NULL: none) */
+    const char *plot;                   /* figure PREFIX (NULL: none) */
+} mn_balance_plan;
+
+/* One (activation, step) run of GD on the 4-8-8-1 network from the same
+ * start: the invariants I_j = |incoming weights and bias of unit j|^2 -
+ * |outgoing weights of j|^2 of the 16 hidden units, and the layer
+ * differences D_l = |W_l|_F^2 + |b_l|^2 - |W_{l+1}|_F^2 (l = 1, 2). */
+typedef struct {
+    int act;
+    double step;
+    long iterations;
+    double loss0, loss;     /* at the start and at time T */
+    double unit_drift;      /* max_j |I_j(T) - I_j(0)| */
+    double layer_drift;     /* max_l |D_l(T) - D_l(0)| */
+    double unit_scale;      /* max_j |I_j(0)|, for scale */
+    int loaded;
+} mn_balance_row;
+
+/* Matrix factorisation M (8 x 6, rank 2) = W2 W1, W1 4 x 6, W2 8 x 4,
+ * as the 6-4-8 linear network on the inputs e_1..e_6; imbalance
+ * B = W1 W1^T - W2^T W2 (4 x 4), constant under gradient flow. */
+typedef struct {
+    double scale;              /* W1 x scale, W2 / scale at the start (1: balanced in law) */
+    double step;
+    long iterations;
+    double loss0, loss;
+    double imb0, imb;          /* |B|_F at the start and the end */
+    double imb_change;         /* |B(end) - B(0)|_F */
+} mn_balance_mf;
+
+#define MN_BALANCE_NMF 3
+typedef struct {
+    int n;                     /* rows: activations x steps (steps fastest) */
+    mn_balance_row *rows;
+    mn_balance_mf mf[MN_BALANCE_NMF];
+    int ntrace;                /* the factorisation runs' loss every trace_every iterations */
+    long trace_every;
+    double *trace;             /* (MN_BALANCE_NMF x ntrace) */
+    double seconds;
+} mn_balance_result;
+
+void mn_balance_plan_default(mn_balance_plan *p);
+/* quick, acts ("relu,tanh"), steps ("0.04,0.02"), horizon, seed, db, plot. */
+mn_status mn_balance_plan_set(mn_balance_plan *p, const char *name, const char *value);
+mn_status mn_experiment_balance(mn_balance_result **out, const mn_balance_plan *p);
+void mn_balance_result_free(mn_balance_result *r);
+/* Drift against step (log-log, one curve per activation, slope-1 guide) and
+ * the factorisation runs' loss against iterations (src/plot/balance_plot.c). */
+mn_status mn_balance_plot(const mn_balance_result *r, const char *prefix);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,8 @@
  *
  * Instances: the network on data (mn_net_objective_alloc), the Safran-Shamir
  * population loss (mn_popul_objective_alloc in minima/popul.h), analytic
- * test functions (mn_testfn_objective_alloc), or a caller's own: fill an
+ * test functions (mn_testfn_objective_alloc), the octopus of chained saddles
+ * (mn_octopus_objective_alloc), or a caller's own: fill an
  * mn_objective (n, params, fdf, and hvp or hessian) and pass its address;
  * see docs/example_objective.c. Every hook gets `params` first.
  *
@@ -114,6 +115,27 @@ typedef enum { MN_TESTFN_ROSENBROCK, MN_TESTFN_SADDLE, MN_TESTFN_CHAIN } mn_test
 /* "rosenbrock", "saddle", "chain". */
 const char *mn_testfn_name(mn_testfn t);
 mn_status mn_testfn_objective_alloc(mn_objective **out, mn_testfn kind, int n);
+
+/* The octopus (Du, Jin, Lee, Jordan, Poczos, Singh, NeurIPS 2017; our own
+ * closed form, proved in docs/saddles.md): on R^d,
+ *   f(x) = sum_i (L/2) x_i^2 + sigma(x_{i-1}) b(x_i),  sigma(x_0) = 1,
+ *   b(t) = -(L + gamma) (1 - exp(-t^2/2)), sigma a C^2 switch from 0 (|s| <= s0)
+ *   to 1 (|s| >= s1). Saddle i (1..d) is x_j = +-m for j < i, 0 from i on,
+ *   with Hessian diag(w''(m), .., -gamma, L, .., L): one escape direction, e_i.
+ *   The minima are the 2^d points (+-m, .., +-m), value fmin. Gradient and
+ *   Hessian are globally Lipschitz with the constants ell and rho. */
+#define MN_OCTOPUS_MAX_D 64
+typedef struct {
+    int d;
+    double gamma, L; /* escape and stable curvatures at the saddles */
+    double m;        /* well bottom sqrt(2 ln((L + gamma) / L)) */
+    double s0, s1;   /* the switch sigma runs over |s| in [s0, s1] = [0.1 m, 0.9 m] */
+    double ell, rho; /* Lipschitz constants of the gradient and the Hessian (bounds) */
+    double fmin;     /* global minimum value d (L m^2 / 2 - gamma) */
+} mn_octopus;
+/* The constants of the octopus (d in 1..MN_OCTOPUS_MAX_D, curvatures in (0, 1000]). */
+mn_status mn_octopus_init(mn_octopus *c, int d, double gamma, double L);
+mn_status mn_octopus_objective_alloc(mn_objective **out, int d, double gamma, double L);
 
 /* ------------------------------------------------------------------ */
 /* The engine on any objective. The network forms in minima.h

@@ -124,7 +124,9 @@ enum {
     MN_CMD_SAFRAN = 32,    /* minima experiment safran-shamir */
     MN_CMD_SUMMARY = 64, MN_CMD_EXPORT = 128,
     MN_CMD_REGIONS = 256,  /* minima regions genuine, experiment liu */
-    MN_CMD_ARENA = 512     /* minima experiment arena */
+    MN_CMD_ARENA = 512,    /* minima experiment arena */
+    MN_CMD_SADDLES = 4096, /* minima experiment saddles */
+    MN_CMD_BALANCE = 8192  /* minima experiment balance */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */

@@ -78,6 +78,10 @@ int cmd_regions(int argc, char **argv);
 /* minima experiment karhadkar|liu (argv[0] is the name; src/cli/cmd_regions_exp.c) */
 int cmd_experiment_karhadkar(int argc, char **argv);
 int cmd_experiment_liu(int argc, char **argv);
+/* minima experiment saddles (argv[0] is "saddles"; src/cli/cmd_saddles.c) */
+int cmd_experiment_saddles(int argc, char **argv);
+/* minima experiment balance (argv[0] is "balance"; src/cli/cmd_balance.c) */
+int cmd_experiment_balance(int argc, char **argv);
 
 /* The summary table of a sweep (minima summary, end of minima sweep). */
 void cli_summary_table(FILE *f, const mn_summary *s, int n);

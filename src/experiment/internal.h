@@ -1,5 +1,6 @@
-/* Shared by the experiments that run a grid of network settings through the
- * sweep runner (eliminate.c, arena.c): a setting as option pairs, and the
+/* Shared by the experiment plans of src/experiment/. Not public.
+ * Grid experiments (eliminate.c, arena.c) run a grid of network settings
+ * through the sweep runner: a setting as option pairs, and the
  * build -> store -> run -> summarise sequence. */
 #ifndef MN_EXPERIMENT_INTERNAL_H
 #define MN_EXPERIMENT_INTERNAL_H
@@ -43,5 +44,9 @@ typedef struct {
  * settings' database ids. e's models and data are freed before returning. */
 mn_status mn_xset_run(mn_xset_result *out, mn_db **db, int64_t *ids, mn_xset *e, int ns, const char *db_path,
                       long restarts, int threads, FILE *progress);
+
+/* "A..B", "A" or "A,B,C" into list (values lo..hi, at most max of them);
+ * 0 when s is not such a list. */
+int mn__exp_parse_list(const char *s, long lo, long hi, int *list, int *count, int max);
 
 #endif

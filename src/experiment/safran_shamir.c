@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "minima/experiment.h"
+#include "internal.h"
 
 void mn_ss_plan_default(mn_ss_plan *p)
 {
@@ -33,8 +34,7 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     return 1;
 }
 
-/* "A..B", "A" or "A,B,C" into list (values lo..hi). */
-static int parse_list(const char *s, long lo, long hi, int *list, int *count)
+int mn__exp_parse_list(const char *s, long lo, long hi, int *list, int *count, int max)
 {
     char buf[512];
     if (strlen(s) >= sizeof buf || !*s) return 0;
@@ -44,7 +44,7 @@ static int parse_list(const char *s, long lo, long hi, int *list, int *count)
     if (dots) {
         *dots = 0;
         long a, b;
-        if (!parse_int(buf, lo, hi, &a) || !parse_int(dots + 2, lo, hi, &b) || b < a || b - a >= MN_SS_MAX_LIST)
+        if (!parse_int(buf, lo, hi, &a) || !parse_int(dots + 2, lo, hi, &b) || b < a || b - a >= max)
             return 0;
         for (long v = a; v <= b; v++) list[n++] = (int)v;
         *count = n;
@@ -53,7 +53,7 @@ static int parse_list(const char *s, long lo, long hi, int *list, int *count)
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         long v;
-        if (n >= MN_SS_MAX_LIST || !parse_int(tok, lo, hi, &v)) return 0;
+        if (n >= max || !parse_int(tok, lo, hi, &v)) return 0;
         list[n++] = (int)v;
     }
     if (n == 0 || s[strlen(s) - 1] == ',') return 0;
@@ -93,10 +93,10 @@ mn_status mn_ss_plan_set(mn_ss_plan *p, const char *name, const char *v)
     } else if (!strcmp(name, "prove")) {
         p->prove = 1;
     } else if (!strcmp(name, "k")) {
-        if (!parse_list(v, 1, MN_POPUL_MAX_K, p->k, &p->nk))
+        if (!mn__exp_parse_list(v, 1, MN_POPUL_MAX_K, p->k, &p->nk, MN_SS_MAX_LIST))
             st = mn_fail(MN_EINVAL, "--k '%s': expected A..B, A or A,B,.. with values 1..%d", v, MN_POPUL_MAX_K);
     } else if (!strcmp(name, "extra")) {
-        if (!parse_list(v, 0, 64, p->extra, &p->nextra))
+        if (!mn__exp_parse_list(v, 0, 64, p->extra, &p->nextra, MN_SS_MAX_LIST))
             st = mn_fail(MN_EINVAL, "--extra '%s': expected A..B, A or A,B,.. with n - k values 0..64", v);
     } else if (!strcmp(name, "eliminate")) {
         if (!parse_elims(v, p->elim, &p->nelim))

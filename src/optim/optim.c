@@ -476,3 +476,10 @@ double mn_optim_loss(const mn_optim *o) { return o->loss; }
 double mn_optim_gnorm(const mn_optim *o) { return o->gnorm; }
 long mn_optim_iter(const mn_optim *o) { return o->iter; }
 const char *mn_optim_why(const mn_optim *o) { return o->why; }
+
+mn_status mn_optim_pgd_constants(const mn_optim *o, double *radius, double *g_thres, long *t_thres)
+{
+    if (o->prm.kind != MN_OPT_PGD) return mn_fail(MN_EINVAL, "PGD constants of a %s optimiser", mn_opt_name(o->prm.kind));
+    *radius = o->radius, *g_thres = o->g_thres, *t_thres = o->t_thres;
+    return MN_OK;
+}

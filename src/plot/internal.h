@@ -11,11 +11,14 @@ void mn_gp_str(FILE *f, const char *s);
 /* Runs gnuplot on the script, its stderr to errpath; MN_EIO with gnuplot's
  * first error line when it fails, or when it is not on PATH. */
 mn_status mn_gp_run(const char *script, const char *errpath);
-/* One figure PREFIX.png and PREFIX.svg from one data file: in a fresh
- * temporary folder, write(ctx, data_path, script_path) writes both files,
- * gnuplot runs the script, and both figures must then exist and be
- * non-empty (else MN_EIO, and neither is left). The folder is removed. */
-typedef mn_status (*mn_gp_writer)(void *ctx, const char *data, const char *script);
-mn_status mn_gp_draw(const char *prefix, mn_gp_writer write, void *ctx);
+/* A figure's two writers: the data (the script's `data` variable names the
+ * file) and the script body, which ends its loop over the formats. */
+typedef mn_status (*mn_gp_data_writer)(FILE *f, const void *ctx);
+typedef mn_status (*mn_gp_script_writer)(FILE *f, const char *prefix, const void *ctx);
+/* PREFIX.png and PREFIX.svg from the two writers (src/plot/figure.c). */
+mn_status mn_gp_figure(const char *prefix, mn_gp_data_writer data, mn_gp_script_writer script, const void *ctx);
+/* Opens the loop "do for [fmt in 'png svg'] {", its terminal (width x height)
+ * and output PREFIX.fmt; the caller closes it with "unset output\n}". */
+void mn_gp_terminals(FILE *f, const char *prefix, int width, int height);
 
 #endif

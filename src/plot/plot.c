@@ -279,32 +279,6 @@ mn_status mn_gp_run(const char *script, const char *errpath)
     return mn_fail(MN_EIO, "gnuplot was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-mn_status mn_gp_draw(const char *prefix, mn_gp_writer write, void *ctx)
-{
-    const char *tmpdir = getenv("TMPDIR");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/minima-plot-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) return mn_fail(MN_EIO, "cannot make a temporary folder in '%s': %s", dir, strerror(errno));
-    char data[4200], script[4200], err[4200], png[4200], svg[4200];
-    snprintf(data, sizeof data, "%s/figure.dat", dir);
-    snprintf(script, sizeof script, "%s/figure.gp", dir);
-    snprintf(err, sizeof err, "%s/gnuplot.err", dir);
-    snprintf(png, sizeof png, "%s.png", prefix);
-    snprintf(svg, sizeof svg, "%s.svg", prefix);
-    remove(png), remove(svg);
-    mn_status st = write(ctx, data, script);
-    if (!st) st = mn_gp_run(script, err);
-    for (int k = 0; !st && k < 2; k++) {
-        struct stat sb;
-        if (stat(k ? svg : png, &sb) != 0 || sb.st_size == 0)
-            st = mn_fail(MN_EIO, "gnuplot did not write '%s'", k ? svg : png);
-    }
-    if (st) remove(png), remove(svg);
-    remove(data), remove(script), remove(err);
-    rmdir(dir);
-    return st;
-}
-
 mn_status mn_plot_summary(const mn_summary *s, int n, mn_db *db, const char *prefix)
 {
     if (n < 1) return mn_fail(MN_EINVAL, "nothing to plot: the database has no settings");

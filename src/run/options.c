@@ -20,8 +20,8 @@ typedef struct {
 
 #define MODEL (MN_CMD_EVAL | MN_CMD_TRAIN | MN_CMD_SWEEP | MN_CMD_CERTIFY | MN_CMD_REGIONS)
 #define TRAINING (MN_CMD_TRAIN | MN_CMD_SWEEP)
-#define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN | MN_CMD_ARENA)
-#define ALLCMD 0x3ffu
+#define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN | MN_CMD_ARENA | MN_CMD_SADDLES)
+#define ALLCMD 0xffffu
 #define OFF(m) offsetof(mn_options, m)
 #define BIG 1e300
 #define TINY 1e-300
@@ -60,8 +60,8 @@ static const entry table[] = {
     {{"flip", MN_OPTION_REAL, MODEL, 0, 1, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"}, F_DOUBLE, OFF(flip)},
     {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
     {{"hessian", MN_OPTION_FLAG, MN_CMD_EVAL, 0, 0, NULL, "also print the Hessian and its eigenvalues"}, NONE, 0},
-    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, sweep, certify: the default and only format)"}, NONE, 0},
-    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_REGIONS, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir) (1)"}, F_SEED, OFF(seed)},
+    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, sweep, certify: the default and only format)"}, NONE, 0},
+    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_SADDLES | MN_CMD_BALANCE | MN_CMD_REGIONS, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir, saddles), data and start (balance) (1)"}, F_SEED, OFF(seed)},
     {{"steps", MN_OPTION_INT, TRAINING, 0, 1e12, "N", "gradient steps at most (20000)"}, F_LONG, OFF(steps)},
     {{"lr", MN_OPTION_REAL, TRAINING, TINY, 1e6, "X", "step size (0.1)"}, F_DOUBLE, OFF(opt.lr)},
     {{"gtol", MN_OPTION_REAL, TRAINING, 0, BIG, "X", "stop when the gradient norm is <= X (1e-8)"}, F_DOUBLE, OFF(gtol)},
@@ -92,17 +92,27 @@ static const entry table[] = {
     {{"trials", MN_OPTION_INT, MN_CMD_CERTIFY, 1, 100000, "N", "random draws of the added neuron's w (64)"}, F_INT, OFF(trials)},
     {{"grid", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "KEY=V1,V2,..", "a grid axis over any model/training option (repeatable)"}, NONE, 0},
     {{"config", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "FILE.json", "{\"base\": {option: value}, \"grid\": {option: [values]}}"}, NONE, 0},
-    {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; arena 10, --quick 3; safran-shamir 1000)"}, NONE, 0},
+    {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; arena 10, --quick 3; safran-shamir 1000; saddles 1000, --quick 30)"}, NONE, 0},
     {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
-    {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; arena: arena.db; safran-shamir: none)"}, NONE, 0},
+    {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_BALANCE, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; arena: arena.db; safran-shamir, saddles, balance: none)"}, NONE, 0},
     {{"shard", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "I/N", "only runs whose index % N == I (0/1)"}, NONE, 0},
-    {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE | MN_CMD_ARENA, 0, 0, NULL, "a small grid (eliminate: n 100, 3000 steps, 3 restarts; arena: n 40, no real data, 3 restarts): about a minute"}, NONE, 0},
+    {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE | MN_CMD_ARENA | MN_CMD_SADDLES | MN_CMD_BALANCE, 0, 0, NULL, "a small grid (eliminate: n 100, 3000 steps, 3 restarts, about a minute; arena: n 40, no real data, 3 restarts; saddles: d 2..8, 30 restarts; balance: steps 0.02,0.01, horizon 10)"}, NONE, 0},
     {{"quiet", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "no progress line on stderr (shown only when stderr is a terminal)"}, NONE, 0},
     {{"prove", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "prove each distinct spurious minimum in ball arithmetic (minima prove): a proved column, distinct proved / distinct found"}, NONE, 0},
     {{"no-shortcuts", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "the plain protocol: no early global classification, no Newton polish"}, NONE, 0},
     {{"step", MN_OPTION_REAL, MN_CMD_SAFRAN, TINY, BIG, "X", "GD step (default 5/n, the protocol's)"}, NONE, 0},
-    {{"max-iter", MN_OPTION_INT, MN_CMD_SAFRAN, 1, 2000000000, "N", "safety cap on GD steps per run, reported as not-converged (5000000)"}, NONE, 0},
-    {{"plot", MN_OPTION_TEXT, EXPERIMENTS | MN_CMD_SUMMARY, 0, 0, "PREFIX", "also draw PREFIX.png and PREFIX.svg (needs gnuplot)"}, NONE, 0},
+    {{"max-iter", MN_OPTION_INT, MN_CMD_SAFRAN | MN_CMD_SADDLES, 1, 2000000000, "N", "safety cap on steps per run, reported as not-converged / not passed (safran-shamir 5000000; saddles 1000000)"}, NONE, 0},
+    {{"dims", MN_OPTION_TEXT, MN_CMD_SADDLES, 0, 0, "LIST", "octopus dimensions d: 2..10 (default), 12, or 2,4,8"}, NONE, 0},
+    {{"gamma", MN_OPTION_REAL, MN_CMD_SADDLES, 1e-3, 1e3, "X", "octopus: escape curvature -gamma at each saddle (1)"}, NONE, 0},
+    {{"stable", MN_OPTION_REAL, MN_CMD_SADDLES, 1e-3, 1e3, "X", "octopus: curvature L of the directions still to come (0.6)"}, NONE, 0},
+    {{"c", MN_OPTION_REAL, MN_CMD_SADDLES, 1e-6, 1, "X", "GD and PGD step c / ell, ell the gradient's Lipschitz bound; PGD's c (0.5)"}, NONE, 0},
+    {{"pgd-eps", MN_OPTION_REAL, MN_CMD_SADDLES, 1e-12, 1e3, "X", "PGD's target gradient norm epsilon (0.1)"}, NONE, 0},
+    {{"init", MN_OPTION_REAL, MN_CMD_SADDLES, 1e-12, 0.5, "X", "starts uniform in [-X m, X m]^d, m the well bottom (0.1)"}, NONE, 0},
+    {{"no-network", MN_OPTION_FLAG, MN_CMD_SADDLES, 0, 0, NULL, "leave out the linear network part"}, NONE, 0},
+    {{"acts", MN_OPTION_TEXT, MN_CMD_BALANCE, 0, 0, "LIST", "activations: relu,leaky_relu,linear,tanh,sigmoid (default: all five)"}, NONE, 0},
+    {{"steps", MN_OPTION_TEXT, MN_CMD_BALANCE, 0, 0, "LIST", "GD steps in (0, 1]: 0.04,0.02,0.01,0.005 (default)"}, NONE, 0},
+    {{"horizon", MN_OPTION_REAL, MN_CMD_BALANCE, 1e-6, 1e6, "T", "time step x iterations every run covers (20; --quick 10)"}, NONE, 0},
+    {{"plot", MN_OPTION_TEXT, EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, "PREFIX", "also draw PREFIX.png and PREFIX.svg (needs gnuplot)"}, NONE, 0},
     {{"out", MN_OPTION_TEXT, MN_CMD_EXPORT, 0, 0, "FILE", "write to FILE (default: standard output)"}, NONE, 0},
     {{"no-timings", MN_OPTION_FLAG, MN_CMD_EXPORT, 0, 0, NULL, "leave out the seconds column (for comparing databases)"}, NONE, 0},
     {{"help", MN_OPTION_FLAG, ALLCMD, 0, 0, NULL, "this help"}, NONE, 0},
