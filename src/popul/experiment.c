@@ -1,6 +1,6 @@
 /* Table rows of the Safran-Shamir experiment: the restarts of all rows are
- * one pool of tasks for OpenMP (schedule(dynamic), the largest problems
- * first so that the short tasks of the small rows fill the end), each row
+ * one list of runs for the runner (src/run/runner.c; the largest problems
+ * first so that the short runs of the small rows fill the end), each row
  * then reduced on its own.
  *
  * Determinism: run r of row (k, n) starts from seed mn_seed_derive(base,
@@ -25,23 +25,14 @@
 
 #include "minima/sweep.h"
 #include "popul/internal.h"
+#include "run/internal.h"
 
-/* One row's results while the pool runs. */
+/* One row's results while the runner runs. */
 typedef struct {
-    mn_popul_run *res;   /* (restarts) */
-    double *pts;         /* (restarts x P) end points */
+    mn_popul_task t;     /* what the runner's runs write */
     unsigned char *done; /* (restarts) 1: loaded from the database, 2: with its lambda_min */
-    int64_t id;          /* settings.id in the database */
-    double t_first, t_last;
-    size_t P;
-    int left; /* runs still to do (progress) */
+    int left;            /* runs still to do (progress) */
 } slot;
-
-/* Field by field: a struct's padding bytes are not comparable. */
-static int same_spec(const mn_popul_spec *a, const mn_popul_spec *b)
-{
-    return a->n == b->n && a->k == b->k && a->elim == b->elim && a->lambda == b->lambda;
-}
 
 /* Record the first failure of any thread (message kept: it is thread-local). */
 static void keep_error(mn_status *worst, char *why, size_t len, mn_status mine)
@@ -57,8 +48,8 @@ static void keep_error(mn_status *worst, char *why, size_t len, mn_status mine)
 static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *spec, const mn_popul_opts *opts,
                             int restarts, int nthr)
 {
-    const size_t P = sl->P;
-    mn_popul_run *res = sl->res;
+    const size_t P = sl->t.P;
+    mn_popul_run *res = sl->t.res;
     int *rep = malloc((size_t)restarts * sizeof *rep); /* run of each distinct minimum */
     int *idx = malloc((size_t)restarts * sizeof *idx);  /* run of each spurious minimum */
     int *lab = malloc((size_t)restarts * sizeof *lab);
@@ -76,7 +67,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
     for (int r = 0; r < restarts; r++) {
         res[r].distinct = -1;
         if (res[r].cls != MN_POPUL_SPURIOUS) continue;
-        idx[nsp] = r, pts[nsp] = sl->pts + (size_t)r * P;
+        idx[nsp] = r, pts[nsp] = sl->t.pts + (size_t)r * P;
         sl_loss[nsp] = res[r].loss, sa[nsp] = res[r].a, sb[nsp] = res[r].b;
         nsp++;
     }
@@ -100,7 +91,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
                 lmin[d] = res[rep[d]].lambda_min;
                 continue;
             }
-            mine = mn_popul_hessian(R->w, sl->pts + (size_t)rep[d] * P, R->L);
+            mine = mn_popul_hessian(R->w, sl->t.pts + (size_t)rep[d] * P, R->L);
             if (!mine) mine = mn_sym_eigvals(R->ev, R->L, (int)P);
             if (!mine) lmin[d] = R->ev[0];
         }
@@ -290,12 +281,12 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
 {
     mn_run_row *dr = NULL;
     long m = 0;
-    mn_status st = mn_db_runs(&dr, &m, db, sl->id);
+    mn_status st = mn_db_runs(&dr, &m, db, sl->t.db_id);
     for (long i = 0; i < m && !st; i++) {
         const mn_run_row *d = &dr[i];
         if (d->restart < 0 || d->restart >= restarts) continue;
         const int r = (int)d->restart;
-        mn_popul_run *q = &sl->res[r];
+        mn_popul_run *q = &sl->t.res[r];
         memset(q, 0, sizeof *q);
         q->n = spec->n, q->k = spec->k, q->restart = r;
         const uint64_t idx[3] = {(uint64_t)spec->k, (uint64_t)spec->n, (uint64_t)r};
@@ -303,7 +294,7 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
         int c = 0;
         while (c < MN_POPUL_NCLASS && class_map[c] != d->cls) c++;
         if (c == MN_POPUL_NCLASS) {
-            st = mn_fail(MN_EFORMAT, "popul: stored run %d of setting %lld has class %s", r, (long long)sl->id,
+            st = mn_fail(MN_EFORMAT, "popul: stored run %d of setting %lld has class %s", r, (long long)sl->t.db_id,
                          mn_class_name(d->cls));
             break;
         }
@@ -319,34 +310,16 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
         if (q->cls == MN_POPUL_SPURIOUS) {
             double *th = NULL;
             size_t np = 0;
-            if ((st = mn_db_point(&th, &np, db, sl->id, r))) break;
-            if (np != sl->P)
+            if ((st = mn_db_point(&th, &np, db, sl->t.db_id, r))) break;
+            if (np != sl->t.P)
                 st = mn_fail(MN_EFORMAT, "popul: stored end point of run %d of setting %lld: %zu values, not %zu", r,
-                             (long long)sl->id, np, sl->P);
-            else memcpy(sl->pts + (size_t)r * sl->P, th, sl->P * sizeof *th);
+                             (long long)sl->t.db_id, np, sl->t.P);
+            else memcpy(sl->t.pts + (size_t)r * sl->t.P, th, sl->t.P * sizeof *th);
             free(th);
         }
         sl->done[r] = isnan(q->lambda_min) ? 1 : 2;
     }
     free(dr);
-    return st;
-}
-
-/* Runs finished but not yet stored, shared by the threads (under the
- * critical section mn_popul_db). */
-#define PENDING_MAX 256
-typedef struct {
-    mn_db *db;
-    mn_run_row rows[PENDING_MAX];
-    int n;
-    double last; /* omp_get_wtime() of the last flush */
-} pending;
-
-static mn_status flush(pending *p)
-{
-    mn_status st = p->n ? mn_db_insert(p->db, p->rows, p->n) : MN_OK;
-    p->n = 0;
-    p->last = omp_get_wtime();
     return st;
 }
 
@@ -360,10 +333,66 @@ static mn_status store_lambda_min(mn_db *db, const slot *sl, int restarts)
     if (!rs || !v) st = mn_fail(MN_ENOMEM, "popul: out of memory");
     int m = 0;
     for (int r = 0; r < restarts && !st; r++)
-        if (sl->res[r].cls == MN_POPUL_SPURIOUS && sl->done[r] != 2) rs[m] = r, v[m++] = sl->res[r].lambda_min;
-    if (!st && m) st = mn_db_set_lambda_min(db, sl->id, rs, v, m);
+        if (sl->t.res[r].cls == MN_POPUL_SPURIOUS && sl->done[r] != 2) rs[m] = r, v[m++] = sl->t.res[r].lambda_min;
+    if (!st && m) st = mn_db_set_lambda_min(db, sl->t.db_id, rs, v, m);
     free(rs), free(v);
     return st;
+}
+
+mn_status mn_popul_task_scratch(void **scratch, const void *task)
+{
+    mn_popul_runner *R = NULL;
+    mn_status st = mn_popul_runner_alloc(&R, &((const mn_popul_task *)task)->spec);
+    *scratch = R;
+    return st;
+}
+
+void mn_popul_task_scratch_free(void *scratch)
+{
+    mn_popul_runner_free(scratch);
+}
+
+mn_status mn_popul_task_run(mn_run_row *row, const void *task, long restart, void *scratch)
+{
+    const mn_popul_task *t = task;
+    mn_popul_runner *R = scratch;
+    const int r = (int)restart;
+    mn_popul_run *q = &t->res[r];
+    const double t0 = omp_get_wtime();
+    mn_status st = mn_popul_run_with(R, q, t->opts, t->base_seed, r, 0);
+    if (st) return st;
+    double *pt = t->pts + (size_t)r * t->P;
+    memcpy(pt, R->th, t->P * sizeof *pt);
+    /* GD end points are accurate to ||grad|| / lambda_min only, which for
+     * flat minima exceeds dedup_tol: compare sharpened copies */
+    if (q->cls == MN_POPUL_SPURIOUS && !q->polished) st = mn_popul_refine(R, pt);
+    const double t1 = omp_get_wtime();
+    q->seconds = t1 - t0;
+    t->span[2 * r] = t0, t->span[2 * r + 1] = t1;
+    if (st) return st;
+    to_db_row(row, q, t->db_id, pt, t->P);
+    if (row->theta) { /* the runner frees the row's copy */
+        if (!(row->theta = malloc(t->P * sizeof *row->theta))) return mn_fail(MN_ENOMEM, "out of memory");
+        memcpy(row->theta, pt, t->P * sizeof *row->theta);
+    }
+    return MN_OK;
+}
+
+/* Progress over the whole table: runs loaded count as done. */
+typedef struct {
+    slot *sl;
+    const int *order;
+    int restarts, nspecs, rows_done;
+    long loaded, total;
+    const mn_popul_opts *opts;
+} table_progress;
+
+static void note_run(void *ctx, long k, long ndone)
+{
+    table_progress *p = ctx;
+    slot *sl = &p->sl[p->order[k / p->restarts]];
+    p->rows_done += !--sl->left;
+    if (p->opts->progress) p->opts->progress(p->opts->progress_ctx, p->loaded + ndone, p->total, p->rows_done, p->nspecs);
 }
 
 mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const mn_popul_spec *specs, int nspecs,
@@ -376,119 +405,88 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
         mn_status st = mn_popul_check(&specs[s]);
         if (st) return st;
     }
+    const long ntask = (long)nspecs * restarts;
     slot *sl = calloc((size_t)nspecs, sizeof *sl);
     int *order = malloc((size_t)nspecs * sizeof *order);
-    pending *pend = db ? calloc(1, sizeof *pend) : NULL;
+    mn_pending *list = malloc((size_t)ntask * sizeof *list);
     mn_status st = MN_OK;
-    if (!sl || !order || (db && !pend)) {
-        free(sl), free(order), free(pend);
+    if (!sl || !order || !list) {
+        free(sl), free(order), free(list);
         return mn_fail(MN_ENOMEM, "popul: out of memory for %d rows", nspecs);
     }
     for (int s = 0; s < nspecs; s++) {
-        sl[s].P = mn_popul_nparams(&specs[s]);
-        sl[s].res = runs && runs[s] ? runs[s] : malloc((size_t)restarts * sizeof *sl[s].res);
-        sl[s].pts = malloc((size_t)restarts * sl[s].P * sizeof *sl[s].pts);
+        mn_popul_task *t = &sl[s].t;
+        *t = (mn_popul_task){.spec = specs[s], .opts = opts, .base_seed = base_seed, .P = mn_popul_nparams(&specs[s])};
+        t->res = runs && runs[s] ? runs[s] : malloc((size_t)restarts * sizeof *t->res);
+        t->pts = malloc((size_t)restarts * t->P * sizeof *t->pts);
+        t->span = malloc((size_t)restarts * 2 * sizeof *t->span);
         sl[s].done = calloc((size_t)restarts, 1);
-        sl[s].t_first = INFINITY, sl[s].t_last = -INFINITY;
-        if (!sl[s].res || !sl[s].pts || !sl[s].done) {
+        if (!t->res || !t->pts || !t->span || !sl[s].done) {
             st = mn_fail(MN_ENOMEM, "popul: out of memory for %d restarts", restarts);
             goto done;
         }
+        for (int r = 0; r < 2 * restarts; r++) t->span[r] = NAN;
         if (db) {
             char canon[512], *json = NULL;
             if ((st = mn_popul_canon(canon, sizeof canon, &specs[s], opts, base_seed))) goto done;
             if ((st = options_json(&json, &specs[s], opts, base_seed))) goto done;
-            st = mn_db_setting(&sl[s].id, db, canon, json);
+            st = mn_db_setting(&t->db_id, db, canon, json);
             free(json);
             if (st) goto done;
+            /* the results of the runs the runner will find stored */
             if ((st = load_row(&sl[s], db, &specs[s], base_seed, restarts))) goto done;
         }
     }
-    if (pend) pend->db = db, pend->last = omp_get_wtime();
-    /* tasks: the rows by decreasing size (stable), each row's restarts in order */
+    /* the runs: the rows by decreasing size (stable), each row's restarts in order */
     for (int s = 0; s < nspecs; s++) order[s] = s;
     for (int a = 1; a < nspecs; a++) {
         const int v = order[a];
         int b = a - 1;
-        while (b >= 0 && sl[order[b]].P < sl[v].P) order[b + 1] = order[b], b--;
+        while (b >= 0 && sl[order[b]].t.P < sl[v].t.P) order[b + 1] = order[b], b--;
         order[b + 1] = v;
     }
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
-    const int nthr = threads > 0 ? threads : omp_get_max_threads();
-    const long ntask = (long)nspecs * restarts;
-    long ndone = 0; /* progress: runs done, rows done */
-    int rows_done = 0;
+    const mn_run_kind *kind = mn_run_kind_named("population");
+    for (long k = 0; k < ntask; k++) {
+        const mn_popul_task *t = &sl[order[k / restarts]].t;
+        list[k] = (mn_pending){kind, t, t->db_id, k % restarts};
+    }
+    table_progress pg = {.sl = sl, .order = order, .restarts = restarts, .nspecs = nspecs, .total = ntask,
+                         .opts = opts};
     for (int s = 0; s < nspecs; s++) {
         for (int r = 0; r < restarts; r++) sl[s].left += !sl[s].done[r];
-        ndone += restarts - sl[s].left, rows_done += !sl[s].left;
+        pg.loaded += restarts - sl[s].left, pg.rows_done += !sl[s].left;
     }
-    mn_status worst = MN_OK;
-    char why[256] = "";
-#pragma omp parallel num_threads(nthr)
-    {
-        mn_popul_runner *R = NULL; /* sized for the row of the last task */
-        mn_status mine = MN_OK;
-#pragma omp for schedule(dynamic)
-        for (long t = 0; t < ntask; t++) {
-            if (mine) continue;
-            const int s = order[t / restarts], r = (int)(t % restarts);
-            if (sl[s].done[r]) continue;
-            if (!R || !same_spec(&R->spec, &specs[s])) {
-                mn_popul_runner_free(R);
-                R = NULL;
-                if ((mine = mn_popul_runner_alloc(&R, &specs[s]))) continue;
-            }
-            const double t0 = omp_get_wtime();
-            mine = mn_popul_run_with(R, &sl[s].res[r], opts, base_seed, r, 0);
-            if (mine) continue;
-            double *pt = sl[s].pts + (size_t)r * sl[s].P;
-            memcpy(pt, R->th, sl[s].P * sizeof *pt);
-            /* GD end points are accurate to ||grad|| / lambda_min only, which
-             * for flat minima exceeds dedup_tol: compare sharpened copies */
-            if (sl[s].res[r].cls == MN_POPUL_SPURIOUS && !sl[s].res[r].polished) mine = mn_popul_refine(R, pt);
-            const double t1 = omp_get_wtime();
-            sl[s].res[r].seconds = t1 - t0;
-#pragma omp critical(mn_popul_time)
-            {
-                sl[s].t_first = fmin(sl[s].t_first, t0);
-                sl[s].t_last = fmax(sl[s].t_last, t1);
-                ndone++, rows_done += !--sl[s].left;
-                if (opts->progress) opts->progress(opts->progress_ctx, ndone, ntask, rows_done, nspecs);
-            }
-            if (pend && !mine) {
-#pragma omp critical(mn_popul_db)
-                {
-                    to_db_row(&pend->rows[pend->n++], &sl[s].res[r], sl[s].id, pt, sl[s].P);
-                    if (pend->n == PENDING_MAX || t1 - pend->last > 2.0) mine = flush(pend);
-                }
-            }
-        }
-        keep_error(&worst, why, sizeof why, mine);
-        mn_popul_runner_free(R);
+    const int nthr = threads > 0 ? threads : omp_get_max_threads();
+    mn_runner_opts ro = {.threads = nthr, .db = db, .shard = 0, .nshards = 1, .finished = note_run, .ctx = &pg};
+    mn_runner_stats rst;
+    if ((st = mn_runner_run(&rst, NULL, list, ntask, &ro))) goto done;
+    if (rst.skipped != pg.loaded) {
+        st = mn_fail(MN_EFORMAT, "popul: %ld runs stored, %ld loaded: the database changed under the experiment",
+                     rst.skipped, pg.loaded);
+        goto done;
     }
-    /* what finished is stored even when a run failed */
-    if (pend && (st = flush(pend)) && !worst) goto restore;
-    if (worst) {
-        st = mn_fail(worst, "%s", why);
-        goto restore;
-    }
-    for (int s = 0; s < nspecs; s++) {
+    /* The reductions, with OpenBLAS at one thread as in the runs. */
+    const int blas_threads = openblas_get_num_threads();
+    if (blas_threads != 1) openblas_set_num_threads(1);
+    for (int s = 0; s < nspecs && !st; s++) {
         const double t0 = omp_get_wtime();
-        if ((st = reduce_row(&rows[s], &sl[s], &specs[s], opts, restarts, nthr))) goto restore;
-        if (db && (st = store_lambda_min(db, &sl[s], restarts))) goto restore;
+        double first = INFINITY, last = -INFINITY; /* NaN (loaded runs) compare false */
+        for (int r = 0; r < restarts; r++) {
+            if (sl[s].t.span[2 * r] < first) first = sl[s].t.span[2 * r];
+            if (sl[s].t.span[2 * r + 1] > last) last = sl[s].t.span[2 * r + 1];
+        }
+        if ((st = reduce_row(&rows[s], &sl[s], &specs[s], opts, restarts, nthr))) break;
+        if (db && (st = store_lambda_min(db, &sl[s], restarts))) break;
         /* a row all loaded from the database took no time here */
-        const double span = sl[s].t_last > sl[s].t_first ? sl[s].t_last - sl[s].t_first : 0;
-        rows[s].seconds = span + (omp_get_wtime() - t0);
+        rows[s].seconds = (last > first ? last - first : 0) + (omp_get_wtime() - t0);
     }
-restore:
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
 done:
     for (int s = 0; s < nspecs; s++) {
-        if (!(runs && runs[s])) free(sl[s].res);
-        free(sl[s].pts), free(sl[s].done);
+        if (!(runs && runs[s])) free(sl[s].t.res);
+        free(sl[s].t.pts), free(sl[s].t.span), free(sl[s].done);
     }
-    free(sl), free(order), free(pend);
+    free(sl), free(order), free(list);
     return st;
 }
 
