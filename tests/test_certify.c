@@ -569,6 +569,30 @@ static void test_catalogue_symmetries(void **state)
     }
 }
 
+/* The class rules every run kind shares: each fact in its order of
+ * precedence, and the curvature sign against eig_tol. */
+static void test_class_rules(void **state)
+{
+    (void)state;
+    const double e = MN_EIG_TOL;
+    assert_int_equal(mn_curvature_sign(2 * e, e), 1);
+    assert_int_equal(mn_curvature_sign(e, e), 0);
+    assert_int_equal(mn_curvature_sign(0.5 * e, e), 0);
+    assert_int_equal(mn_curvature_sign(-0.5 * e, e), 0);
+    assert_int_equal(mn_curvature_sign(-2 * e, e), -1);
+    assert_int_equal(mn_curvature_sign(NAN, e), 0);
+    const struct {
+        mn_class_facts f;
+        mn_class want;
+    } cases[] = {
+        {{1, 1, 1, 1}, MN_CLASS_DIVERGED},        {{0, 1, 0, -1}, MN_CLASS_GLOBAL},
+        {{0, 0, 0, 1}, MN_CLASS_NOT_CONVERGED},   {{0, 0, 1, 1}, MN_CLASS_SPURIOUS},
+        {{0, 0, 1, -1}, MN_CLASS_SADDLE},         {{0, 0, 1, 0}, MN_CLASS_DEGENERATE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        assert_int_equal(mn_class_decide(&cases[i].f), cases[i].want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_kink),             cmocka_unit_test(test_diverged_and_errors),
         cmocka_unit_test(test_lanczos_vs_dense), cmocka_unit_test(test_global_teacher),
         cmocka_unit_test(test_catalogue),        cmocka_unit_test(test_catalogue_symmetries),
+        cmocka_unit_test(test_class_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

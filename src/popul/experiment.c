@@ -66,7 +66,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
     int nsp = 0, ndist = 0;
     for (int r = 0; r < restarts; r++) {
         res[r].distinct = -1;
-        if (res[r].cls != MN_POPUL_SPURIOUS) continue;
+        if (res[r].cls != MN_CLASS_SPURIOUS) continue;
         idx[nsp] = r, pts[nsp] = sl->t.pts + (size_t)r * P;
         sl_loss[nsp] = res[r].loss, sa[nsp] = res[r].a, sb[nsp] = res[r].b;
         nsp++;
@@ -113,12 +113,12 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
         row->steps += q->iters;
         row->run_seconds += q->seconds;
         row->loaded += sl->done[r] != 0;
-        if (q->cls == MN_POPUL_SPURIOUS) {
+        if (q->cls == MN_CLASS_SPURIOUS) {
             q->lambda_min = lmin[q->distinct];
             sl_sum += q->lambda_min, sf += q->loss;
         }
     }
-    const int ns = row->count[MN_POPUL_SPURIOUS];
+    const int ns = row->count[MN_CLASS_SPURIOUS];
     row->spurious_pct = 100.0 * ns / restarts;
     mn_wilson(&row->spurious_lo, &row->spurious_hi, ns, restarts, MN_Z95);
     row->spurious_lo *= 100, row->spurious_hi *= 100; /* in % */
@@ -133,7 +133,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
             int m = 0;
             for (int r = 0; r < restarts; r++) {
                 const mn_popul_run *q = &res[r];
-                if (q->cls == MN_POPUL_DIVERGED) continue;
+                if (q->cls == MN_CLASS_DIVERGED) continue;
                 tmp[m++] = f == 0 ? fabs(q->a) : f == 1 ? q->a_exp_b : f == 2 ? q->b : q->c_norm;
             }
             *med[f] = mn_median(tmp, m);
@@ -246,12 +246,6 @@ mn_status mn_popul_setting_parse(mn_popul_spec *spec, mn_popul_opts *o, uint64_t
     return MN_OK;
 }
 
-static const mn_class class_map[MN_POPUL_NCLASS] = {
-    [MN_POPUL_GLOBAL] = MN_CLASS_GLOBAL,       [MN_POPUL_SPURIOUS] = MN_CLASS_SPURIOUS,
-    [MN_POPUL_SADDLE] = MN_CLASS_SADDLE,       [MN_POPUL_NOT_CONVERGED] = MN_CLASS_NOT_CONVERGED,
-    [MN_POPUL_DIVERGED] = MN_CLASS_DIVERGED,
-};
-
 /* A run as a database row; theta points into the caller's end point. */
 static void to_db_row(mn_run_row *d, const mn_popul_run *q, int64_t id, double *pt, size_t P)
 {
@@ -264,15 +258,15 @@ static void to_db_row(mn_run_row *d, const mn_popul_run *q, int64_t id, double *
     d->loss = q->loss, d->grad_norm = q->gnorm, d->lambda_min = q->lambda_min;
     d->lambda_max = d->kink_margin = d->accuracy = NAN;
     d->theta_norm = pt ? mn_norm2(pt, P, NULL) : NAN; /* pt: the run's end point */
-    d->cls = class_map[q->cls];
+    d->cls = q->cls;
     d->elim_a = q->a, d->elim_b = q->b, d->elim_w_norm = q->c_norm, d->elim_a_exp_b = q->a_exp_b;
     const char *why = q->early                             ? EARLY_REASON
-                      : q->cls == MN_POPUL_DIVERGED      ? "non-finite value or |theta| > max_norm"
-                      : q->cls == MN_POPUL_NOT_CONVERGED ? "max_iter GD steps"
+                      : q->cls == MN_CLASS_DIVERGED      ? "non-finite value or |theta| > max_norm"
+                      : q->cls == MN_CLASS_NOT_CONVERGED ? "max_iter GD steps"
                                                          : "";
     snprintf(d->reason, sizeof d->reason, "%s", why);
     d->seconds = q->seconds;
-    d->theta = q->cls == MN_POPUL_SPURIOUS ? pt : NULL;
+    d->theta = q->cls == MN_CLASS_SPURIOUS ? pt : NULL;
     d->ntheta = d->theta ? P : 0;
 }
 
@@ -291,14 +285,7 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
         q->n = spec->n, q->k = spec->k, q->restart = r;
         const uint64_t idx[3] = {(uint64_t)spec->k, (uint64_t)spec->n, (uint64_t)r};
         q->seed = mn_seed_derive(base_seed, idx, 3);
-        int c = 0;
-        while (c < MN_POPUL_NCLASS && class_map[c] != d->cls) c++;
-        if (c == MN_POPUL_NCLASS) {
-            st = mn_fail(MN_EFORMAT, "popul: stored run %d of setting %lld has class %s", r, (long long)sl->t.db_id,
-                         mn_class_name(d->cls));
-            break;
-        }
-        q->cls = (mn_popul_class)c;
+        q->cls = d->cls;
         q->early = !strcmp(d->reason, EARLY_REASON);
         q->polished = !strcmp(d->optimizer, "gd+newton");
         q->iters = d->iterations;
@@ -307,7 +294,7 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
         q->a = d->elim_a, q->b = d->elim_b, q->c_norm = d->elim_w_norm, q->a_exp_b = d->elim_a_exp_b;
         q->distinct = -1;
         q->seconds = d->seconds;
-        if (q->cls == MN_POPUL_SPURIOUS) {
+        if (q->cls == MN_CLASS_SPURIOUS) {
             double *th = NULL;
             size_t np = 0;
             if ((st = mn_db_point(&th, &np, db, sl->t.db_id, r))) break;
@@ -333,7 +320,7 @@ static mn_status store_lambda_min(mn_db *db, const slot *sl, int restarts)
     if (!rs || !v) st = mn_fail(MN_ENOMEM, "popul: out of memory");
     int m = 0;
     for (int r = 0; r < restarts && !st; r++)
-        if (sl->t.res[r].cls == MN_POPUL_SPURIOUS && sl->done[r] != 2) rs[m] = r, v[m++] = sl->t.res[r].lambda_min;
+        if (sl->t.res[r].cls == MN_CLASS_SPURIOUS && sl->done[r] != 2) rs[m] = r, v[m++] = sl->t.res[r].lambda_min;
     if (!st && m) st = mn_db_set_lambda_min(db, sl->t.db_id, rs, v, m);
     free(rs), free(v);
     return st;
@@ -365,7 +352,7 @@ mn_status mn_popul_task_run(mn_run_row *row, const void *task, long restart, voi
     memcpy(pt, R->th, t->P * sizeof *pt);
     /* GD end points are accurate to ||grad|| / lambda_min only, which for
      * flat minima exceeds dedup_tol: compare sharpened copies */
-    if (q->cls == MN_POPUL_SPURIOUS && !q->polished) st = mn_popul_refine(R, pt);
+    if (q->cls == MN_CLASS_SPURIOUS && !q->polished) st = mn_popul_refine(R, pt);
     const double t1 = omp_get_wtime();
     q->seconds = t1 - t0;
     t->span[2 * r] = t0, t->span[2 * r + 1] = t1;
