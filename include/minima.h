@@ -298,8 +298,9 @@ mn_status mn_preact_margin(const mn_model *model, mn_work *work, const mn_data *
  * 4 e^{-2|z|} and e^{-|z|} to within rounding there); INFINITY for
  * activations that do not saturate. */
 double mn_saturation_z(mn_act act);
-/* Fraction of samples classified correctly (margin losses: sign(f) = y;
- * softmax: argmax = class). MN_EINVAL for the squared loss. */
+/* Fraction of samples classified correctly (margin losses, and the squared
+ * loss on labels that are all -1 or +1: y f > 0 per output; softmax:
+ * argmax = class). MN_EINVAL for the squared loss on other labels. */
 mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data,
                       const double *theta, double *acc);
 

@@ -105,6 +105,10 @@ void mn_grid_setting(const mn_grid *g, long i, const char **vals);
  * JSON object of strings. The caller leaves out flags that are off. A key
  * given twice is MN_EINVAL. */
 mn_status mn_canon(char **canon, char **json, const char *const *keys, const char *const *vals, int n);
+/* The same with the options in the order given (an experiment's own tables
+ * read its settings in their order: the population runs'
+ * mn_popul_canon). */
+mn_status mn_canon_listed(char **canon, char **json, const char *const *keys, const char *const *vals, int n);
 /* 64-bit FNV-1a of a string. */
 uint64_t mn_hash_str(const char *s);
 /* A run's seed: mn_seed_derive(base, {mn_hash_str(canon), restart}, 2)

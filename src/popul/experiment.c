@@ -175,34 +175,29 @@ static int setting_pairs(const char **key, char val[NPAIR][32], const mn_popul_s
     return n;
 }
 
+/* The canonical string (the setting's pairs in their order) and, when json
+ * is not NULL, the same pairs as a JSON object of strings (the settings
+ * table's options, as minima/sweep.h says): malloc'ed. */
+static mn_status setting_strings(char **canon, char **json, const mn_popul_spec *spec, const mn_popul_opts *o,
+                                 uint64_t base_seed)
+{
+    const char *key[NPAIR], *vp[NPAIR];
+    char val[NPAIR][32];
+    const int n = setting_pairs(key, val, spec, o, base_seed);
+    for (int i = 0; i < n; i++) vp[i] = val[i];
+    return mn_canon_listed(canon, json, key, vp, n);
+}
+
 mn_status mn_popul_canon(char *buf, size_t len, const mn_popul_spec *spec, const mn_popul_opts *o,
                          uint64_t base_seed)
 {
-    const char *key[NPAIR];
-    char val[NPAIR][32];
-    const int n = setting_pairs(key, val, spec, o, base_seed);
-    size_t at = 0;
-    for (int i = 0; i < n; i++) {
-        const int m = snprintf(buf + at, len - at, "%s%s=%s", i ? " " : "", key[i], val[i]);
-        if (m < 0 || (size_t)m >= len - at) return mn_fail(MN_EINVAL, "popul: canonical string longer than %zu", len);
-        at += (size_t)m;
-    }
-    return MN_OK;
-}
-
-/* The same options as a JSON object of strings (the settings table's
- * options, as minima/sweep.h says): *json malloc'ed. */
-static mn_status options_json(char **json, const mn_popul_spec *spec, const mn_popul_opts *o, uint64_t base_seed)
-{
-    const char *key[NPAIR];
-    char val[NPAIR][32];
-    const int n = setting_pairs(key, val, spec, o, base_seed);
-    cJSON *j = cJSON_CreateObject();
-    for (int i = 0; j && i < n; i++)
-        if (!cJSON_AddStringToObject(j, key[i], val[i])) cJSON_Delete(j), j = NULL;
-    *json = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
-    return *json ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
+    char *c;
+    mn_status st = setting_strings(&c, NULL, spec, o, base_seed);
+    if (st) return st;
+    if (strlen(c) >= len) st = mn_fail(MN_EINVAL, "popul: canonical string longer than %zu", len);
+    else memcpy(buf, c, strlen(c) + 1);
+    free(c);
+    return st;
 }
 
 /* A number of a settings JSON object, written as a string (or, by versions
@@ -414,11 +409,10 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
         }
         for (int r = 0; r < 2 * restarts; r++) t->span[r] = NAN;
         if (db) {
-            char canon[512], *json = NULL;
-            if ((st = mn_popul_canon(canon, sizeof canon, &specs[s], opts, base_seed))) goto done;
-            if ((st = options_json(&json, &specs[s], opts, base_seed))) goto done;
+            char *canon = NULL, *json = NULL;
+            if ((st = setting_strings(&canon, &json, &specs[s], opts, base_seed))) goto done;
             st = mn_db_setting(&t->db_id, db, canon, json);
-            free(json);
+            free(canon), free(json);
             if (st) goto done;
             /* the results of the runs the runner will find stored */
             if ((st = load_row(&sl[s], db, &specs[s], base_seed, restarts))) goto done;
