@@ -155,6 +155,12 @@ const mn_option *mn_option_at(int i);
  * or a unique prefix with prefix = 1); NULL when there is none (or the
  * prefix is ambiguous). */
 const mn_option *mn_option_find(const char *name, unsigned cmds, int prefix);
+/* The opening of every plan's option setter (mn_elim_plan_set,
+ * mn_ss_plan_set): *o = the entry of `name` among command cmd's options;
+ * MN_EINVAL, one line naming the option and the command (`what`, as
+ * "experiment eliminate"), when it has none, or when a --plot value (v) is
+ * empty. */
+mn_status mn_option_of(const mn_option **o, const char *name, unsigned cmd, const char *what, const char *v);
 /* A value of option o, checked against its kind and range. */
 mn_status mn_option_real(double *out, const mn_option *o, const char *value);
 mn_status mn_option_int(long *out, const mn_option *o, const char *value);
