@@ -224,9 +224,9 @@ mn_status mn_popul_setting_parse(mn_popul_spec *spec, mn_popul_opts *opts, uint6
                                  const char *canon);
 /* mn_popul_experiment_many with a database (db may be NULL: the same as
  * mn_popul_experiment_many): runs already stored for a row's setting are
- * loaded instead of run, the others stored as they finish (in transactions
- * of up to 256 runs or 2 seconds, so a killed experiment loses at most
- * that), and the row's spurious runs get their lambda_min. Rows are
+ * loaded instead of run, the others stored as they finish by the runner
+ * (in list order, transactions at most 0.1 s apart: see src/run/internal.h),
+ * and the row's spurious runs get their lambda_min. Rows are
  * bit-identical to an uninterrupted run's, timing aside. */
 mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const mn_popul_spec *specs, int nspecs,
                                  const mn_popul_opts *opts, int restarts, uint64_t base_seed, int threads,

@@ -296,9 +296,9 @@ typedef struct {
 } mn_sweep_stats;
 
 /* Runs every run of the shard not yet in db, `threads` at a time (each with
- * its own mn_work and optimiser; OpenBLAS at one thread meanwhile), and
- * commits each finished run in its own transaction from one thread at a
- * time. Results do not depend on threads, order or sharding. On failure the
+ * its own mn_work and optimiser; OpenBLAS at one thread meanwhile), through
+ * the runner (src/run/runner.c), which commits the finished runs in list
+ * order, as they finish, in transactions at most 0.1 s apart. Results do not depend on threads, order or sharding. On failure the
  * runs finished so far stay stored. First, every setting with data has its
  * mn_data_key checked against the stored one (mn_db_setting_data): other
  * data under the same options is MN_EINVAL before any run. */

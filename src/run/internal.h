@@ -59,7 +59,7 @@ typedef struct {
     int threads;         /* OpenMP threads >= 1 */
     mn_db *db;           /* NULL: nothing resumed, nothing committed */
     long shard, nshards; /* this process runs list index k when k % nshards == shard (1 shard: all) */
-    int batch;           /* rows per transaction at most (0: 256) */
+    int batch;           /* rows per transaction at most (0: 256); 1 waits for no time (tests) */
     /* Once the runs to do are known (steps 1 and 2), before any runs: how
      * many are to run and how many are stored already. May be NULL. */
     void (*started)(void *ctx, long todo, long stored, int threads);
@@ -80,9 +80,13 @@ typedef struct {
 } mn_runner_stats;
 
 /* Runs the list. OpenBLAS is held at one thread meanwhile (restored after).
- * Finished rows are committed in list order, in transactions of up to
- * `batch` rows or every 2 seconds, so a killed run loses at most that much. The
- * first failure stops the runs not yet started; what finished is committed
+ * Commits go in list order: the finished rows of the list's
+ * longest finished prefix are committed as a run finishes, in one
+ * transaction, once 0.1 s has passed since the last commit (or 256 rows
+ * wait): slow runs get a transaction each, fast ones (the population
+ * model's, ~1e-4 s) share one. A kill loses the runs in flight, the rows
+ * finished after the first of them (held for the list order), and at most
+ * 0.1 s of the others. The first failure stops the runs not yet started; what finished is committed
  * all the same and the failure returned. state (n, may be NULL) receives
  * MN_PENDING_* per run. Results do not depend on threads, shards or the
  * finishing order: each run depends only on its setting and restart. */

@@ -24,7 +24,7 @@
 #include "run/internal.h"
 
 #define BATCH 256         /* rows per transaction at most, by default */
-#define BATCH_SECONDS 2.0 /* and a transaction at least this often while rows are ready */
+#define BATCH_SECONDS 0.1 /* and one as a run finishes once this long has passed since the last */
 
 static double now(void)
 {
@@ -75,8 +75,9 @@ static mn_status insert_range(committer *c, long from, long to)
     return st;
 }
 
-/* Step 4: commits the finished prefix of the list once it holds BATCH rows
- * or BATCH_SECONDS have passed (force: now). */
+/* Step 4: as a run finishes, commits the finished prefix of the list once
+ * it holds per_commit rows or BATCH_SECONDS have passed since the last
+ * commit (force: now). */
 static mn_status commit_ready(committer *c, int force)
 {
     long m = c->next;
