@@ -19,19 +19,11 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "run/internal.h"
 
 #define BATCH 256         /* rows per transaction at most, by default */
 #define BATCH_SECONDS 0.1 /* and one as a run finishes once this long has passed since the last */
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* Step 1: 1 when list index k is this process's. */
 static int mine(long k, const mn_runner_opts *o)
@@ -71,7 +63,7 @@ static mn_status insert_range(committer *c, long from, long to)
         if (i < to && c->slot[i]) c->batch[m++] = *c->slot[i];
     }
     for (long i = from; i < to; i++) release(c->slot[i]), c->slot[i] = NULL;
-    c->last = now();
+    c->last = omp_get_wtime();
     return st;
 }
 
@@ -82,7 +74,7 @@ static mn_status commit_ready(committer *c, int force)
 {
     long m = c->next;
     while (m < c->ntodo && c->slot[m]) m++;
-    if (m == c->next || (!force && m - c->next < c->per_commit && now() - c->last < BATCH_SECONDS)) return MN_OK;
+    if (m == c->next || (!force && m - c->next < c->per_commit && omp_get_wtime() - c->last < BATCH_SECONDS)) return MN_OK;
     const long from = c->next;
     c->next = m;
     return insert_range(c, from, m);
@@ -126,7 +118,7 @@ mn_status mn_runner_run(mn_runner_stats *stats, unsigned char *state, const mn_p
             todo[ntodo++] = k;
     }
     free(done);
-    c->db = o->db, c->ntodo = ntodo, c->last = now();
+    c->db = o->db, c->ntodo = ntodo, c->last = omp_get_wtime();
     c->per_commit = o->batch > 0 && o->batch < BATCH ? o->batch : BATCH;
     c->slot = calloc((size_t)(ntodo > 0 ? ntodo : 1), sizeof *c->slot);
     if (!st && !c->slot) st = mn_fail(MN_ENOMEM, "out of memory for %ld runs", ntodo);
