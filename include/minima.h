@@ -298,8 +298,9 @@ mn_status mn_preact_margin(const mn_model *model, mn_work *work, const mn_data *
  * 4 e^{-2|z|} and e^{-|z|} to within rounding there); INFINITY for
  * activations that do not saturate. */
 double mn_saturation_z(mn_act act);
-/* Fraction of samples classified correctly (margin losses: sign(f) = y;
- * softmax: argmax = class). MN_EINVAL for the squared loss. */
+/* Fraction of samples classified correctly (margin losses, and the squared
+ * loss on labels that are all -1 or +1: y f > 0 per output; softmax:
+ * argmax = class). MN_EINVAL for the squared loss on other labels. */
 mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data,
                       const double *theta, double *acc);
 
@@ -491,9 +492,26 @@ typedef enum {
 /* "global", "spurious", "saddle", "degenerate", "not-converged", "diverged". */
 const char *mn_class_name(mn_class c);
 
+/* The class rules above, the one copy every run kind uses (network runs
+ * through mn_certify, population runs through their protocol): what a
+ * run's record says about its end point, each kind deciding the facts with
+ * its own tolerances. */
+typedef struct {
+    int diverged;   /* the run diverged, or a value at the point is not finite */
+    int global;     /* the value (or the accuracy) certifies a global minimum */
+    int stationary; /* gradient norm <= gtol */
+    int curvature;  /* the smallest free-Hessian eigenvalue: +1 above +eig_tol, -1 below
+                     * -eig_tol, 0 within, or nothing free (mn_curvature_sign) */
+} mn_class_facts;
+mn_class mn_class_decide(const mn_class_facts *f);
+/* +1, -1 or 0 as lambda_min is above +eig_tol, below -eig_tol, or neither
+ * (NaN included). */
+int mn_curvature_sign(double lambda_min, double eig_tol);
+#define MN_EIG_TOL 1e-8 /* the default eig_tol (mn_cert_opts), also the population runs' */
+
 typedef struct {
     double gtol;        /* stationary when the free-gradient norm <= gtol (1e-6) */
-    double eig_tol;     /* eigenvalues within +-eig_tol count as zero (1e-8) */
+    double eig_tol;     /* eigenvalues within +-eig_tol count as zero (MN_EIG_TOL) */
     double global_loss; /* the known or declared global value (0) */
     double global_tol;  /* global when loss <= global_loss + global_tol (1e-6) */
     int zero_error;     /* classification: zero training error also counts as global */

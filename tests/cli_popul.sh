@@ -59,7 +59,7 @@ if "$bin" experiment safran-shamir --k 7..8 --extra 0,1 --restarts 40 --seed 5 -
   > "$tmp/j1" 2> "$tmp/e1"; then ok; else no "json run failed: $(cat "$tmp/e1")"; fi
 [ "$(wc -l < "$tmp/j1")" = 4 ] && ok || no "json run: $(wc -l < "$tmp/j1") lines, expected 4"
 for key in k n restarts spurious_pct spurious_lo spurious_hi mean_lambda_min mean_loss distinct global_pct \
-  saddle_pct not_converged_pct diverged_pct seconds; do
+  saddle_pct degenerate_pct not_converged_pct diverged_pct seconds; do
   if [ "$(grep -c "\"$key\":" "$tmp/j1")" = 4 ]; then ok; else no "key $key missing"; fi
 done
 grep -q '"k":8,"n":9,"restarts":40,"eliminate":"none"' "$tmp/j1" && ok || no "row k=8 n=9 missing"

@@ -569,6 +569,58 @@ static void test_catalogue_symmetries(void **state)
     }
 }
 
+/* The class rules every run kind shares: each fact in its order of
+ * precedence, and the curvature sign against eig_tol. */
+static void test_class_rules(void **state)
+{
+    (void)state;
+    const double e = MN_EIG_TOL;
+    assert_int_equal(mn_curvature_sign(2 * e, e), 1);
+    assert_int_equal(mn_curvature_sign(e, e), 0);
+    assert_int_equal(mn_curvature_sign(0.5 * e, e), 0);
+    assert_int_equal(mn_curvature_sign(-0.5 * e, e), 0);
+    assert_int_equal(mn_curvature_sign(-2 * e, e), -1);
+    assert_int_equal(mn_curvature_sign(NAN, e), 0);
+    const struct {
+        mn_class_facts f;
+        mn_class want;
+    } cases[] = {
+        {{1, 1, 1, 1}, MN_CLASS_DIVERGED},        {{0, 1, 0, -1}, MN_CLASS_GLOBAL},
+        {{0, 0, 0, 1}, MN_CLASS_NOT_CONVERGED},   {{0, 0, 1, 1}, MN_CLASS_SPURIOUS},
+        {{0, 0, 1, -1}, MN_CLASS_SADDLE},         {{0, 0, 1, 0}, MN_CLASS_DEGENERATE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        assert_int_equal(mn_class_decide(&cases[i].f), cases[i].want);
+}
+
+/* One accuracy for every loss: the squared loss on labels -1 / +1 is a
+ * sign classifier (y f > 0, counted by hand here); on other labels it has
+ * none. f(x) = x for a 1-1 linear model with weight 1 and bias 0. */
+static void test_accuracy_squared(void **state)
+{
+    (void)state;
+    mn_spec s;
+    mn_spec_default(&s);
+    s.loss = MN_LOSS_SQUARED;
+    assert_int_equal(mn_spec_parse_arch(&s, "1-1"), MN_OK);
+    mn_model *model;
+    assert_int_equal(mn_model_alloc(&model, &s), MN_OK);
+    assert_int_equal(mn_model_nparams(model), 2);
+    const double x[4] = {-2, -0.5, 1, 3}, pm[4] = {-1, -1, 1, -1}, zo[4] = {0, 1, 1, 0}, theta[2] = {1, 0};
+    mn_data *d_pm, *d_zo;
+    assert_int_equal(mn_data_view(&d_pm, 4, 1, 1, x, pm), MN_OK);
+    assert_int_equal(mn_data_view(&d_zo, 4, 1, 1, x, zo), MN_OK);
+    mn_work *work;
+    assert_int_equal(mn_work_alloc(&work, model, 4), MN_OK);
+    double acc = -1;
+    assert_int_equal(mn_accuracy(model, work, d_pm, theta, &acc), MN_OK);
+    assert_true(acc == 0.75); /* right on samples 0, 1 and 2 */
+    assert_int_equal(mn_accuracy(model, work, d_zo, theta, &acc), MN_EINVAL);
+    mn_work_free(work);
+    mn_data_free(d_pm), mn_data_free(d_zo);
+    mn_model_free(model);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_kink),             cmocka_unit_test(test_diverged_and_errors),
         cmocka_unit_test(test_lanczos_vs_dense), cmocka_unit_test(test_global_teacher),
         cmocka_unit_test(test_catalogue),        cmocka_unit_test(test_catalogue_symmetries),
+        cmocka_unit_test(test_class_rules),      cmocka_unit_test(test_accuracy_squared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

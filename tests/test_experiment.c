@@ -92,7 +92,7 @@ static void test_safran_shamir_plan(void **state)
     assert_int_equal(mn_popul_experiment(&ref, NULL, &spec, &p.opts, 36, 2385, 2), MN_OK);
     assert_memory_equal(r->rows[0].count, ref.count, sizeof ref.count);
     assert_int_equal(r->rows[0].distinct, ref.distinct);
-    assert_true(ref.count[MN_POPUL_SPURIOUS] > 0 && ref.distinct > 0); /* the checks below are not vacuous */
+    assert_true(ref.count[MN_CLASS_SPURIOUS] > 0 && ref.distinct > 0); /* the checks below are not vacuous */
     assert_true(r->rows[0].mean_loss == ref.mean_loss || (isnan(ref.mean_loss) && isnan(r->rows[0].mean_loss)));
     /* summary reads the rows back: options as strings, the same distinct minima */
     mn_db *db = NULL;
@@ -102,7 +102,7 @@ static void test_safran_shamir_plan(void **state)
     assert_int_equal(mn_summarize(&s, &n, db, NULL, 0, NULL, NULL), MN_OK);
     assert_int_equal(n, 1);
     assert_int_equal(s[0].n, 36);
-    assert_int_equal(s[0].count[MN_CLASS_SPURIOUS], ref.count[MN_POPUL_SPURIOUS]);
+    assert_int_equal(s[0].count[MN_CLASS_SPURIOUS], ref.count[MN_CLASS_SPURIOUS]);
     assert_int_equal(s[0].distinct_spurious, ref.distinct);
     assert_non_null(strstr(s[0].json, "\"k\":\"8\""));
     mn_summary_free(s, n);

@@ -594,7 +594,7 @@ static void test_determinism(void **state)
         assert_memory_equal(&r1, &r2, sizeof r1);
         /* run_one gives the same run, with its eigenvalue */
         for (int r = 0; r < 60; r++) {
-            if (a[r].cls != MN_POPUL_SPURIOUS) continue;
+            if (a[r].cls != MN_CLASS_SPURIOUS) continue;
             mn_popul_spec sp = {.n = sizes[s][1], .k = sizes[s][0]};
             mn_popul_run one;
             assert_int_equal(mn_popul_run_one(&one, NULL, &sp, &o, 2385, r), MN_OK);
@@ -655,13 +655,13 @@ static void test_shortcut_early_global(void **state)
             for (int r = 0; r < R; r++) {
                 if (a[r].cls != b[r].cls)
                     fail_msg("k=%d n=%d run %d: %s in full, %s with the shortcut", k, k + extra, r,
-                             mn_popul_class_name(a[r].cls), mn_popul_class_name(b[r].cls));
+                             mn_class_name(a[r].cls), mn_class_name(b[r].cls));
                 if (!isnan(a[r].max_f_after) && !(a[r].max_f_after < full.global_tol))
                     fail_msg("k=%d n=%d run %d: F back at %g after falling below %g", k, k + extra, r,
                              a[r].max_f_after, full.global_tol);
                 early_total += b[r].early;
             }
-            for (int c = 0; c < MN_POPUL_NCLASS; c++) assert_int_equal(ra.count[c], rb.count[c]);
+            for (int c = 0; c < MN_NCLASS; c++) assert_int_equal(ra.count[c], rb.count[c]);
             assert_int_equal(ra.distinct, rb.distinct);
             runs_total += R;
             free(a), free(b);
@@ -695,9 +695,9 @@ static void test_shortcut_newton(void **state)
         double *x = malloc(P * sizeof *x), *y = malloc(P * sizeof *y);
         for (int r = 0; r < R; r++) {
             if (a[r].cls != b[r].cls)
-                fail_msg("k=%d n=%d run %d: %s by GD, %s polished", k, n, r, mn_popul_class_name(a[r].cls),
-                         mn_popul_class_name(b[r].cls));
-            if (b[r].cls != MN_POPUL_SPURIOUS) continue;
+                fail_msg("k=%d n=%d run %d: %s by GD, %s polished", k, n, r, mn_class_name(a[r].cls),
+                         mn_class_name(b[r].cls));
+            if (b[r].cls != MN_CLASS_SPURIOUS) continue;
             polished += b[r].polished;
             assert_int_equal(a[r].distinct, b[r].distinct);
             assert_true(fabs(a[r].loss - b[r].loss) < 1e-10);
@@ -731,7 +731,7 @@ static void test_protocol_elim(void **state)
     mn_popul_row row;
     assert_int_equal(mn_popul_experiment(&row, NULL, &s, &o, 20, 7, 0), MN_OK);
     int tot = 0;
-    for (int c = 0; c < MN_POPUL_NCLASS; c++) tot += row.count[c];
+    for (int c = 0; c < MN_NCLASS; c++) tot += row.count[c];
     assert_int_equal(tot, 20);
     assert_true(isfinite(row.median_abs_a) && isfinite(row.median_a_exp_b));
     /* bad arguments are refused with a message */
@@ -759,7 +759,7 @@ static void test_database(void **state)
     assert_int_equal(mn_popul_experiment_db(&again, rc, &s, 1, &o, 40, 2385, 2, db), MN_OK);
     assert_int_equal(first.loaded, 0);
     assert_int_equal(again.loaded, 40);
-    assert_true(first.count[MN_POPUL_SPURIOUS] > 0); /* end points stored and compared */
+    assert_true(first.count[MN_CLASS_SPURIOUS] > 0); /* end points stored and compared */
     untime(&first, b, 40), untime(&again, c, 40);
     first.loaded = again.loaded = fresh.loaded = 0;
     assert_memory_equal(&fresh, &first, sizeof fresh);

@@ -30,7 +30,7 @@ static void make_rows(mn_popul_row *rows, mn_popul_spec *specs)
         memset(&rows[i], 0, sizeof rows[i]);
         specs[i] = (mn_popul_spec){k[i] + d[i], k[i], 0, 0.0};
         rows[i].k = k[i], rows[i].n = k[i] + d[i], rows[i].restarts = 800;
-        rows[i].count[MN_POPUL_SPURIOUS] = spur[i];
+        rows[i].count[MN_CLASS_SPURIOUS] = spur[i];
         rows[i].spurious_pct = 100.0 * spur[i] / 800;
         mn_wilson(&rows[i].spurious_lo, &rows[i].spurious_hi, spur[i], 800, MN_Z95);
         rows[i].spurious_lo *= 100, rows[i].spurious_hi *= 100;

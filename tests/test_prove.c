@@ -193,7 +193,7 @@ static int find_spurious(double *W, int k)
     for (int r = 0; r < 60; r++) {
         mn_popul_run run;
         assert_int_equal(mn_popul_run_one(&run, W, &spec, &o, 1, r), MN_OK);
-        if (run.cls == MN_POPUL_SPURIOUS) return 1;
+        if (run.cls == MN_CLASS_SPURIOUS) return 1;
     }
     return 0;
 }

@@ -102,15 +102,17 @@ mn_status mn_popul_objective_alloc(mn_objective **out, const mn_popul_spec *spec
 /* ------------------------------------------------------------------ */
 /* The Safran-Shamir protocol: random restarts of plain gradient descent.  */
 
-typedef enum {
-    MN_POPUL_GLOBAL,        /* converged with F < global_tol (or bound to: see early) */
-    MN_POPUL_SPURIOUS,      /* converged, F >= global_tol, Hessian positive definite */
-    MN_POPUL_SADDLE,        /* converged, F >= global_tol, smallest eigenvalue <= 0 */
-    MN_POPUL_NOT_CONVERGED, /* the safety cap on iterations was reached */
-    MN_POPUL_DIVERGED       /* non-finite value or parameter norm past max_norm */
-} mn_popul_class;
-#define MN_POPUL_NCLASS 5
-const char *mn_popul_class_name(mn_popul_class c);
+/* A run's class is minima.h's mn_class, decided by mn_class_decide (the
+ * rules every run kind shares) from the protocol's facts:
+ *   DIVERGED       a non-finite value or parameter norm past max_norm;
+ *   GLOBAL         F < global_tol at the end (or earlier: see early);
+ *   NOT_CONVERGED  the safety cap on iterations was reached;
+ *   SPURIOUS       converged, F >= global_tol, the Hessian minus MN_EIG_TOL I
+ *                  positive definite (Cholesky, or the polish's certified
+ *                  window when its margin is at least MN_EIG_TOL);
+ *   SADDLE         converged, F >= global_tol, smallest eigenvalue < -MN_EIG_TOL;
+ *   DEGENERATE     converged, F >= global_tol, smallest eigenvalue within
+ *                  +-MN_EIG_TOL (the second-order test is inconclusive). */
 
 typedef struct {
     double step;       /* GD step; 0 means the protocol's 5/n */
@@ -137,7 +139,7 @@ void mn_popul_opts_default(mn_popul_opts *opts);
 typedef struct {
     int n, k, restart;
     uint64_t seed;      /* mn_seed_derive(base, {k, n, restart}) */
-    mn_popul_class cls;
+    mn_class cls;
     int early;          /* 1: classified global by shortcut (b), before convergence */
     int polished;       /* 1: end point reached by certified Newton steps (c) */
     int newton_tries;   /* polishing attempts (each one Hessian and Cholesky at least) */
@@ -163,7 +165,7 @@ mn_status mn_popul_run_one(mn_popul_run *out, double *theta_out, const mn_popul_
 /* One table row. */
 typedef struct {
     int k, n, restarts;
-    int count[MN_POPUL_NCLASS]; /* runs per class */
+    int count[MN_NCLASS];       /* runs per class (mn_class) */
     int early, polished;        /* runs that took shortcut (b) / (c) */
     long long steps;            /* GD steps (gradient evaluations of the GD loop) over all runs */
     double spurious_pct, spurious_lo, spurious_hi; /* % with a 95% Wilson interval */
@@ -222,9 +224,9 @@ mn_status mn_popul_setting_parse(mn_popul_spec *spec, mn_popul_opts *opts, uint6
                                  const char *canon);
 /* mn_popul_experiment_many with a database (db may be NULL: the same as
  * mn_popul_experiment_many): runs already stored for a row's setting are
- * loaded instead of run, the others stored as they finish (in transactions
- * of up to 256 runs or 2 seconds, so a killed experiment loses at most
- * that), and the row's spurious runs get their lambda_min. Rows are
+ * loaded instead of run, the others stored as they finish by the runner
+ * (in list order, transactions at most 0.1 s apart: see src/run/internal.h),
+ * and the row's spurious runs get their lambda_min. Rows are
  * bit-identical to an uninterrupted run's, timing aside. */
 mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const mn_popul_spec *specs, int nspecs,
                                  const mn_popul_opts *opts, int restarts, uint64_t base_seed, int threads,

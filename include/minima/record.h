@@ -5,9 +5,10 @@
  * the summaries that read them.
  *
  * Database schema (version 3; older versions are refused, not migrated). SQLite, WAL journal, synchronous=NORMAL:
- * every run is committed in its own transaction, so a process killed at any
- * moment (SIGKILL included) loses at most the runs in flight and never leaves
- * a corrupt file; a re-run of the same sweep skips the runs already stored.
+ * runs are committed in the order of their list, as they finish, in
+ * transactions at most 0.1 s apart (src/run/runner.c), so a process killed
+ * at any moment (SIGKILL included) loses at most the runs in flight, those
+ * finished after them, and 0.1 s of others, and never leaves a corrupt file; a re-run of the same sweep skips the runs already stored.
  *
  *   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
  *     -- 'schema_version' = '3', 'minima_version' = version that created it

@@ -105,6 +105,10 @@ void mn_grid_setting(const mn_grid *g, long i, const char **vals);
  * JSON object of strings. The caller leaves out flags that are off. A key
  * given twice is MN_EINVAL. */
 mn_status mn_canon(char **canon, char **json, const char *const *keys, const char *const *vals, int n);
+/* The same with the options in the order given (an experiment's own tables
+ * read its settings in their order: the population runs'
+ * mn_popul_canon). */
+mn_status mn_canon_listed(char **canon, char **json, const char *const *keys, const char *const *vals, int n);
 /* 64-bit FNV-1a of a string. */
 uint64_t mn_hash_str(const char *s);
 /* A run's seed: mn_seed_derive(base, {mn_hash_str(canon), restart}, 2)
@@ -151,6 +155,12 @@ const mn_option *mn_option_at(int i);
  * or a unique prefix with prefix = 1); NULL when there is none (or the
  * prefix is ambiguous). */
 const mn_option *mn_option_find(const char *name, unsigned cmds, int prefix);
+/* The opening of every plan's option setter (mn_elim_plan_set,
+ * mn_ss_plan_set): *o = the entry of `name` among command cmd's options;
+ * MN_EINVAL, one line naming the option and the command (`what`, as
+ * "experiment eliminate"), when it has none, or when a --plot value (v) is
+ * empty. */
+mn_status mn_option_of(const mn_option **o, const char *name, unsigned cmd, const char *what, const char *v);
 /* A value of option o, checked against its kind and range. */
 mn_status mn_option_real(double *out, const mn_option *o, const char *value);
 mn_status mn_option_int(long *out, const mn_option *o, const char *value);
@@ -286,9 +296,9 @@ typedef struct {
 } mn_sweep_stats;
 
 /* Runs every run of the shard not yet in db, `threads` at a time (each with
- * its own mn_work and optimiser; OpenBLAS at one thread meanwhile), and
- * commits each finished run in its own transaction from one thread at a
- * time. Results do not depend on threads, order or sharding. On failure the
+ * its own mn_work and optimiser; OpenBLAS at one thread meanwhile), through
+ * the runner (src/run/runner.c), which commits the finished runs in list
+ * order, as they finish, in transactions at most 0.1 s apart. Results do not depend on threads, order or sharding. On failure the
  * runs finished so far stay stored. First, every setting with data has its
  * mn_data_key checked against the stored one (mn_db_setting_data): other
  * data under the same options is MN_EINVAL before any run. */

@@ -223,8 +223,6 @@ typedef struct {
     int elim;
     double lambda;
 } mn_popul_spec;
-typedef enum { MN_POPUL_GLOBAL, MN_POPUL_SPURIOUS, MN_POPUL_SADDLE, MN_POPUL_NOT_CONVERGED,
-               MN_POPUL_DIVERGED } mn_popul_class;
 typedef struct {
     double step;
     double gtol;
@@ -240,7 +238,7 @@ typedef struct {
 void mn_popul_opts_default(mn_popul_opts *opts);
 typedef struct {
     int k, n, restarts;
-    int count[5];
+    int count[6];
     int early, polished;
     long long steps;
     double spurious_pct, spurious_lo, spurious_hi;
@@ -255,7 +253,7 @@ typedef struct {
 typedef struct {
     int n, k, restart;
     uint64_t seed;
-    mn_popul_class cls;
+    mn_class cls;
     int early;
     int polished;
     int newton_tries;

@@ -324,9 +324,6 @@ def attack(name):
 
 
 # ------------------------------------------------------------------ experiments
-_POPUL_CLASSES = 5
-
-
 def safran_shamir(k=range(6, 21), extra=(0, 1), restarts=1000, eliminate=("none",), lambda_=0.01, seed=1,
                   threads=0, shortcuts=True, step=None, max_iter=None, db=None):
     """`minima experiment safran-shamir --json`: one row per (eliminate,
@@ -369,10 +366,11 @@ def safran_shamir(k=range(6, 21), extra=(0, 1), restarts=1000, eliminate=("none"
         row = Result(k=r.k, n=r.n, restarts=r.restarts, eliminate="liang" if el else "none",
                      spurious_pct=r.spurious_pct, spurious_lo=r.spurious_lo, spurious_hi=r.spurious_hi,
                      mean_lambda_min=r.mean_lambda_min, mean_loss=r.mean_loss, distinct=r.distinct,
-                     global_pct=100 * r.count[lib.MN_POPUL_GLOBAL] / m,
-                     saddle_pct=100 * r.count[lib.MN_POPUL_SADDLE] / m,
-                     not_converged_pct=100 * r.count[lib.MN_POPUL_NOT_CONVERGED] / m,
-                     diverged_pct=100 * r.count[lib.MN_POPUL_DIVERGED] / m,
+                     global_pct=100 * r.count[lib.MN_CLASS_GLOBAL] / m,
+                     saddle_pct=100 * r.count[lib.MN_CLASS_SADDLE] / m,
+                     degenerate_pct=100 * r.count[lib.MN_CLASS_DEGENERATE] / m,
+                     not_converged_pct=100 * r.count[lib.MN_CLASS_NOT_CONVERGED] / m,
+                     diverged_pct=100 * r.count[lib.MN_CLASS_DIVERGED] / m,
                      early_global=r.early, polished=r.polished, gd_steps=r.steps)
         if el:
             row.update(**{"lambda": lam}, median_abs_a=r.median_abs_a, median_a_exp_b=r.median_a_exp_b,

@@ -22,10 +22,23 @@ const char *mn_class_name(mn_class c)
     return "unknown";
 }
 
+int mn_curvature_sign(double lambda_min, double eig_tol)
+{
+    return lambda_min > eig_tol ? 1 : lambda_min < -eig_tol ? -1 : 0;
+}
+
+mn_class mn_class_decide(const mn_class_facts *f)
+{
+    if (f->diverged) return MN_CLASS_DIVERGED;
+    if (f->global) return MN_CLASS_GLOBAL;
+    if (!f->stationary) return MN_CLASS_NOT_CONVERGED;
+    return f->curvature > 0 ? MN_CLASS_SPURIOUS : f->curvature < 0 ? MN_CLASS_SADDLE : MN_CLASS_DEGENERATE;
+}
+
 void mn_cert_opts_default(mn_cert_opts *o)
 {
     o->gtol = 1e-6;
-    o->eig_tol = 1e-8;
+    o->eig_tol = MN_EIG_TOL;
     o->global_loss = 0.0;
     o->global_tol = 1e-6;
     o->zero_error = 0;
@@ -71,29 +84,18 @@ mn_status mn_certify_objective(mn_cert *out, const mn_objective *f, const double
     if (f->activity && (st = f->activity(f->params, theta, &out->elim_activity))) goto done;
     /* cls stays DIVERGED, the evidence above filled in: the caller says so, or
      * the gradient norm is past DBL_MAX (its components finite). */
-    if (diverged || !isfinite(out->gnorm)) goto done;
-    const int is_global = out->loss <= opts->global_loss + opts->global_tol ||
-                          (opts->zero_error && out->accuracy == 1.0);
-    const int stationary = out->gnorm <= opts->gtol;
+    mn_class_facts facts = {.diverged = diverged || !isfinite(out->gnorm)};
+    facts.global = out->loss <= opts->global_loss + opts->global_tol || (opts->zero_error && out->accuracy == 1.0);
+    facts.stationary = out->gnorm <= opts->gtol;
     /* The spectrum is computed whenever it can inform the class (a stationary
      * point) or certify a global one; a point that is neither is left NaN. */
-    if (nf > 0 && (stationary || is_global)) {
+    if (!facts.diverged && nf > 0 && (facts.stationary || facts.global)) {
         st = mn_spectrum_extremes(&out->lambda_min, &out->lambda_max, f, theta, opts->max_dense,
                                   opts->lanczos_iter, opts->lanczos_tol);
         if (st) goto done;
     }
-    if (is_global)
-        out->cls = MN_CLASS_GLOBAL;
-    else if (!stationary)
-        out->cls = MN_CLASS_NOT_CONVERGED;
-    else if (nf == 0)
-        out->cls = MN_CLASS_DEGENERATE; /* nothing free: no curvature to certify */
-    else if (out->lambda_min < -opts->eig_tol)
-        out->cls = MN_CLASS_SADDLE;
-    else if (out->lambda_min > opts->eig_tol)
-        out->cls = MN_CLASS_SPURIOUS;
-    else
-        out->cls = MN_CLASS_DEGENERATE;
+    facts.curvature = nf > 0 ? mn_curvature_sign(out->lambda_min, opts->eig_tol) : 0; /* nothing free: degenerate */
+    out->cls = mn_class_decide(&facts);
 done:
     free(grad);
     return st;

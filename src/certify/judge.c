@@ -27,25 +27,6 @@ static int predictions_differ(const double *f, const double *g, int n, int K, in
     return 0;
 }
 
-/* Fraction of samples with sign(f) = y on every output when every label is
- * -1 or +1 (the squared loss, whose certificate has no accuracy); NaN
- * otherwise. f: outputs (n x K). */
-static double sign_accuracy(const double *f, const mn_data *data, int K)
-{
-    const int n = mn_data_n(data);
-    if (K != mn_data_m(data)) return NAN;
-    const double *y = mn_data_yc(data);
-    for (size_t i = 0; i < (size_t)n * (size_t)K; i++)
-        if (y[i] != 1.0 && y[i] != -1.0) return NAN;
-    long right = 0;
-    for (int i = 0; i < n; i++) {
-        int ok = 1;
-        for (int k = 0; k < K; k++) ok &= (f[(size_t)i * K + k] > 0) == (y[(size_t)i * K + k] > 0);
-        right += ok;
-    }
-    return (double)right / (double)n;
-}
-
 /* The defended objective at theta: value, free-gradient norm (NaN when not
  * finite) and the outputs (n x K) with the defence in place. *finite = 0
  * when an evaluation overflowed. */
@@ -105,8 +86,11 @@ mn_status mn_judge(mn_judgement *out, const mn_model *model, const mn_data *data
     if (!st && mn_model_nelim(model) > 0)
         out->drop_changes_prediction =
             !finite || !fo_ok || predictions_differ(fd, fo, n, K, sp->loss == MN_LOSS_SOFTMAX_CE);
-    if (fo_ok && isnan(out->cert.accuracy) && sp->loss == MN_LOSS_SQUARED)
-        out->cert.accuracy = sign_accuracy(fo, data, K);
+    /* the squared loss's certificate has no accuracy: mn_accuracy's sign
+     * accuracy on labels -1 / +1, else none */
+    if (fo_ok && isnan(out->cert.accuracy) && sp->loss == MN_LOSS_SQUARED &&
+        mn_accuracy(orig, wo, data, theta, &out->cert.accuracy))
+        out->cert.accuracy = NAN;
     out->defended_critical = !diverged && finite && out->defended_gnorm <= opts->gtol;
     free(fd), free(fo);
     mn_work_free(wd), mn_work_free(wo);

@@ -1,7 +1,7 @@
 /* minima experiment safran-shamir: Tables 1 and 2 of Safran & Shamir (ICML
  * 2018) on the closed-form population loss (include/minima/popul.h): per
  * (k, n = k + extra) row, `restarts` GD runs from Xavier initialisations,
- * classified global / spurious / saddle / not-converged / diverged.
+ * classified global / spurious / saddle / degenerate / not-converged / diverged.
  * One table row per line, or one JSON object per line with --json. */
 #include <errno.h>
 #include <math.h>
@@ -96,10 +96,11 @@ static void print_row(const exp_args *o, const mn_ss_result *res, int i)
         jw_num(&w, "mean_lambda_min", r->mean_lambda_min);
         jw_num(&w, "mean_loss", r->mean_loss);
         jw_int(&w, "distinct", r->distinct);
-        jw_num(&w, "global_pct", 100 * r->count[MN_POPUL_GLOBAL] / m);
-        jw_num(&w, "saddle_pct", 100 * r->count[MN_POPUL_SADDLE] / m);
-        jw_num(&w, "not_converged_pct", 100 * r->count[MN_POPUL_NOT_CONVERGED] / m);
-        jw_num(&w, "diverged_pct", 100 * r->count[MN_POPUL_DIVERGED] / m);
+        jw_num(&w, "global_pct", 100 * r->count[MN_CLASS_GLOBAL] / m);
+        jw_num(&w, "saddle_pct", 100 * r->count[MN_CLASS_SADDLE] / m);
+        jw_num(&w, "degenerate_pct", 100 * r->count[MN_CLASS_DEGENERATE] / m);
+        jw_num(&w, "not_converged_pct", 100 * r->count[MN_CLASS_NOT_CONVERGED] / m);
+        jw_num(&w, "diverged_pct", 100 * r->count[MN_CLASS_DIVERGED] / m);
         jw_int(&w, "early_global", r->early);
         jw_int(&w, "polished", r->polished);
         jw_int(&w, "gd_steps", r->steps);
@@ -129,10 +130,11 @@ static void print_row(const exp_args *o, const mn_ss_result *res, int i)
         jw_num(&w, "run_seconds", r->run_seconds);
         jw_end(&w);
     } else {
-        printf("%4d %4d %6d %9.1f  [%5.1f, %5.1f] %10.5f %9.5f %8d %8.1f %7.1f %8.1f %9.1f", r->k, r->n, r->restarts,
-               r->spurious_pct, r->spurious_lo, r->spurious_hi, r->mean_lambda_min, r->mean_loss, r->distinct,
-               100 * r->count[MN_POPUL_GLOBAL] / m, 100 * r->count[MN_POPUL_SADDLE] / m,
-               100 * r->count[MN_POPUL_NOT_CONVERGED] / m, 100 * r->count[MN_POPUL_DIVERGED] / m);
+        printf("%4d %4d %6d %9.1f  [%5.1f, %5.1f] %10.5f %9.5f %8d %8.1f %7.1f %7.1f %8.1f %9.1f", r->k, r->n,
+               r->restarts, r->spurious_pct, r->spurious_lo, r->spurious_hi, r->mean_lambda_min, r->mean_loss,
+               r->distinct, 100 * r->count[MN_CLASS_GLOBAL] / m, 100 * r->count[MN_CLASS_SADDLE] / m,
+               100 * r->count[MN_CLASS_DEGENERATE] / m,
+               100 * r->count[MN_CLASS_NOT_CONVERGED] / m, 100 * r->count[MN_CLASS_DIVERGED] / m);
         if (o->plan.nelim > 1 || o->plan.elim[0]) {
             if (spec->elim)
                 printf(" %5s %8.3g %8.3g %8.3g %9.3g", "liang", r->median_abs_a, r->median_b, r->median_c_norm,
@@ -175,14 +177,14 @@ int cmd_experiment(int argc, char **argv)
         char step[32] = "5/n";
         if (p->opts.step > 0) snprintf(step, sizeof step, "%g", p->opts.step);
         printf("# Safran & Shamir (ICML 2018): n = k + extra ReLU units vs teacher V = I_k, x ~ N(0, I_k);\n"
-               "# Xavier init, GD step %s to ||grad|| <= %g; spurious: F >= %g and Hessian > 0.\n"
+               "# Xavier init, GD step %s to ||grad|| <= %g; spurious: F >= %g and Hessian > %g I.\n"
                "# %d restarts per row, seed %llu%s",
-               step, p->opts.gtol, p->opts.global_tol, p->restarts, (unsigned long long)p->seed,
+               step, p->opts.gtol, p->opts.global_tol, MN_EIG_TOL, p->restarts, (unsigned long long)p->seed,
                p->opts.newton ? "; shortcuts: early global (F < 1e-3), certified Newton polish" : "; no shortcuts");
         if (any_elim) printf("; eliminator: Liang a*exp(c.x+b), lambda %g", p->lambda);
         if (p->db_path) printf("; database %s", p->db_path);
-        printf("\n%4s %4s %6s %9s  %14s %10s %9s %8s %8s %7s %8s %9s", "k", "n", "runs", "spur%", "[95% Wilson]",
-               "mean_lmin", "mean_F", "distinct", "global%", "saddle%", "noconv%", "diverged%");
+        printf("\n%4s %4s %6s %9s  %14s %10s %9s %8s %8s %7s %7s %8s %9s", "k", "n", "runs", "spur%", "[95% Wilson]",
+               "mean_lmin", "mean_F", "distinct", "global%", "saddle%", "degen%", "noconv%", "diverged%");
         if (any_elim) printf(" %5s %8s %8s %8s %9s", "elim", "med|a|", "med_b", "med|c|", "med_a*e^b");
         if (p->prove) printf(" %8s", "proved");
         printf(" %8s\n", "seconds"); /* a row's wall span: rows run as one pool, their spans overlap */

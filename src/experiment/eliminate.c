@@ -94,11 +94,10 @@ void mn_elim_plan_default(mn_elim_plan *p)
 
 mn_status mn_elim_plan_set(mn_elim_plan *p, const char *name, const char *v)
 {
-    const mn_option *o = mn_option_find(name, MN_CMD_ELIMINATE, 0);
-    if (!o) return mn_fail(MN_EINVAL, "unknown option '--%s' of experiment eliminate", name);
-    if (v && !*v && !strcmp(name, "plot")) return mn_fail(MN_EINVAL, "option '--plot' needs a non-empty value");
+    const mn_option *o;
+    mn_status st = mn_option_of(&o, name, MN_CMD_ELIMINATE, "experiment eliminate", v);
+    if (st) return st;
     long l;
-    mn_status st = MN_OK;
     if (!strcmp(name, "quick")) p->quick = 1;
     else if (!strcmp(name, "data")) p->data_path = v;
     else if (!strcmp(name, "label")) p->label = v;

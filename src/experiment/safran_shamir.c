@@ -83,11 +83,10 @@ static int parse_elims(const char *s, int *elim, int *count)
 
 mn_status mn_ss_plan_set(mn_ss_plan *p, const char *name, const char *v)
 {
-    const mn_option *o = mn_option_find(name, MN_CMD_SAFRAN, 0);
-    if (!o) return mn_fail(MN_EINVAL, "unknown option '--%s' of experiment safran-shamir", name);
-    if (v && !*v && !strcmp(name, "plot")) return mn_fail(MN_EINVAL, "option '--plot' needs a non-empty value");
+    const mn_option *o;
+    mn_status st = mn_option_of(&o, name, MN_CMD_SAFRAN, "experiment safran-shamir", v);
+    if (st) return st;
     long l;
-    mn_status st = MN_OK;
     if (!strcmp(name, "no-shortcuts")) {
         p->opts.early_global = p->opts.newton = 0;
     } else if (!strcmp(name, "prove")) {

@@ -300,11 +300,16 @@ mn_status mn_accuracy(const mn_model *model, mn_work *work, const mn_data *data,
                       double *acc)
 {
     const mn_spec *s = &model->spec;
-    if (s->loss == MN_LOSS_SQUARED) return mn_fail(MN_EINVAL, "accuracy is undefined for the squared loss");
+    const int n = mn_data_n(data), K = s->width[s->depth], m = mn_data_m(data);
+    const double *y = mn_data_yc(data);
+    if (s->loss == MN_LOSS_SQUARED) { /* a sign classifier only on labels -1 / +1 */
+        int pm1 = K == m;
+        for (size_t i = 0; pm1 && i < (size_t)n * (size_t)m; i++) pm1 = y[i] == 1.0 || y[i] == -1.0;
+        if (!pm1) return mn_fail(MN_EINVAL, "accuracy is undefined for the squared loss unless every label is -1 or +1");
+    }
     mn_status st = forward(model, work, data, theta);
     if (st) return st;
-    const int n = mn_data_n(data), K = s->width[s->depth], m = mn_data_m(data);
-    const double *f = work->h[s->depth], *y = mn_data_yc(data);
+    const double *f = work->h[s->depth];
     int right = 0;
     for (int i = 0; i < n; i++) {
         const double *fi = f + (size_t)i * K, *yi = y + (size_t)i * m;

@@ -1,6 +1,6 @@
 /* Table rows of the Safran-Shamir experiment: the restarts of all rows are
- * one pool of tasks for OpenMP (schedule(dynamic), the largest problems
- * first so that the short tasks of the small rows fill the end), each row
+ * one list of runs for the runner (src/run/runner.c; the largest problems
+ * first so that the short runs of the small rows fill the end), each row
  * then reduced on its own.
  *
  * Determinism: run r of row (k, n) starts from seed mn_seed_derive(base,
@@ -25,23 +25,14 @@
 
 #include "minima/sweep.h"
 #include "popul/internal.h"
+#include "run/internal.h"
 
-/* One row's results while the pool runs. */
+/* One row's results while the runner runs. */
 typedef struct {
-    mn_popul_run *res;   /* (restarts) */
-    double *pts;         /* (restarts x P) end points */
+    mn_popul_task t;     /* what the runner's runs write */
     unsigned char *done; /* (restarts) 1: loaded from the database, 2: with its lambda_min */
-    int64_t id;          /* settings.id in the database */
-    double t_first, t_last;
-    size_t P;
-    int left; /* runs still to do (progress) */
+    int left;            /* runs still to do (progress) */
 } slot;
-
-/* Field by field: a struct's padding bytes are not comparable. */
-static int same_spec(const mn_popul_spec *a, const mn_popul_spec *b)
-{
-    return a->n == b->n && a->k == b->k && a->elim == b->elim && a->lambda == b->lambda;
-}
 
 /* Record the first failure of any thread (message kept: it is thread-local). */
 static void keep_error(mn_status *worst, char *why, size_t len, mn_status mine)
@@ -57,8 +48,8 @@ static void keep_error(mn_status *worst, char *why, size_t len, mn_status mine)
 static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *spec, const mn_popul_opts *opts,
                             int restarts, int nthr)
 {
-    const size_t P = sl->P;
-    mn_popul_run *res = sl->res;
+    const size_t P = sl->t.P;
+    mn_popul_run *res = sl->t.res;
     int *rep = malloc((size_t)restarts * sizeof *rep); /* run of each distinct minimum */
     int *idx = malloc((size_t)restarts * sizeof *idx);  /* run of each spurious minimum */
     int *lab = malloc((size_t)restarts * sizeof *lab);
@@ -75,8 +66,8 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
     int nsp = 0, ndist = 0;
     for (int r = 0; r < restarts; r++) {
         res[r].distinct = -1;
-        if (res[r].cls != MN_POPUL_SPURIOUS) continue;
-        idx[nsp] = r, pts[nsp] = sl->pts + (size_t)r * P;
+        if (res[r].cls != MN_CLASS_SPURIOUS) continue;
+        idx[nsp] = r, pts[nsp] = sl->t.pts + (size_t)r * P;
         sl_loss[nsp] = res[r].loss, sa[nsp] = res[r].a, sb[nsp] = res[r].b;
         nsp++;
     }
@@ -100,7 +91,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
                 lmin[d] = res[rep[d]].lambda_min;
                 continue;
             }
-            mine = mn_popul_hessian(R->w, sl->pts + (size_t)rep[d] * P, R->L);
+            mine = mn_popul_hessian(R->w, sl->t.pts + (size_t)rep[d] * P, R->L);
             if (!mine) mine = mn_sym_eigvals(R->ev, R->L, (int)P);
             if (!mine) lmin[d] = R->ev[0];
         }
@@ -122,12 +113,12 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
         row->steps += q->iters;
         row->run_seconds += q->seconds;
         row->loaded += sl->done[r] != 0;
-        if (q->cls == MN_POPUL_SPURIOUS) {
+        if (q->cls == MN_CLASS_SPURIOUS) {
             q->lambda_min = lmin[q->distinct];
             sl_sum += q->lambda_min, sf += q->loss;
         }
     }
-    const int ns = row->count[MN_POPUL_SPURIOUS];
+    const int ns = row->count[MN_CLASS_SPURIOUS];
     row->spurious_pct = 100.0 * ns / restarts;
     mn_wilson(&row->spurious_lo, &row->spurious_hi, ns, restarts, MN_Z95);
     row->spurious_lo *= 100, row->spurious_hi *= 100; /* in % */
@@ -142,7 +133,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
             int m = 0;
             for (int r = 0; r < restarts; r++) {
                 const mn_popul_run *q = &res[r];
-                if (q->cls == MN_POPUL_DIVERGED) continue;
+                if (q->cls == MN_CLASS_DIVERGED) continue;
                 tmp[m++] = f == 0 ? fabs(q->a) : f == 1 ? q->a_exp_b : f == 2 ? q->b : q->c_norm;
             }
             *med[f] = mn_median(tmp, m);
@@ -184,34 +175,29 @@ static int setting_pairs(const char **key, char val[NPAIR][32], const mn_popul_s
     return n;
 }
 
+/* The canonical string (the setting's pairs in their order) and, when json
+ * is not NULL, the same pairs as a JSON object of strings (the settings
+ * table's options, as minima/sweep.h says): malloc'ed. */
+static mn_status setting_strings(char **canon, char **json, const mn_popul_spec *spec, const mn_popul_opts *o,
+                                 uint64_t base_seed)
+{
+    const char *key[NPAIR], *vp[NPAIR];
+    char val[NPAIR][32];
+    const int n = setting_pairs(key, val, spec, o, base_seed);
+    for (int i = 0; i < n; i++) vp[i] = val[i];
+    return mn_canon_listed(canon, json, key, vp, n);
+}
+
 mn_status mn_popul_canon(char *buf, size_t len, const mn_popul_spec *spec, const mn_popul_opts *o,
                          uint64_t base_seed)
 {
-    const char *key[NPAIR];
-    char val[NPAIR][32];
-    const int n = setting_pairs(key, val, spec, o, base_seed);
-    size_t at = 0;
-    for (int i = 0; i < n; i++) {
-        const int m = snprintf(buf + at, len - at, "%s%s=%s", i ? " " : "", key[i], val[i]);
-        if (m < 0 || (size_t)m >= len - at) return mn_fail(MN_EINVAL, "popul: canonical string longer than %zu", len);
-        at += (size_t)m;
-    }
-    return MN_OK;
-}
-
-/* The same options as a JSON object of strings (the settings table's
- * options, as minima/sweep.h says): *json malloc'ed. */
-static mn_status options_json(char **json, const mn_popul_spec *spec, const mn_popul_opts *o, uint64_t base_seed)
-{
-    const char *key[NPAIR];
-    char val[NPAIR][32];
-    const int n = setting_pairs(key, val, spec, o, base_seed);
-    cJSON *j = cJSON_CreateObject();
-    for (int i = 0; j && i < n; i++)
-        if (!cJSON_AddStringToObject(j, key[i], val[i])) cJSON_Delete(j), j = NULL;
-    *json = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
-    return *json ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
+    char *c;
+    mn_status st = setting_strings(&c, NULL, spec, o, base_seed);
+    if (st) return st;
+    if (strlen(c) >= len) st = mn_fail(MN_EINVAL, "popul: canonical string longer than %zu", len);
+    else memcpy(buf, c, strlen(c) + 1);
+    free(c);
+    return st;
 }
 
 /* A number of a settings JSON object, written as a string (or, by versions
@@ -255,12 +241,6 @@ mn_status mn_popul_setting_parse(mn_popul_spec *spec, mn_popul_opts *o, uint64_t
     return MN_OK;
 }
 
-static const mn_class class_map[MN_POPUL_NCLASS] = {
-    [MN_POPUL_GLOBAL] = MN_CLASS_GLOBAL,       [MN_POPUL_SPURIOUS] = MN_CLASS_SPURIOUS,
-    [MN_POPUL_SADDLE] = MN_CLASS_SADDLE,       [MN_POPUL_NOT_CONVERGED] = MN_CLASS_NOT_CONVERGED,
-    [MN_POPUL_DIVERGED] = MN_CLASS_DIVERGED,
-};
-
 /* A run as a database row; theta points into the caller's end point. */
 static void to_db_row(mn_run_row *d, const mn_popul_run *q, int64_t id, double *pt, size_t P)
 {
@@ -273,15 +253,15 @@ static void to_db_row(mn_run_row *d, const mn_popul_run *q, int64_t id, double *
     d->loss = q->loss, d->grad_norm = q->gnorm, d->lambda_min = q->lambda_min;
     d->lambda_max = d->kink_margin = d->accuracy = NAN;
     d->theta_norm = pt ? mn_norm2(pt, P, NULL) : NAN; /* pt: the run's end point */
-    d->cls = class_map[q->cls];
+    d->cls = q->cls;
     d->elim_a = q->a, d->elim_b = q->b, d->elim_w_norm = q->c_norm, d->elim_a_exp_b = q->a_exp_b;
     const char *why = q->early                             ? EARLY_REASON
-                      : q->cls == MN_POPUL_DIVERGED      ? "non-finite value or |theta| > max_norm"
-                      : q->cls == MN_POPUL_NOT_CONVERGED ? "max_iter GD steps"
+                      : q->cls == MN_CLASS_DIVERGED      ? "non-finite value or |theta| > max_norm"
+                      : q->cls == MN_CLASS_NOT_CONVERGED ? "max_iter GD steps"
                                                          : "";
     snprintf(d->reason, sizeof d->reason, "%s", why);
     d->seconds = q->seconds;
-    d->theta = q->cls == MN_POPUL_SPURIOUS ? pt : NULL;
+    d->theta = q->cls == MN_CLASS_SPURIOUS ? pt : NULL;
     d->ntheta = d->theta ? P : 0;
 }
 
@@ -290,24 +270,17 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
 {
     mn_run_row *dr = NULL;
     long m = 0;
-    mn_status st = mn_db_runs(&dr, &m, db, sl->id);
+    mn_status st = mn_db_runs(&dr, &m, db, sl->t.db_id);
     for (long i = 0; i < m && !st; i++) {
         const mn_run_row *d = &dr[i];
         if (d->restart < 0 || d->restart >= restarts) continue;
         const int r = (int)d->restart;
-        mn_popul_run *q = &sl->res[r];
+        mn_popul_run *q = &sl->t.res[r];
         memset(q, 0, sizeof *q);
         q->n = spec->n, q->k = spec->k, q->restart = r;
         const uint64_t idx[3] = {(uint64_t)spec->k, (uint64_t)spec->n, (uint64_t)r};
         q->seed = mn_seed_derive(base_seed, idx, 3);
-        int c = 0;
-        while (c < MN_POPUL_NCLASS && class_map[c] != d->cls) c++;
-        if (c == MN_POPUL_NCLASS) {
-            st = mn_fail(MN_EFORMAT, "popul: stored run %d of setting %lld has class %s", r, (long long)sl->id,
-                         mn_class_name(d->cls));
-            break;
-        }
-        q->cls = (mn_popul_class)c;
+        q->cls = d->cls;
         q->early = !strcmp(d->reason, EARLY_REASON);
         q->polished = !strcmp(d->optimizer, "gd+newton");
         q->iters = d->iterations;
@@ -316,37 +289,19 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
         q->a = d->elim_a, q->b = d->elim_b, q->c_norm = d->elim_w_norm, q->a_exp_b = d->elim_a_exp_b;
         q->distinct = -1;
         q->seconds = d->seconds;
-        if (q->cls == MN_POPUL_SPURIOUS) {
+        if (q->cls == MN_CLASS_SPURIOUS) {
             double *th = NULL;
             size_t np = 0;
-            if ((st = mn_db_point(&th, &np, db, sl->id, r))) break;
-            if (np != sl->P)
+            if ((st = mn_db_point(&th, &np, db, sl->t.db_id, r))) break;
+            if (np != sl->t.P)
                 st = mn_fail(MN_EFORMAT, "popul: stored end point of run %d of setting %lld: %zu values, not %zu", r,
-                             (long long)sl->id, np, sl->P);
-            else memcpy(sl->pts + (size_t)r * sl->P, th, sl->P * sizeof *th);
+                             (long long)sl->t.db_id, np, sl->t.P);
+            else memcpy(sl->t.pts + (size_t)r * sl->t.P, th, sl->t.P * sizeof *th);
             free(th);
         }
         sl->done[r] = isnan(q->lambda_min) ? 1 : 2;
     }
     free(dr);
-    return st;
-}
-
-/* Runs finished but not yet stored, shared by the threads (under the
- * critical section mn_popul_db). */
-#define PENDING_MAX 256
-typedef struct {
-    mn_db *db;
-    mn_run_row rows[PENDING_MAX];
-    int n;
-    double last; /* omp_get_wtime() of the last flush */
-} pending;
-
-static mn_status flush(pending *p)
-{
-    mn_status st = p->n ? mn_db_insert(p->db, p->rows, p->n) : MN_OK;
-    p->n = 0;
-    p->last = omp_get_wtime();
     return st;
 }
 
@@ -360,10 +315,66 @@ static mn_status store_lambda_min(mn_db *db, const slot *sl, int restarts)
     if (!rs || !v) st = mn_fail(MN_ENOMEM, "popul: out of memory");
     int m = 0;
     for (int r = 0; r < restarts && !st; r++)
-        if (sl->res[r].cls == MN_POPUL_SPURIOUS && sl->done[r] != 2) rs[m] = r, v[m++] = sl->res[r].lambda_min;
-    if (!st && m) st = mn_db_set_lambda_min(db, sl->id, rs, v, m);
+        if (sl->t.res[r].cls == MN_CLASS_SPURIOUS && sl->done[r] != 2) rs[m] = r, v[m++] = sl->t.res[r].lambda_min;
+    if (!st && m) st = mn_db_set_lambda_min(db, sl->t.db_id, rs, v, m);
     free(rs), free(v);
     return st;
+}
+
+mn_status mn_popul_task_scratch(void **scratch, const void *task)
+{
+    mn_popul_runner *R = NULL;
+    mn_status st = mn_popul_runner_alloc(&R, &((const mn_popul_task *)task)->spec);
+    *scratch = R;
+    return st;
+}
+
+void mn_popul_task_scratch_free(void *scratch)
+{
+    mn_popul_runner_free(scratch);
+}
+
+mn_status mn_popul_task_run(mn_run_row *row, const void *task, long restart, void *scratch)
+{
+    const mn_popul_task *t = task;
+    mn_popul_runner *R = scratch;
+    const int r = (int)restart;
+    mn_popul_run *q = &t->res[r];
+    const double t0 = omp_get_wtime();
+    mn_status st = mn_popul_run_with(R, q, t->opts, t->base_seed, r, 0);
+    if (st) return st;
+    double *pt = t->pts + (size_t)r * t->P;
+    memcpy(pt, R->th, t->P * sizeof *pt);
+    /* GD end points are accurate to ||grad|| / lambda_min only, which for
+     * flat minima exceeds dedup_tol: compare sharpened copies */
+    if (q->cls == MN_CLASS_SPURIOUS && !q->polished) st = mn_popul_refine(R, pt);
+    const double t1 = omp_get_wtime();
+    q->seconds = t1 - t0;
+    t->span[2 * r] = t0, t->span[2 * r + 1] = t1;
+    if (st) return st;
+    to_db_row(row, q, t->db_id, pt, t->P);
+    if (row->theta) { /* the runner frees the row's copy */
+        if (!(row->theta = malloc(t->P * sizeof *row->theta))) return mn_fail(MN_ENOMEM, "out of memory");
+        memcpy(row->theta, pt, t->P * sizeof *row->theta);
+    }
+    return MN_OK;
+}
+
+/* Progress over the whole table: runs loaded count as done. */
+typedef struct {
+    slot *sl;
+    const int *order;
+    int restarts, nspecs, rows_done;
+    long loaded, total;
+    const mn_popul_opts *opts;
+} table_progress;
+
+static void note_run(void *ctx, long k, long ndone)
+{
+    table_progress *p = ctx;
+    slot *sl = &p->sl[p->order[k / p->restarts]];
+    p->rows_done += !--sl->left;
+    if (p->opts->progress) p->opts->progress(p->opts->progress_ctx, p->loaded + ndone, p->total, p->rows_done, p->nspecs);
 }
 
 mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const mn_popul_spec *specs, int nspecs,
@@ -376,119 +387,87 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
         mn_status st = mn_popul_check(&specs[s]);
         if (st) return st;
     }
+    const long ntask = (long)nspecs * restarts;
     slot *sl = calloc((size_t)nspecs, sizeof *sl);
     int *order = malloc((size_t)nspecs * sizeof *order);
-    pending *pend = db ? calloc(1, sizeof *pend) : NULL;
+    mn_pending *list = malloc((size_t)ntask * sizeof *list);
     mn_status st = MN_OK;
-    if (!sl || !order || (db && !pend)) {
-        free(sl), free(order), free(pend);
+    if (!sl || !order || !list) {
+        free(sl), free(order), free(list);
         return mn_fail(MN_ENOMEM, "popul: out of memory for %d rows", nspecs);
     }
     for (int s = 0; s < nspecs; s++) {
-        sl[s].P = mn_popul_nparams(&specs[s]);
-        sl[s].res = runs && runs[s] ? runs[s] : malloc((size_t)restarts * sizeof *sl[s].res);
-        sl[s].pts = malloc((size_t)restarts * sl[s].P * sizeof *sl[s].pts);
+        mn_popul_task *t = &sl[s].t;
+        *t = (mn_popul_task){.spec = specs[s], .opts = opts, .base_seed = base_seed, .P = mn_popul_nparams(&specs[s])};
+        t->res = runs && runs[s] ? runs[s] : malloc((size_t)restarts * sizeof *t->res);
+        t->pts = malloc((size_t)restarts * t->P * sizeof *t->pts);
+        t->span = malloc((size_t)restarts * 2 * sizeof *t->span);
         sl[s].done = calloc((size_t)restarts, 1);
-        sl[s].t_first = INFINITY, sl[s].t_last = -INFINITY;
-        if (!sl[s].res || !sl[s].pts || !sl[s].done) {
+        if (!t->res || !t->pts || !t->span || !sl[s].done) {
             st = mn_fail(MN_ENOMEM, "popul: out of memory for %d restarts", restarts);
             goto done;
         }
+        for (int r = 0; r < 2 * restarts; r++) t->span[r] = NAN;
         if (db) {
-            char canon[512], *json = NULL;
-            if ((st = mn_popul_canon(canon, sizeof canon, &specs[s], opts, base_seed))) goto done;
-            if ((st = options_json(&json, &specs[s], opts, base_seed))) goto done;
-            st = mn_db_setting(&sl[s].id, db, canon, json);
-            free(json);
+            char *canon = NULL, *json = NULL;
+            if ((st = setting_strings(&canon, &json, &specs[s], opts, base_seed))) goto done;
+            st = mn_db_setting(&t->db_id, db, canon, json);
+            free(canon), free(json);
             if (st) goto done;
+            /* the results of the runs the runner will find stored */
             if ((st = load_row(&sl[s], db, &specs[s], base_seed, restarts))) goto done;
         }
     }
-    if (pend) pend->db = db, pend->last = omp_get_wtime();
-    /* tasks: the rows by decreasing size (stable), each row's restarts in order */
+    /* the runs: the rows by decreasing size (stable), each row's restarts in order */
     for (int s = 0; s < nspecs; s++) order[s] = s;
     for (int a = 1; a < nspecs; a++) {
         const int v = order[a];
         int b = a - 1;
-        while (b >= 0 && sl[order[b]].P < sl[v].P) order[b + 1] = order[b], b--;
+        while (b >= 0 && sl[order[b]].t.P < sl[v].t.P) order[b + 1] = order[b], b--;
         order[b + 1] = v;
     }
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
-    const int nthr = threads > 0 ? threads : omp_get_max_threads();
-    const long ntask = (long)nspecs * restarts;
-    long ndone = 0; /* progress: runs done, rows done */
-    int rows_done = 0;
+    const mn_run_kind *kind = mn_run_kind_named("population");
+    for (long k = 0; k < ntask; k++) {
+        const mn_popul_task *t = &sl[order[k / restarts]].t;
+        list[k] = (mn_pending){kind, t, t->db_id, k % restarts};
+    }
+    table_progress pg = {.sl = sl, .order = order, .restarts = restarts, .nspecs = nspecs, .total = ntask,
+                         .opts = opts};
     for (int s = 0; s < nspecs; s++) {
         for (int r = 0; r < restarts; r++) sl[s].left += !sl[s].done[r];
-        ndone += restarts - sl[s].left, rows_done += !sl[s].left;
+        pg.loaded += restarts - sl[s].left, pg.rows_done += !sl[s].left;
     }
-    mn_status worst = MN_OK;
-    char why[256] = "";
-#pragma omp parallel num_threads(nthr)
-    {
-        mn_popul_runner *R = NULL; /* sized for the row of the last task */
-        mn_status mine = MN_OK;
-#pragma omp for schedule(dynamic)
-        for (long t = 0; t < ntask; t++) {
-            if (mine) continue;
-            const int s = order[t / restarts], r = (int)(t % restarts);
-            if (sl[s].done[r]) continue;
-            if (!R || !same_spec(&R->spec, &specs[s])) {
-                mn_popul_runner_free(R);
-                R = NULL;
-                if ((mine = mn_popul_runner_alloc(&R, &specs[s]))) continue;
-            }
-            const double t0 = omp_get_wtime();
-            mine = mn_popul_run_with(R, &sl[s].res[r], opts, base_seed, r, 0);
-            if (mine) continue;
-            double *pt = sl[s].pts + (size_t)r * sl[s].P;
-            memcpy(pt, R->th, sl[s].P * sizeof *pt);
-            /* GD end points are accurate to ||grad|| / lambda_min only, which
-             * for flat minima exceeds dedup_tol: compare sharpened copies */
-            if (sl[s].res[r].cls == MN_POPUL_SPURIOUS && !sl[s].res[r].polished) mine = mn_popul_refine(R, pt);
-            const double t1 = omp_get_wtime();
-            sl[s].res[r].seconds = t1 - t0;
-#pragma omp critical(mn_popul_time)
-            {
-                sl[s].t_first = fmin(sl[s].t_first, t0);
-                sl[s].t_last = fmax(sl[s].t_last, t1);
-                ndone++, rows_done += !--sl[s].left;
-                if (opts->progress) opts->progress(opts->progress_ctx, ndone, ntask, rows_done, nspecs);
-            }
-            if (pend && !mine) {
-#pragma omp critical(mn_popul_db)
-                {
-                    to_db_row(&pend->rows[pend->n++], &sl[s].res[r], sl[s].id, pt, sl[s].P);
-                    if (pend->n == PENDING_MAX || t1 - pend->last > 2.0) mine = flush(pend);
-                }
-            }
-        }
-        keep_error(&worst, why, sizeof why, mine);
-        mn_popul_runner_free(R);
+    const int nthr = threads > 0 ? threads : omp_get_max_threads();
+    mn_runner_opts ro = {.threads = nthr, .db = db, .shard = 0, .nshards = 1, .finished = note_run, .ctx = &pg};
+    mn_runner_stats rst;
+    if ((st = mn_runner_run(&rst, NULL, list, ntask, &ro))) goto done;
+    if (rst.skipped != pg.loaded) {
+        st = mn_fail(MN_EFORMAT, "popul: %ld runs stored, %ld loaded: the database changed under the experiment",
+                     rst.skipped, pg.loaded);
+        goto done;
     }
-    /* what finished is stored even when a run failed */
-    if (pend && (st = flush(pend)) && !worst) goto restore;
-    if (worst) {
-        st = mn_fail(worst, "%s", why);
-        goto restore;
-    }
-    for (int s = 0; s < nspecs; s++) {
+    /* The reductions, with OpenBLAS at one thread as in the runs. */
+    const int blas_threads = openblas_get_num_threads();
+    if (blas_threads != 1) openblas_set_num_threads(1);
+    for (int s = 0; s < nspecs && !st; s++) {
         const double t0 = omp_get_wtime();
-        if ((st = reduce_row(&rows[s], &sl[s], &specs[s], opts, restarts, nthr))) goto restore;
-        if (db && (st = store_lambda_min(db, &sl[s], restarts))) goto restore;
+        double first = INFINITY, last = -INFINITY; /* NaN (loaded runs) compare false */
+        for (int r = 0; r < restarts; r++) {
+            if (sl[s].t.span[2 * r] < first) first = sl[s].t.span[2 * r];
+            if (sl[s].t.span[2 * r + 1] > last) last = sl[s].t.span[2 * r + 1];
+        }
+        if ((st = reduce_row(&rows[s], &sl[s], &specs[s], opts, restarts, nthr))) break;
+        if (db && (st = store_lambda_min(db, &sl[s], restarts))) break;
         /* a row all loaded from the database took no time here */
-        const double span = sl[s].t_last > sl[s].t_first ? sl[s].t_last - sl[s].t_first : 0;
-        rows[s].seconds = span + (omp_get_wtime() - t0);
+        rows[s].seconds = (last > first ? last - first : 0) + (omp_get_wtime() - t0);
     }
-restore:
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
 done:
     for (int s = 0; s < nspecs; s++) {
-        if (!(runs && runs[s])) free(sl[s].res);
-        free(sl[s].pts), free(sl[s].done);
+        if (!(runs && runs[s])) free(sl[s].t.res);
+        free(sl[s].t.pts), free(sl[s].t.span), free(sl[s].done);
     }
-    free(sl), free(order), free(pend);
+    free(sl), free(order), free(list);
     return st;
 }
 

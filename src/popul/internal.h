@@ -53,6 +53,24 @@ void mn_popul_runner_free(mn_popul_runner *R);
 mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popul_opts *o, uint64_t base_seed,
                             int restart, int want_lmin);
 
+/* A row of the experiment as a setting of the runner's population kind
+ * (src/run/kinds.c): run r writes res[r], pts[r P .. (r + 1) P) and
+ * span[2 r], span[2 r + 1] (omp_get_wtime at its start and end), nothing
+ * else. The scratch is an mn_popul_runner for spec. */
+typedef struct {
+    mn_popul_spec spec;
+    const mn_popul_opts *opts;
+    uint64_t base_seed;
+    int64_t db_id;      /* settings.id (0 without a database) */
+    size_t P;
+    mn_popul_run *res;  /* (restarts) */
+    double *pts;        /* (restarts x P) end points, Newton-sharpened (mn_popul_refine) */
+    double *span;       /* (2 restarts) */
+} mn_popul_task;
+mn_status mn_popul_task_scratch(void **scratch, const void *task);
+void mn_popul_task_scratch_free(void *scratch);
+mn_status mn_popul_task_run(mn_run_row *row, const void *task, long restart, void *scratch);
+
 /* Newton steps with fresh Hessians from x (P, overwritten), kept while the
  * gradient shrinks, to ||grad|| <= 1e-13: sharpens GD end points (accurate
  * only to ||grad|| / lambda_min) before minima are compared. Uses R's

@@ -83,18 +83,6 @@
 #define RHO_FRAC 0.05
 #define SAFETY 4.0
 
-const char *mn_popul_class_name(mn_popul_class c)
-{
-    switch (c) {
-    case MN_POPUL_GLOBAL: return "global";
-    case MN_POPUL_SPURIOUS: return "spurious";
-    case MN_POPUL_SADDLE: return "saddle";
-    case MN_POPUL_NOT_CONVERGED: return "not-converged";
-    case MN_POPUL_DIVERGED: return "diverged";
-    }
-    return "?";
-}
-
 void mn_popul_opts_default(mn_popul_opts *o)
 {
     o->step = 0;
@@ -230,7 +218,7 @@ enum { POLISH_OK, POLISH_NOT_PD, POLISH_FAR, POLISH_FAILED };
  * the window check needs tau ~ SAFETY L3 rho < mu, L3 = the Hessian's
  * variation per unit distance measured by a failed attempt. */
 static int polish(mn_popul_runner *R, const mn_popul_opts *o, double eta, double gn0, double *gn, double *next,
-                  double *cvar)
+                  double *cvar, double *margin)
 {
     const size_t P = R->P;
     double *th = R->th, *g = R->g, *H = R->H, *L = R->L, *p = R->p, *th0 = R->th0;
@@ -290,6 +278,7 @@ static int polish(mn_popul_runner *R, const mn_popul_opts *o, double eta, double
     for (size_t i = 0; i < P; i++) L[i * P + i] += 2.0 / eta - tau;
     if (!chol(L, P)) goto restore;
     *gn = gcur;
+    *margin = tau;
     return POLISH_OK;
 restore:
     memcpy(th, th0, P * sizeof *th);
@@ -379,10 +368,9 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
      * (two consecutive estimates within 10%), C starts at 8 and is measured
      * by failed attempts. Scheduling only: it decides when the checks run,
      * never what they accept. */
-    double F = NAN, gn = NAN, next_try = 1e-3, cvar = 8.0, pred = INFINITY, g16 = NAN, mu16 = NAN;
+    double F = NAN, gn = NAN, next_try = 1e-3, cvar = 8.0, pred = INFINITY, g16 = NAN, mu16 = NAN, tau = 0;
     long it = 0;
-    mn_popul_class cls = MN_POPUL_NOT_CONVERGED;
-    int converged = 0, in_th = 0; /* the current point is in th (else in gd) */
+    int converged = 0, diverged = 0, in_th = 0; /* the current point is in th (else in gd) */
     for (;;) {
         /* Diverged: a zero unit or a non-finite value (F and |g| stay those
          * of the point before), or, with the added neuron, ||theta|| >
@@ -391,12 +379,12 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
         F = mn_optim_loss(gd);
         if (s->elim) gn = mn_optim_gnorm(gd);
         if (mn_optim_test(gd, 0.0) == MN_RUN_DIVERGED) {
-            cls = MN_POPUL_DIVERGED;
+            diverged = 1;
             break;
         }
         if (!s->elim) gn = sqrt(R->w->nn[0]);
         if (!isfinite(gn) || (!s->elim && !(sqrt(R->w->nn[1]) <= o->max_norm))) {
-            cls = MN_POPUL_DIVERGED;
+            diverged = 1;
             break;
         }
         if (F < o->global_tol) out->max_f_after = isnan(out->max_f_after) ? F : fmax(out->max_f_after, F);
@@ -405,7 +393,6 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
             break;
         }
         if (o->early_global && F < o->global_tol) {
-            cls = MN_POPUL_GLOBAL;
             out->early = 1;
             break;
         }
@@ -418,7 +405,7 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
             unpad(R, gd, th, g);
             double gnew, next = 0.1 * gn;
             out->newton_tries++;
-            const int r = polish(R, o, eta, gn, &gnew, &next, &cvar);
+            const int r = polish(R, o, eta, gn, &gnew, &next, &cvar, &tau);
             if (r == POLISH_OK) {
                 out->polished = 1;
                 in_th = 1;
@@ -441,27 +428,31 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
     out->iters = it;
     out->loss = F;
     out->gnorm = gn;
-    if (converged) {
-        if (F < o->global_tol) {
-            cls = MN_POPUL_GLOBAL;
-        } else if (out->polished) {
-            cls = MN_POPUL_SPURIOUS; /* H(W*) > tau I > 0 was checked */
-            if (want_lmin && (st = lambda_min_at(R, &out->lambda_min))) return st;
+    /* The shared class rules (mn_class_decide) on the protocol's facts. */
+    mn_class_facts facts = {.diverged = diverged, .stationary = converged};
+    facts.global = out->early || (converged && F < o->global_tol);
+    if (converged && !facts.global) {
+        if (out->polished && tau >= MN_EIG_TOL) {
+            facts.curvature = 1; /* H(W*) > tau I was checked */
         } else {
-            /* positive definite (Cholesky) -> spurious; else the eigenvalue decides */
-            if ((st = mn_popul_hessian(R->w, th, R->H))) return st;
+            /* H - eig_tol I positive definite (Cholesky): lambda_min > eig_tol; else the eigenvalue decides */
+            if (!out->polished && (st = mn_popul_hessian(R->w, th, R->H))) return st; /* polished: H(W*) */
             memcpy(R->L, R->H, P * P * sizeof(double));
+            for (size_t i = 0; i < P; i++) R->L[i * P + i] -= MN_EIG_TOL;
             if (chol(R->L, P)) {
-                cls = MN_POPUL_SPURIOUS;
-                if (want_lmin && (st = lambda_min_at(R, &out->lambda_min))) return st;
+                facts.curvature = 1;
             } else {
                 if ((st = lambda_min_at(R, &out->lambda_min))) return st;
-                cls = out->lambda_min > 0 ? MN_POPUL_SPURIOUS : MN_POPUL_SADDLE;
+                facts.curvature = mn_curvature_sign(out->lambda_min, MN_EIG_TOL);
             }
         }
+        if (facts.curvature > 0 && want_lmin && isnan(out->lambda_min) &&
+            (st = lambda_min_at(R, &out->lambda_min)))
+            return st;
     }
+    const mn_class cls = mn_class_decide(&facts);
     out->cls = cls;
-    if (n == k && cls != MN_POPUL_DIVERGED) {
+    if (n == k && cls != MN_CLASS_DIVERGED) {
         /* ||W^T W - I||_F */
         double e2 = 0;
         for (int a = 0; a < k; a++)

@@ -13,7 +13,7 @@ mn_status mn_prove_popul_row(mn_prove_result **res, int *m, const mn_popul_spec 
     *res = NULL, *m = 0;
     int nd = 0;
     for (int r = 0; r < restarts; r++)
-        if (runs[r].cls == MN_POPUL_SPURIOUS && runs[r].distinct + 1 > nd) nd = runs[r].distinct + 1;
+        if (runs[r].cls == MN_CLASS_SPURIOUS && runs[r].distinct + 1 > nd) nd = runs[r].distinct + 1;
     if (nd == 0) return MN_OK;
     if (spec->elim) return mn_fail(MN_EINVAL, "prove: rows with the eliminating neuron are not supported");
     const size_t P = (size_t)spec->n * spec->k;
@@ -27,14 +27,14 @@ mn_status mn_prove_popul_row(mn_prove_result **res, int *m, const mn_popul_spec 
     }
     for (int d = 0; d < nd; d++) rep[d] = -1;
     for (int r = 0; r < restarts; r++)
-        if (runs[r].cls == MN_POPUL_SPURIOUS && rep[runs[r].distinct] < 0) rep[runs[r].distinct] = r;
+        if (runs[r].cls == MN_CLASS_SPURIOUS && rep[runs[r].distinct] < 0) rep[runs[r].distinct] = r;
     for (int d = 0; d < nd && !st; d++) {
         mn_popul_run again;
         if (rep[d] < 0) st = mn_fail(MN_EINVAL, "prove: no run of distinct minimum %d", d);
         else st = mn_popul_run_one(&again, pts + (size_t)d * P, spec, opts, base_seed, runs[rep[d]].restart);
-        if (!st && again.cls != MN_POPUL_SPURIOUS)
+        if (!st && again.cls != MN_CLASS_SPURIOUS)
             st = mn_fail(MN_EINVAL, "prove: run %d of k = %d, n = %d ended %s when run again", runs[rep[d]].restart,
-                         spec->k, spec->n, mn_popul_class_name(again.cls));
+                         spec->k, spec->n, mn_class_name(again.cls));
     }
     if (!st) st = mn_prove_population_many(out, spec->n, spec->k, pts, nd, threads);
 done:

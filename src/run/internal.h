@@ -1,4 +1,5 @@
-/* The run layer's table of run kinds, shared by the summaries. */
+/* The run layer's table of run kinds and its runner, shared by the sweep,
+ * the population experiment and the summaries. */
 #ifndef MN_RUN_INTERNAL_H
 #define MN_RUN_INTERNAL_H
 
@@ -7,7 +8,8 @@
 
 /* A kind of run a database can hold (a network on data, the population
  * model, ...; a new experiment adds an entry in src/run/kinds.c): which
- * settings are its own, and how its spurious minima are told apart. */
+ * settings are its own, how one run of a setting is made, and how its
+ * spurious minima are told apart. */
 typedef struct {
     const char *name;
     /* 1: a summary labels its settings by their whole canonical string (as
@@ -21,9 +23,74 @@ typedef struct {
      * and ctx are the summary's model builder (network runs). */
     mn_status (*distinct)(long *count, mn_db *db, int64_t setting, const char *json, const char *canon,
                           const mn_run_row *rows, long nr, mn_model_builder build, void *ctx);
+    /* One thread's scratch for runs of a setting (the kind's own struct:
+     * mn_sweep_setting for network runs, mn_popul_task for population runs),
+     * and its release (NULL is fine). */
+    mn_status (*scratch_alloc)(void **scratch, const void *setting);
+    void (*scratch_free)(void *scratch);
+    /* Run `restart` of a setting with a thread's scratch: pure, its result
+     * a function of the setting and the restart alone (the seed derived
+     * from them). Fills row (setting id and restart included; theta NULL or
+     * malloc'ed: the runner frees it) and may write the setting's own
+     * result slot for this restart, nothing else. */
+    mn_status (*run)(mn_run_row *row, const void *setting, long restart, void *scratch);
 } mn_run_kind;
 
 /* The kind of a setting (the last entry, network runs, claims the rest). */
 const mn_run_kind *mn_run_kind_of(const char *json, const char *canon);
+/* The kind called `name` ("network", "population"); NULL when none is. */
+const mn_run_kind *mn_run_kind_named(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* The runner: the only engine. A list of pending runs -> which of them are
+ * this process's (the shard) and not yet stored (resume) -> each run once,
+ * by a pool of threads, in list order as threads free up -> the finished
+ * rows committed to the database in list order. */
+
+/* One run of the list. */
+typedef struct {
+    const mn_run_kind *kind;
+    const void *setting; /* the kind's setting; runs of one setting share a thread's scratch */
+    int64_t db_id;       /* settings.id (resume and commit; ignored without a database) */
+    long restart;
+} mn_pending;
+
+typedef struct {
+    int threads;         /* OpenMP threads >= 1 */
+    mn_db *db;           /* NULL: nothing resumed, nothing committed */
+    long shard, nshards; /* this process runs list index k when k % nshards == shard (1 shard: all) */
+    int batch;           /* rows per transaction at most (0: 256); 1 waits for no time (tests) */
+    /* Once the runs to do are known (steps 1 and 2), before any runs: how
+     * many are to run and how many are stored already. May be NULL. */
+    void (*started)(void *ctx, long todo, long stored, int threads);
+    /* After each run, one call at a time, from the thread that ran it, in
+     * finishing order (progress, timing; not part of any result): k its
+     * index in the list, ndone the runs done by now. May be NULL. */
+    void (*finished)(void *ctx, long k, long ndone);
+    void *ctx;
+} mn_runner_opts;
+
+/* What happened to each listed run (state[k], when the caller asks). */
+enum { MN_PENDING_OTHER = 0, MN_PENDING_STORED = 1, MN_PENDING_RUN = 2 };
+
+typedef struct {
+    long total;   /* runs of this shard */
+    long skipped; /* already in the database */
+    long done;    /* run (and committed) now */
+} mn_runner_stats;
+
+/* Runs the list. OpenBLAS is held at one thread meanwhile (restored after).
+ * Commits go in list order: the finished rows of the list's
+ * longest finished prefix are committed as a run finishes, in one
+ * transaction, once 0.1 s has passed since the last commit (or 256 rows
+ * wait): slow runs get a transaction each, fast ones (the population
+ * model's, ~1e-4 s) share one. A kill loses the runs in flight, the rows
+ * finished after the first of them (held for the list order), and at most
+ * 0.1 s of the others. The first failure stops the runs not yet started; what finished is committed
+ * all the same and the failure returned. state (n, may be NULL) receives
+ * MN_PENDING_* per run. Results do not depend on threads, shards or the
+ * finishing order: each run depends only on its setting and restart. */
+mn_status mn_runner_run(mn_runner_stats *stats, unsigned char *state, const mn_pending *list, long n,
+                        const mn_runner_opts *opts);
 
 #endif

@@ -1,10 +1,12 @@
 /* The table of run kinds: how a setting's stored options say which kind of
- * run it is, and each kind's rule for distinct spurious minima (the
- * symmetries of its model). */
+ * run it is, how the runner makes one run of it, and each kind's rule for
+ * distinct spurious minima (the symmetries of its model). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "minima/popul.h"
+#include "popul/internal.h"
 #include "run/internal.h"
 
 /* The stored end points of the spurious runs (pts[i], P doubles each, of
@@ -121,9 +123,37 @@ static mn_status network_distinct(long *count, mn_db *db, int64_t setting, const
     return st;
 }
 
+/* A thread's mn_work for a setting's model and data. */
+static mn_status network_scratch(void **scratch, const void *setting)
+{
+    const mn_sweep_setting *s = setting;
+    mn_work *work = NULL;
+    mn_status st = mn_work_alloc(&work, s->model, mn_data_n(s->data));
+    *scratch = work;
+    return st;
+}
+
+static void network_scratch_free(void *scratch)
+{
+    mn_work_free(scratch);
+}
+
+static mn_status network_run(mn_run_row *row, const void *setting, long restart, void *scratch)
+{
+    const mn_sweep_setting *s = setting;
+    mn_status st = mn_sweep_one(row, s, restart, scratch);
+    if (st) { /* say which run failed */
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s", mn_last_error());
+        mn_fail(st, "setting '%s', restart %ld: %s", s->canon, restart, msg);
+    }
+    return st;
+}
+
 static const mn_run_kind kinds[] = {
-    {"population", 1, popul_claims, popul_distinct},
-    {"network", 0, network_claims, network_distinct},
+    {"population", 1, popul_claims, popul_distinct, mn_popul_task_scratch, mn_popul_task_scratch_free,
+     mn_popul_task_run},
+    {"network", 0, network_claims, network_distinct, network_scratch, network_scratch_free, network_run},
 };
 
 const mn_run_kind *mn_run_kind_of(const char *json, const char *canon)
@@ -132,4 +162,11 @@ const mn_run_kind *mn_run_kind_of(const char *json, const char *canon)
     for (int i = 0; i < n - 1; i++)
         if (kinds[i].claims(json, canon)) return &kinds[i];
     return &kinds[n - 1];
+}
+
+const mn_run_kind *mn_run_kind_named(const char *name)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (!strcmp(kinds[i].name, name)) return &kinds[i];
+    return NULL;
 }

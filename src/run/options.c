@@ -136,6 +136,13 @@ const mn_option *mn_option_find(const char *name, unsigned cmds, int prefix)
     return nhit == 1 ? hit : NULL;
 }
 
+mn_status mn_option_of(const mn_option **o, const char *name, unsigned cmd, const char *what, const char *v)
+{
+    if (!(*o = mn_option_find(name, cmd, 0))) return mn_fail(MN_EINVAL, "unknown option '--%s' of %s", name, what);
+    if (v && !*v && !strcmp(name, "plot")) return mn_fail(MN_EINVAL, "option '--plot' needs a non-empty value");
+    return MN_OK;
+}
+
 mn_status mn_option_real(double *out, const mn_option *o, const char *s)
 {
     char *end;

@@ -362,7 +362,9 @@ static void put_quoted(sbuf *b, const char *s, int always)
     puts_(b, "\"");
 }
 
-mn_status mn_canon(char **canon, char **json, const char *const *keys, const char *const *vals, int n)
+/* sorted = 1: mn_canon; 0: mn_canon_listed. */
+static mn_status canon_join(char **canon, char **json, const char *const *keys, const char *const *vals, int n,
+                            int sorted)
 {
     *canon = NULL;
     if (json) *json = NULL;
@@ -370,7 +372,7 @@ mn_status mn_canon(char **canon, char **json, const char *const *keys, const cha
     if (!ord) return mn_fail(MN_ENOMEM, "out of memory");
     for (int i = 0; i < n; i++) ord[i] = i;
     /* insertion sort by key: n is small, and qsort's comparator would need a global */
-    for (int i = 1; i < n; i++)
+    for (int i = 1; i < n && sorted; i++)
         for (int k = i; k > 0 && strcmp(keys[ord[k - 1]], keys[ord[k]]) > 0; k--) {
             int t = ord[k];
             ord[k] = ord[k - 1], ord[k - 1] = t;
@@ -381,7 +383,9 @@ mn_status mn_canon(char **canon, char **json, const char *const *keys, const cha
     int first = 1;
     for (int i = 0; i < n; i++) {
         const char *k = keys[ord[i]], *v = vals[ord[i]];
-        if (i > 0 && !strcmp(k, keys[ord[i - 1]])) {
+        int twice = 0; /* sorted: a repeat is the neighbour */
+        for (int q = sorted ? i - 1 : 0; q < i && q >= 0; q++) twice |= !strcmp(k, keys[ord[q]]);
+        if (twice) {
             free(ord), free(c.p), free(j.p);
             return mn_fail(MN_EINVAL, "option '%s' given twice", k);
         }
@@ -402,6 +406,16 @@ mn_status mn_canon(char **canon, char **json, const char *const *keys, const cha
     else
         free(j.p);
     return MN_OK;
+}
+
+mn_status mn_canon(char **canon, char **json, const char *const *keys, const char *const *vals, int n)
+{
+    return canon_join(canon, json, keys, vals, n, 1);
+}
+
+mn_status mn_canon_listed(char **canon, char **json, const char *const *keys, const char *const *vals, int n)
+{
+    return canon_join(canon, json, keys, vals, n, 0);
 }
 
 uint64_t mn_hash_str(const char *s)

@@ -1,5 +1,6 @@
-/* The sweep engine: the run list of a shard, runs in parallel (OpenMP), each
- * certified and committed as it finishes, with a progress display.
+/* Network runs and the sweep: one certified run of a network on data
+ * (mn_run_seeded), and a sweep's run list handed to the runner, with a
+ * progress display.
  *
  * Determinism. A run depends only on its setting and its seed
  * (mn_sweep_seed), every thread has its own mn_work and optimiser, the model
@@ -7,10 +8,9 @@
  * work (its threaded kernels may round differently with the thread count;
  * one thread also avoids T x cores threads fighting for T cores). So the
  * stored results are bit-identical whatever --threads, the order in which
- * the runs finish, or the sharding. */
-#include <cblas.h> /* OpenBLAS: openblas_{get,set}_num_threads */
+ * the runs finish, or the sharding. The pool, resume and commits are the
+ * runner's (src/run/runner.c); a run here is the network kind's run. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +18,7 @@
 
 #include "minima.h"
 #include "minima/sweep.h"
+#include "run/internal.h"
 
 static double now(void)
 {
@@ -276,10 +277,25 @@ static void progress_show(progress *p, int final)
 }
 
 /* ------------------------------------------------------------------ */
-typedef struct {
-    int s;  /* index into settings */
-    long r; /* restart */
-} item;
+static void announce(void *ctx, long todo, long stored, int threads)
+{
+    progress *pg = ctx;
+    pg->todo = todo;
+    pg->t0 = now();
+    if (!pg->f || todo == 0) return;
+    fprintf(pg->f, "sweep: %ld runs to do", todo);
+    if (stored) fprintf(pg->f, " (%ld already stored)", stored);
+    fprintf(pg->f, " on %d thread%s\n", threads, threads == 1 ? "" : "s");
+    fflush(pg->f);
+}
+
+static void note_progress(void *ctx, long k, long ndone)
+{
+    (void)k;
+    progress *pg = ctx;
+    pg->done = ndone;
+    progress_show(pg, 0);
+}
 
 mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting *settings, int nsettings,
                        const mn_sweep_opts *o)
@@ -287,18 +303,8 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
     memset(stats, 0, sizeof *stats);
     const double t0 = now();
     if (o->restarts < 1) return mn_fail(MN_EINVAL, "restarts must be >= 1 (got %ld)", o->restarts);
-    if (o->threads < 1) return mn_fail(MN_EINVAL, "threads must be >= 1 (got %d)", o->threads);
-    if (o->nshards < 1 || o->shard < 0 || o->shard >= o->nshards)
-        return mn_fail(MN_EINVAL, "shard %ld/%ld: need 0 <= shard < shards", o->shard, o->nshards);
     const long R = o->restarts;
     if ((long)nsettings > 0x7fffffffL / R) return mn_fail(MN_EINVAL, "too many runs (settings x restarts)");
-    unsigned char *done = malloc((size_t)R);
-    item *list = malloc((size_t)nsettings * (size_t)R * sizeof *list + 1);
-    if (!done || !list) {
-        free(done), free(list);
-        return mn_fail(MN_ENOMEM, "out of memory for %d x %ld runs", nsettings, R);
-    }
-    long n = 0;
     mn_status st = MN_OK;
     for (int s = 0; s < nsettings && !st; s++) { /* every setting's data checked before any run */
         char key[64];
@@ -306,93 +312,26 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
         mn_data_key(key, sizeof key, settings[s].data);
         st = mn_db_setting_data(db, settings[s].db_id, settings[s].canon, key);
     }
-    for (int s = 0; s < nsettings && !st; s++) {
-        if ((st = mn_db_done(done, db, settings[s].db_id, R))) break;
-        for (long r = 0; r < R; r++) {
-            if (((long)s * R + r) % o->nshards != o->shard) continue;
-            stats->total++;
-            if (done[r])
-                stats->skipped++;
-            else
-                list[n++] = (item){s, r};
-        }
-    }
-    free(done);
-    if (st || n == 0) {
-        free(list);
-        stats->seconds = now() - t0;
-        return st;
-    }
-
-    progress pg = {.f = o->progress, .todo = n, .t0 = now(), .last = 0, .last_decile = 0};
+    if (st) return st;
+    /* The runs, setting by setting (index s R + r: the shard rule). */
+    const long n = (long)nsettings * R;
+    mn_pending *list = malloc((size_t)n * sizeof *list + 1);
+    if (!list) return mn_fail(MN_ENOMEM, "out of memory for %d x %ld runs", nsettings, R);
+    const mn_run_kind *kind = mn_run_kind_named("network");
+    for (long k = 0; k < n; k++)
+        list[k] = (mn_pending){kind, &settings[k / R], settings[k / R].db_id, k % R};
+    progress pg = {.f = o->progress, .t0 = now(), .last = 0, .last_decile = 0};
     pg.tty = o->tty >= 0 ? o->tty : (o->progress && isatty(fileno(o->progress)));
-    if (pg.f) {
-        fprintf(pg.f, "sweep: %ld runs to do", n);
-        if (stats->skipped) fprintf(pg.f, " (%ld already stored)", stats->skipped);
-        fprintf(pg.f, " on %d thread%s\n", o->threads, o->threads == 1 ? "" : "s");
-        fflush(pg.f);
-    }
-    /* One OpenBLAS thread for the whole parallel region: set here, once, so
-     * no thread writes the setting while others compute (mn_sym_eigvals
-     * leaves it alone when it is already 1). */
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
-    int failed = 0;
-    mn_status fst = MN_OK;
-    char fmsg[512] = "";
-    long ndone = 0;
-
-#pragma omp parallel num_threads(o->threads)
-    {
-        mn_work *work = NULL;
-        int work_s = -1;
-#pragma omp for schedule(dynamic, 1)
-        for (long k = 0; k < n; k++) {
-            int stop;
-#pragma omp atomic read
-            stop = failed;
-            if (stop) continue;
-            const mn_sweep_setting *set = &settings[list[k].s];
-            mn_status rs = MN_OK;
-            if (work_s != list[k].s) {
-                mn_work_free(work);
-                work = NULL, work_s = -1;
-                rs = mn_work_alloc(&work, set->model, mn_data_n(set->data));
-                if (!rs) work_s = list[k].s;
-            }
-            mn_run_row row = {0};
-            if (!rs) rs = mn_sweep_one(&row, set, list[k].r, work);
-            if (rs) { /* say which run failed; the message is thread-local */
-                char msg[400];
-                snprintf(msg, sizeof msg, "%s", mn_last_error());
-                mn_fail(rs, "setting '%s', restart %ld: %s", set->canon, list[k].r, msg);
-            }
-#pragma omp critical(mn_sweep_writer)
-            {
-                if (!rs && !failed) rs = mn_db_insert(db, &row, 1);
-                if (rs && !failed) {
-                    fst = rs;
-                    snprintf(fmsg, sizeof fmsg, "%s", mn_last_error());
-#pragma omp atomic write
-                    failed = 1;
-                } else if (!rs) {
-                    ndone++;
-                    pg.done = ndone;
-                    progress_show(&pg, 0);
-                }
-            }
-            free(row.theta);
-        }
-        mn_work_free(work);
-    }
-
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
-    free(list);
-    stats->done = ndone;
-    stats->seconds = now() - t0;
-    if (!failed)
+    mn_runner_opts ro = {.threads = o->threads, .db = db, .shard = o->shard, .nshards = o->nshards,
+                         .started = announce, .finished = note_progress, .ctx = &pg};
+    mn_runner_stats rst;
+    st = mn_runner_run(&rst, NULL, list, n, &ro);
+    stats->total = rst.total, stats->skipped = rst.skipped, stats->done = rst.done;
+    if (pg.todo > 0 && !st)
         progress_show(&pg, 1);
-    else if (pg.f && pg.tty)
+    else if (pg.todo > 0 && pg.f && pg.tty)
         fputc('\n', pg.f);
-    return failed ? mn_fail(fst, "%s", fmsg) : MN_OK;
+    free(list);
+    stats->seconds = now() - t0;
+    return st;
 }
