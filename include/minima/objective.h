@@ -9,9 +9,8 @@
  * Instances: the network on data (mn_net_objective_alloc), the Safran-Shamir
  * population loss (mn_popul_objective_alloc in minima/popul.h), analytic
  * test functions (mn_testfn_objective_alloc), the octopus of chained saddles
- * (mn_octopus_objective_alloc), or a caller's own: fill an
- * test functions (mn_testfn_objective_alloc), the deep linear residual
- * network's population loss (mn_resid_objective_alloc), or a caller's own: fill an
+ * (mn_octopus_objective_alloc), the deep linear residual network's
+ * population loss (mn_resid_objective_alloc), or a caller's own: fill an
  * mn_objective (n, params, fdf, and hvp or hessian) and pass its address;
  * see docs/example_objective.c. Every hook gets `params` first.
  *
