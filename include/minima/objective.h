@@ -9,7 +9,8 @@
  * Instances: the network on data (mn_net_objective_alloc), the Safran-Shamir
  * population loss (mn_popul_objective_alloc in minima/popul.h), analytic
  * test functions (mn_testfn_objective_alloc), the octopus of chained saddles
- * (mn_octopus_objective_alloc), or a caller's own: fill an
+ * (mn_octopus_objective_alloc), the deep linear residual network's
+ * population loss (mn_resid_objective_alloc), or a caller's own: fill an
  * mn_objective (n, params, fdf, and hvp or hessian) and pass its address;
  * see docs/example_objective.c. Every hook gets `params` first.
  *
@@ -136,6 +137,16 @@ typedef struct {
 /* The constants of the octopus (d in 1..MN_OCTOPUS_MAX_D, curvatures in (0, 1000]). */
 mn_status mn_octopus_init(mn_octopus *c, int d, double gamma, double L);
 mn_status mn_octopus_objective_alloc(mn_objective **out, int d, double gamma, double L);
+/* The population loss of a deep linear residual network (Bartlett, Helmbold
+ * and Long, ICML 2018) with isotropic inputs:
+ *   f(Theta_1, ..., Theta_L) = (1/2) ||Theta_L ... Theta_1 - Phi||_F^2,
+ * x = [Theta_1; ...; Theta_L], each d x d row-major (n = L d^2); phi (d x d,
+ * row-major) is copied. Exact gradient and Hessian-vector products
+ * (O(L d^3) each); one thread at a time. d in 1..MN_RESID_MAX_D, L in
+ * 1..MN_RESID_MAX_L. */
+#define MN_RESID_MAX_D 64
+#define MN_RESID_MAX_L 1024
+mn_status mn_resid_objective_alloc(mn_objective **out, int d, int L, const double *phi);
 
 /* ------------------------------------------------------------------ */
 /* The engine on any objective. The network forms in minima.h

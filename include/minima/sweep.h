@@ -130,7 +130,9 @@ enum {
     MN_CMD_REGIONS = 256,  /* minima regions genuine, experiment liu */
     MN_CMD_ARENA = 512,    /* minima experiment arena */
     MN_CMD_SADDLES = 4096, /* minima experiment saddles */
-    MN_CMD_BALANCE = 8192  /* minima experiment balance */
+    MN_CMD_BALANCE = 8192, /* minima experiment balance */
+    MN_CMD_RESIDUAL = 16384, /* minima experiment residual */
+    MN_CMD_IMPLICIT = 32768  /* minima experiment implicit-bias */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
