@@ -44,6 +44,11 @@ struct mn_objective {
     /* Optional mask (n): 1 = free, 0 = held at its value. NULL: all free.
      * Optimisers move, and certificates measure, the free entries only. */
     const unsigned char *mask;
+    /* Optional. 1: f >= 0 everywhere (the network's losses, the population
+     * loss, rosenbrock, chain), so a value <= global_tol certifies a global
+     * minimum even when the caller does not know the global value (mn_cert_opts
+     * global_loss NaN). 0 (the zero default): nothing known. */
+    int nonnegative;
 
     /* Optional extras of objectives with samples (the network on data). */
     int nsamples; /* samples the value averages over (0: none) */

@@ -312,6 +312,12 @@ typedef struct {
                                Safran-Shamir runs, mn_popul_distinct (units and inputs
                                permuted, the experiment's dedup_tol) */
     long distinct_losses;   /* spurious losses that differ by > MN_DISTINCT_RTOL relative */
+    double best_loss;       /* the lowest finite loss any run of the setting reached (NaN: none):
+                               the best found, an upper bound on the global value, not a proof */
+    long vs_best;           /* runs classified against best_loss: certified minima whose global
+                               value was unknown (MINIMUM at run time), counted as BEST_FOUND
+                               (loss <= best_loss + global_tol) or SPURIOUS_VS_BEST */
+    double global_tol;      /* the setting's certification global_tol */
     long near_kink;         /* runs ending near a ReLU kink */
     double mean_seconds;
     long zero_error;        /* runs ending with training accuracy 1 (any class) */
@@ -335,6 +341,10 @@ typedef mn_status (*mn_model_builder)(mn_model **model, const char *json, void *
  * object of strings); the data are built only when --arch is absent (the
  * input width comes from them). ctx is unused. */
 mn_status mn_setting_model(mn_model **model, const char *json, void *ctx);
+/* The certification options a stored setting's runs were classified with
+ * (its JSON options over the defaults: global_loss NaN unless the setting
+ * names --global-loss). MN_EFORMAT / MN_EINVAL for options no run took. */
+mn_status mn_setting_cert_opts(mn_cert_opts *out, const char *json);
 
 /* Summaries of the settings with the given ids (ids NULL: every setting in
  * the database, in id order). build may be NULL (no catalogue). */

@@ -270,8 +270,9 @@ def certify(model, theta, X, y, eliminate=None, lambda_=0.01, trials=64, seed=1,
     check(lib.mn_certify(cert, model._ptr, work, view, _arrays.ptr(theta), 0, co))
     check(lib.mn_find_escape(esc, _arrays.ptr(direction), model._ptr, work, view, _arrays.ptr(theta), co.eig_tol))
     point = {"params": model.n_params, **_cert_dict(cert), "escape": _escape_dict(esc)}
-    point["bad_local_minimum"] = (cert.cls in (lib.MN_CLASS_SPURIOUS, lib.MN_CLASS_DEGENERATE)
-                                  and not esc.escaped)
+    bad = lib.mn_cert_bad(cert, esc.escaped, co.global_loss)
+    point["bad_local_minimum"] = None if bad < 0 else bool(bad)   # None: a minimum, global value unknown
+    point["global_loss"] = None if math.isnan(co.global_loss) else co.global_loss
     out = Result(point=point)
     if eliminate not in (None, "none"):
         spec = ffi.new("mn_spec *", model._spec[0])

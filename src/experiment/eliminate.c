@@ -17,7 +17,9 @@
  *            parameterisation); the pgd optimiser instead of gd.
  * Every setting is plain GD (pgd for that defence) from the library's
  * initialisation, certified with --zero-error (zero training error counts
- * as global for the margin losses). The "teacher" data set: the library has
+ * as global for the margin losses) and, on realizable data with a margin
+ * loss, --global-loss 0 (the value is known there; elsewhere the summary
+ * classifies against the best found). The "teacher" data set: the library has
  * no generator of -1/+1 labels from a random two-layer network, so it is
  * `--generate separable --dim 10`, labels sign(u.x) of a random unit u: a
  * teacher network with one hidden unit, realizable by every student here,

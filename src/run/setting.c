@@ -112,15 +112,13 @@ mn_status mn_setting_from_pairs(mn_options *o, mn_data **data, mn_model **model,
     return st ? st : mn_setting_build(data, model, o);
 }
 
-mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
+/* The run options of a stored setting (the settings table's JSON object of
+ * strings). The text options point into *tree, which the caller deletes
+ * (cJSON_Delete) after the last use of o. */
+static mn_status options_from_json(mn_options *o, cJSON **tree, const char *json)
 {
-    (void)ctx;
-    *model = NULL;
-    cJSON *j = cJSON_Parse(json);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return mn_fail(MN_EFORMAT, "setting options are not a JSON object");
-    }
+    cJSON *j = *tree = cJSON_Parse(json);
+    if (!cJSON_IsObject(j)) return mn_fail(MN_EFORMAT, "setting options are not a JSON object");
     const char *keys[MN_GRID_MAX_KEYS], *vals[MN_GRID_MAX_KEYS];
     int n = 0;
     mn_status st = MN_OK;
@@ -128,8 +126,26 @@ mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
         if (n == MN_GRID_MAX_KEYS || !cJSON_IsString(it)) st = mn_fail(MN_EFORMAT, "unexpected setting options");
         else keys[n] = it->string, vals[n] = it->valuestring, n++;
     }
+    return st ? st : options_from_pairs(o, keys, vals, n);
+}
+
+mn_status mn_setting_cert_opts(mn_cert_opts *out, const char *json)
+{
     mn_options o;
-    if (!st) st = options_from_pairs(&o, keys, vals, n);
+    cJSON *tree;
+    mn_status st = options_from_json(&o, &tree, json);
+    if (!st) *out = o.cert;
+    cJSON_Delete(tree);
+    return st;
+}
+
+mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
+{
+    (void)ctx;
+    *model = NULL;
+    mn_options o;
+    cJSON *tree;
+    mn_status st = options_from_json(&o, &tree, json);
     if (!st && o.arch) { /* the widths are given: no data needed */
         mn_spec spec = o.spec;
         st = mn_spec_parse_arch(&spec, o.arch);
@@ -139,7 +155,7 @@ mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
         st = mn_setting_build(&data, model, &o);
         mn_data_free(data);
     }
-    cJSON_Delete(j);
+    cJSON_Delete(tree);
     return st;
 }
 

@@ -207,7 +207,7 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
         row->elim_output = jd.elim_output;
         row->drop_changes_prediction = jd.drop_changes_prediction;
         if (end) memcpy(end, mn_optim_theta(last), P * sizeof *end);
-        if (c.cls == MN_CLASS_SPURIOUS) { /* kept for the catalogue of distinct minima */
+        if (c.cls == MN_CLASS_SPURIOUS || c.cls == MN_CLASS_MINIMUM) { /* kept for the catalogue of distinct minima */
             if (!(row->theta = malloc(P * sizeof *row->theta)))
                 st = mn_fail(MN_ENOMEM, "out of memory");
             else
