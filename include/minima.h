@@ -697,6 +697,22 @@ double mn_norm2(const double *x, size_t n, const unsigned char *mask);
 /* Hessian restricted to the free parameters: sub (nf x nf) from hess (P x P). */
 int mn_restrict(double *sub, const double *hess, const unsigned char *mask, int p);
 
+/* ------------------------------------------------------------------ */
+/* Memory.                                                             */
+/* Physical memory of the machine in bytes (sysconf; 0 when unknown). */
+double mn_phys_bytes(void);
+/* MN_ENOMEM, one line naming `what`, the estimate and the limit, when an
+ * estimated `bytes` exceeds physical memory (or is not a number); MN_OK
+ * otherwise. Called before large allocations: data sets (mn_data_alloc),
+ * workspaces, optimisers, Hessians, Lanczos, and a whole run or sweep
+ * (mn_setting_run_bytes). */
+mn_status mn_mem_check(double bytes, const char *what);
+/* Bytes an optimiser of kind prm->kind allocates for P parameters (nf free,
+ * nsamples samples for SGD); a Newton polish is kind MN_OPT_NEWTON. */
+double mn_optim_bytes(size_t P, size_t nf, int nsamples, const mn_opt_params *prm);
+/* Bytes of one evaluation workspace (mn_work_alloc) for n samples. */
+double mn_work_bytes(const mn_model *model, int n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -92,6 +92,16 @@ size_t mn_objective_hessian_scratch(const mn_objective *f);
  * max(1, |Ritz value|)). Deterministic. nf must be >= 1. */
 mn_status mn_spectrum_extremes(double *lmin, double *lmax, const mn_objective *f, const double *x, int max_dense,
                                int lanczos_iter, double lanczos_tol);
+/* Lanczos keeps one vector of nf doubles per step, all of them (full
+ * reorthogonalisation): the steps are capped so that they take at most
+ * MN_LANCZOS_MAX_BYTES, but never below MN_LANCZOS_MIN_STEPS (a constant
+ * bound, not the machine's, so results do not depend on the machine; up to
+ * ~894,000 free parameters the default 300 steps fit). The Lanczos steps
+ * for nf free parameters, and the bytes mn_spectrum_extremes allocates. */
+#define MN_LANCZOS_MAX_BYTES ((size_t)2 << 30)
+#define MN_LANCZOS_MIN_STEPS 30
+int mn_lanczos_steps(size_t nf, int lanczos_iter);
+double mn_spectrum_bytes(size_t P, size_t nf, int max_dense, int lanczos_iter);
 
 /* ------------------------------------------------------------------ */
 /* Instances.                                                          */

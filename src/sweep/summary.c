@@ -4,6 +4,7 @@
  * what varies. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +181,13 @@ mn_status mn_summarize(mn_summary **out, int *nout, mn_db *db, const int64_t *id
         if (!s[i].canon) st = mn_fail(MN_EINVAL, "setting id %lld asked for twice", (long long)ids[i]);
     }
     mn_db_settings_free(all_ids, canon, json, nall);
+    /* a database names data files: none is read unless it is a plain file */
+    for (int i = 0; i < n && !st && build; i++)
+        if ((st = mn_setting_data_check(s[i].json))) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", mn_last_error());
+            st = mn_fail(st, "setting %lld: %s", (long long)s[i].id, msg);
+        }
     for (int i = 0; i < n && !st; i++) {
         mn_run_row *rows;
         long nr;

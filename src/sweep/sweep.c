@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "minima.h"
+#include "minima/objective.h"
 #include "minima/sweep.h"
 
 static double now(void)
@@ -122,6 +123,25 @@ mn_status mn_sweep_one(mn_run_row *row, const mn_sweep_setting *s, long restart,
 static const char *status_name(mn_run_state st)
 {
     return st == MN_RUN_RUNNING ? "max-steps" : mn_run_state_name(st);
+}
+
+double mn_setting_run_bytes(const mn_sweep_setting *s)
+{
+    const size_t P = mn_model_nparams(s->model);
+    const int n = mn_data_n(s->data), K = mn_model_spec(s->model)->width[mn_model_spec(s->model)->depth];
+    const double d = sizeof(double);
+    double b = 3 * d * (double)P;                  /* start / mid point, the stored end point */
+    b += mn_work_bytes(s->model, n);               /* evaluation workspace */
+    /* Newton refuses past 4000 parameters on its own (a clearer message) */
+    if (s->opt.kind != MN_OPT_NEWTON || P <= 4000) b += mn_optim_bytes(P, P, n, &s->opt);
+    if (s->polish && P <= 4000) {
+        mn_opt_params pp = s->opt;
+        pp.kind = MN_OPT_NEWTON;
+        b += mn_optim_bytes(P, P, n, &pp);
+    }
+    b += (d + 1) * (double)P + d * (double)n * K;  /* certification: gradient, mask, outputs */
+    b += mn_spectrum_bytes(P, P, s->cert.max_dense, s->cert.lanczos_iter);
+    return b;
 }
 
 mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t seed, mn_work *work, double *end)
@@ -292,6 +312,19 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
         return mn_fail(MN_EINVAL, "shard %ld/%ld: need 0 <= shard < shards", o->shard, o->nshards);
     const long R = o->restarts;
     if ((long)nsettings > 0x7fffffffL / R) return mn_fail(MN_EINVAL, "too many runs (settings x restarts)");
+    /* threads runs at a time, each the largest; every data set once */
+    double most = 0, data = 0;
+    for (int i = 0; i < nsettings; i++) {
+        const double b = mn_setting_run_bytes(&settings[i]);
+        most = b > most ? b : most;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = settings[j].data == settings[i].data;
+        if (!seen) data += (double)mn_data_n(settings[i].data) * (mn_data_d(settings[i].data) + mn_data_m(settings[i].data)) * sizeof(double);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "the sweep (%d thread%s at a time)", o->threads, o->threads == 1 ? "" : "s");
+    mn_status sm = mn_mem_check(most * o->threads + data, what);
+    if (sm) return sm;
     unsigned char *done = malloc((size_t)R);
     item *list = malloc((size_t)nsettings * (size_t)R * sizeof *list + 1);
     if (!done || !list) {
