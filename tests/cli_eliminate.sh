@@ -56,7 +56,7 @@ check "logistic+liang+separable: no global run" test "$(echo "$line" | awk '{pri
 check "logistic+none+separable: global runs" awk -v g="$(grep -E '^separable +logistic +none ' q.out | awk '{print $5}')" 'BEGIN { exit !(g > 0) }'
 # ... with |a| falling and b growing between the half-way point and the end
 "$bin" export q.db > q.csv
-drifts=$(grep 'eliminate=liang generate=separable global-loss=0 loss=logistic' q.csv | grep -v 'dim=' | grep -o 'drifts to infinity: [^"]*')
+drifts=$(grep 'eliminate=liang generate=separable loss=logistic' q.csv | grep -v 'dim=' | grep -o 'drifts to infinity: [^"]*')
 check "drift reasons stored" test -n "$drifts"
 check "drift: |a| falls, the largest exponent grows" awk -F'[ ,]+' '{
     for (i = 1; i <= NF; i++) {
@@ -71,7 +71,7 @@ check "legend" grep -q '^(% of runs: global = certified global' q.out
 check "resume: nothing run" grep -q "0 runs done now, 360 already stored" q2.err
 check "json: 120 lines" test "$(wc -l < q.json)" = 120
 check "json: one object per line" awk '!/^\{"data":".*\}$/ { bad = 1 } END { exit bad }' q.json
-check "json: fields" grep -q '"loss":"logistic","defence":"liang","options":"arch=2-4-1 eliminate=liang generate=separable global-loss=0 loss=logistic lr=0.1 n=100 steps=3000 zero-error=on"' q.json
+check "json: fields" grep -q '"loss":"logistic","defence":"liang","options":"arch=2-4-1 eliminate=liang generate=separable loss=logistic lr=0.1 n=100 steps=3000 zero-error=on"' q.json
 check "json: realizable flag" grep -q '^{"data":"xor+flip0.1","realizable":false,' q.json
 if command -v python3 > /dev/null; then
   check "json: valid, fractions add up" python3 -c '

@@ -247,7 +247,8 @@ def certify(model, theta, X, y, eliminate=None, lambda_=0.01, trials=64, seed=1,
     """Is theta a bad local minimum, and does a defence remove it? What
     `minima certify --point` prints, as a Result: "point" (class, loss,
     grad_norm, lambda_min/max, kink_margin, near_kink, accuracy, escape,
-    bad_local_minimum) and, with eliminate="liang" or "per-output" for a
+    bad_local_minimum: None when the point is a minimum and global_loss is
+    not given, the global value unknown; global_loss) and, with eliminate="liang" or "per-output" for a
     plain model, "defence" (the point embedded with a = 0, the added
     neurons' w drawn `trials` times from `seed` to make |dL/da| largest,
     certified and searched for a verified escape: verdict "escaped" or

@@ -72,6 +72,7 @@ mn_status mn_xset_run(mn_xset_result *out, mn_db **dbp, int64_t *ids, mn_xset *e
         t->model = s->model;
         t->data = s->d;
         mn_setting_run(t, &o);
+        if (s->global_zero) t->cert.global_loss = 0;
         t->canon = s->canon;
     }
     if (!st) st = mn_db_open(&db, db_path, 1);
