@@ -57,6 +57,7 @@ sqlite3 "$tmp/zero.db" "UPDATE settings SET options = replace(options, '$tmp/ff.
 # description | arguments | expected part of the message
 cases=(
   "a network of ~2^31 parameters: past physical memory|train --arch 2-46000-46000-1|(estimate), more than the"
+  "sweep: threads x runs past physical memory|sweep --generate xor --arch 2-2000-2000-1 --threads 4096 --restarts 1 --db $tmp/thr.db|the sweep (4096 runs at a time) needs about"
   "summary: the database names a FIFO as data|summary $tmp/ff.db|not a regular file"
   "summary: the database names /dev/zero as data|summary $tmp/zero.db|not a regular file"
   "missing data file|eval --data $tmp/none.csv --label y --params $tmp/p33|cannot open"

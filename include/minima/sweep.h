@@ -282,6 +282,11 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
  * Lanczos vectors). mn_setting_build checks one run against physical
  * memory (mn_mem_check), mn_sweep_run `threads` runs and the data sets. */
 double mn_setting_run_bytes(const mn_sweep_setting *s);
+/* The memory of a sweep: `threads` runs at a time, each as large as the
+ * largest setting's, and every distinct data set once, against physical
+ * memory (mn_mem_check). mn_sweep_run calls it first; a front end may call
+ * it before it creates a database. */
+mn_status mn_sweep_memory_check(const mn_sweep_setting *settings, int nsettings, int threads);
 
 typedef struct {
     long restarts;    /* R >= 1 */

@@ -160,7 +160,8 @@ int cmd_sweep(int argc, char **argv)
         s->canon = b[i].canon;
     }
 
-    if (mn_db_open(&db, o.db_path, 1)) goto fail;
+    /* memory first: a sweep the machine cannot hold leaves no database behind */
+    if (mn_sweep_memory_check(set, (int)ns, threads) || mn_db_open(&db, o.db_path, 1)) goto fail;
     ids = malloc((size_t)ns * sizeof *ids);
     if (!ids) {
         mn_fail(MN_ENOMEM, "out of memory");

@@ -301,6 +301,23 @@ typedef struct {
     long r; /* restart */
 } item;
 
+mn_status mn_sweep_memory_check(const mn_sweep_setting *settings, int nsettings, int threads)
+{
+    /* threads runs at a time, each the largest; every data set once */
+    double most = 0, data = 0;
+    for (int i = 0; i < nsettings; i++) {
+        const double b = mn_setting_run_bytes(&settings[i]);
+        most = b > most ? b : most;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = settings[j].data == settings[i].data;
+        const mn_data *d = settings[i].data;
+        if (!seen) data += (double)mn_data_n(d) * (mn_data_d(d) + mn_data_m(d)) * sizeof(double);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "the sweep (%d run%s at a time)", threads, threads == 1 ? "" : "s");
+    return mn_mem_check(most * threads + data, what);
+}
+
 mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting *settings, int nsettings,
                        const mn_sweep_opts *o)
 {
@@ -312,18 +329,7 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
         return mn_fail(MN_EINVAL, "shard %ld/%ld: need 0 <= shard < shards", o->shard, o->nshards);
     const long R = o->restarts;
     if ((long)nsettings > 0x7fffffffL / R) return mn_fail(MN_EINVAL, "too many runs (settings x restarts)");
-    /* threads runs at a time, each the largest; every data set once */
-    double most = 0, data = 0;
-    for (int i = 0; i < nsettings; i++) {
-        const double b = mn_setting_run_bytes(&settings[i]);
-        most = b > most ? b : most;
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) seen = settings[j].data == settings[i].data;
-        if (!seen) data += (double)mn_data_n(settings[i].data) * (mn_data_d(settings[i].data) + mn_data_m(settings[i].data)) * sizeof(double);
-    }
-    char what[96];
-    snprintf(what, sizeof what, "the sweep (%d thread%s at a time)", o->threads, o->threads == 1 ? "" : "s");
-    mn_status sm = mn_mem_check(most * o->threads + data, what);
+    mn_status sm = mn_sweep_memory_check(settings, nsettings, o->threads);
     if (sm) return sm;
     unsigned char *done = malloc((size_t)R);
     item *list = malloc((size_t)nsettings * (size_t)R * sizeof *list + 1);
