@@ -46,9 +46,20 @@ W="sweep --data $tmp/chg.csv --label y --steps 5 --restarts 1"
 printf 'x1,x2,y\n0.5,1.25,1\n-0.75,0.3,-1\n1.5,-2.5,1\n' > "$tmp/chg.csv"
 # shellcheck disable=SC2086
 "$bin" $W --db "$tmp/chg2.db" > /dev/null 2>&1
+# A database whose setting names data that is no longer a plain file: a
+# FIFO (reading it would block) and /dev/zero (it never ends).
+cp "$tmp/good.csv" "$tmp/ff.csv"
+"$bin" sweep --data "$tmp/ff.csv" --label y --steps 5 --restarts 1 --db "$tmp/ff.db" > /dev/null 2>&1
+rm "$tmp/ff.csv" && mkfifo "$tmp/ff.csv"
+cp "$tmp/ff.db" "$tmp/zero.db"
+sqlite3 "$tmp/zero.db" "UPDATE settings SET options = replace(options, '$tmp/ff.csv', '/dev/zero')"
 
 # description | arguments | expected part of the message
 cases=(
+  "a network of ~2^31 parameters: past physical memory|train --arch 2-46000-46000-1|(estimate), more than the"
+  "sweep: threads x runs past physical memory|sweep --generate xor --arch 2-2000-2000-1 --threads 4096 --restarts 1 --db $tmp/thr.db|the sweep (4096 runs at a time) needs about"
+  "summary: the database names a FIFO as data|summary $tmp/ff.db|not a regular file"
+  "summary: the database names /dev/zero as data|summary $tmp/zero.db|not a regular file"
   "missing data file|eval --data $tmp/none.csv --label y --params $tmp/p33|cannot open"
   "data path is a directory|eval --data $tmp/dir.csv --label y --params $tmp/p33|dir.csv"
   "empty CSV|eval --data $tmp/empty.csv --label y --params $tmp/p33|empty"

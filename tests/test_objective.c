@@ -236,7 +236,13 @@ static void test_rosenbrock(void **state)
     const double classic[6] = {-1.2, 1, 1, 1, 1, 1}, half[6] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
     mn_optim *o = lbfgs_to_end(f, classic);
     mn_cert c;
+    /* the global value unknown to the caller: a strict minimum, no more */
     assert_int_equal(mn_certify_objective(&c, f, mn_optim_theta(o), 0, NULL), MN_OK);
+    assert_int_equal(c.cls, MN_CLASS_MINIMUM);
+    mn_cert_opts known;
+    mn_cert_opts_default(&known);
+    known.global_loss = 0; /* rosenbrock's, at (1, ..., 1) */
+    assert_int_equal(mn_certify_objective(&c, f, mn_optim_theta(o), 0, &known), MN_OK);
     assert_int_equal(c.cls, MN_CLASS_SPURIOUS);
     assert_true(c.loss > 3.9 && c.loss < 4.0 && mn_optim_theta(o)[0] < -0.9);
     assert_true(c.lambda_min > 1e-3 && isinf(c.kink_margin) && !c.near_kink);

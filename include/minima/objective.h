@@ -46,6 +46,11 @@ struct mn_objective {
     /* Optional mask (n): 1 = free, 0 = held at its value. NULL: all free.
      * Optimisers move, and certificates measure, the free entries only. */
     const unsigned char *mask;
+    /* Optional. 1: f >= 0 everywhere (the network's losses, the population
+     * loss, rosenbrock, chain), so a value <= global_tol certifies a global
+     * minimum even when the caller does not know the global value (mn_cert_opts
+     * global_loss NaN). 0 (the zero default): nothing known. */
+    int nonnegative;
 
     /* Optional extras of objectives with samples (the network on data). */
     int nsamples; /* samples the value averages over (0: none) */
@@ -89,6 +94,16 @@ size_t mn_objective_hessian_scratch(const mn_objective *f);
  * max(1, |Ritz value|)). Deterministic. nf must be >= 1. */
 mn_status mn_spectrum_extremes(double *lmin, double *lmax, const mn_objective *f, const double *x, int max_dense,
                                int lanczos_iter, double lanczos_tol);
+/* Lanczos keeps one vector of nf doubles per step, all of them (full
+ * reorthogonalisation): the steps are capped so that they take at most
+ * MN_LANCZOS_MAX_BYTES, but never below MN_LANCZOS_MIN_STEPS (a constant
+ * bound, not the machine's, so results do not depend on the machine; up to
+ * ~894,000 free parameters the default 300 steps fit). The Lanczos steps
+ * for nf free parameters, and the bytes mn_spectrum_extremes allocates. */
+#define MN_LANCZOS_MAX_BYTES ((size_t)2 << 30)
+#define MN_LANCZOS_MIN_STEPS 30
+int mn_lanczos_steps(size_t nf, int lanczos_iter);
+double mn_spectrum_bytes(size_t P, size_t nf, int max_dense, int lanczos_iter);
 
 /* ------------------------------------------------------------------ */
 /* Instances.                                                          */

@@ -20,6 +20,11 @@ typedef struct {
     mn_data *d;
     mn_model *model;
     char *canon, *json;
+    /* 1: the global value is known to be 0. Declared here, not in the
+     * options: the canonical string, hence every run's seed, stays that of
+     * earlier databases, and the stored classes (spurious vs minimum) say
+     * which; 0: unknown, minima are classified against the best found. */
+    int global_zero;
 } mn_xset;
 
 /* Sets key to the formatted value (a later value replaces an earlier one). */

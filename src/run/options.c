@@ -86,7 +86,7 @@ static const entry table[] = {
     {{"polish", MN_OPTION_FLAG, TRAINING, 0, 0, NULL, "end with a Newton polish to a rounding-level gradient"}, F_FLAG, OFF(polish)},
     {{"cert-gtol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, 0, BIG, "X", "certify: stationary when the gradient norm is <= X (1e-6)"}, F_DOUBLE, OFF(cert.gtol)},
     {{"eig-tol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, 0, BIG, "X", "certify: eigenvalues within +-X count as zero (1e-8)"}, F_DOUBLE, OFF(cert.eig_tol)},
-    {{"global-loss", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY | MN_CMD_REGIONS, -BIG, BIG, "X", "certify: the known global loss value (0)"}, F_DOUBLE, OFF(cert.global_loss)},
+    {{"global-loss", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY | MN_CMD_REGIONS, -BIG, BIG, "X", "certify: the known global loss value (default: unknown; minima are then classified against the best found)"}, F_DOUBLE, OFF(cert.global_loss)},
     {{"global-tol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY | MN_CMD_REGIONS, 0, BIG, "X", "certify: global when loss <= global-loss + X (1e-6)"}, F_DOUBLE, OFF(cert.global_tol)},
     {{"zero-error", MN_OPTION_FLAG, TRAINING | MN_CMD_CERTIFY, 0, 0, NULL, "certify: zero training error also counts as global (margin and softmax losses)"}, F_FLAG, OFF(cert.zero_error)},
     {{"point", MN_OPTION_TEXT, MN_CMD_CERTIFY, 0, 0, "FILE", "the point to certify (params format, plain network)"}, NONE, 0},
