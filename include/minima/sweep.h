@@ -124,7 +124,8 @@ enum {
     MN_CMD_SAFRAN = 32,    /* minima experiment safran-shamir */
     MN_CMD_SUMMARY = 64, MN_CMD_EXPORT = 128,
     MN_CMD_REGIONS = 256,  /* minima regions genuine, experiment liu */
-    MN_CMD_ARENA = 512     /* minima experiment arena */
+    MN_CMD_ARENA = 512,    /* minima experiment arena */
+    MN_CMD_SPECTRUM = 1024, MN_CMD_SLICE = 2048, MN_CMD_PATH = 4096 /* the landscape instruments */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
@@ -335,6 +336,9 @@ typedef mn_status (*mn_model_builder)(mn_model **model, const char *json, void *
  * object of strings); the data are built only when --arch is absent (the
  * input width comes from them). ctx is unused. */
 mn_status mn_setting_model(mn_model **model, const char *json, void *ctx);
+/* The data and model of a setting from its stored options (the settings
+ * table's JSON object of strings), as mn_setting_build makes them. */
+mn_status mn_setting_build_json(mn_data **data, mn_model **model, const char *json);
 
 /* Summaries of the settings with the given ids (ids NULL: every setting in
  * the database, in id order). build may be NULL (no catalogue). */

@@ -112,24 +112,28 @@ mn_status mn_setting_from_pairs(mn_options *o, mn_data **data, mn_model **model,
     return st ? st : mn_setting_build(data, model, o);
 }
 
+/* A setting's stored options (a JSON object of strings) as options; the
+ * strings point into *root, which the caller deletes after use. */
+static mn_status options_from_json(mn_options *o, cJSON **root, const char *json)
+{
+    cJSON *j = *root = cJSON_Parse(json);
+    if (!cJSON_IsObject(j)) return mn_fail(MN_EFORMAT, "setting options are not a JSON object");
+    const char *keys[MN_GRID_MAX_KEYS], *vals[MN_GRID_MAX_KEYS];
+    int n = 0;
+    for (cJSON *it = j->child; it; it = it->next) {
+        if (n == MN_GRID_MAX_KEYS || !cJSON_IsString(it)) return mn_fail(MN_EFORMAT, "unexpected setting options");
+        keys[n] = it->string, vals[n] = it->valuestring, n++;
+    }
+    return options_from_pairs(o, keys, vals, n);
+}
+
 mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
 {
     (void)ctx;
     *model = NULL;
-    cJSON *j = cJSON_Parse(json);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return mn_fail(MN_EFORMAT, "setting options are not a JSON object");
-    }
-    const char *keys[MN_GRID_MAX_KEYS], *vals[MN_GRID_MAX_KEYS];
-    int n = 0;
-    mn_status st = MN_OK;
-    for (cJSON *it = j->child; it && !st; it = it->next) {
-        if (n == MN_GRID_MAX_KEYS || !cJSON_IsString(it)) st = mn_fail(MN_EFORMAT, "unexpected setting options");
-        else keys[n] = it->string, vals[n] = it->valuestring, n++;
-    }
+    cJSON *j = NULL;
     mn_options o;
-    if (!st) st = options_from_pairs(&o, keys, vals, n);
+    mn_status st = options_from_json(&o, &j, json);
     if (!st && o.arch) { /* the widths are given: no data needed */
         mn_spec spec = o.spec;
         st = mn_spec_parse_arch(&spec, o.arch);
@@ -139,6 +143,17 @@ mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
         st = mn_setting_build(&data, model, &o);
         mn_data_free(data);
     }
+    cJSON_Delete(j);
+    return st;
+}
+
+mn_status mn_setting_build_json(mn_data **data, mn_model **model, const char *json)
+{
+    *data = NULL, *model = NULL;
+    cJSON *j = NULL;
+    mn_options o;
+    mn_status st = options_from_json(&o, &j, json);
+    if (!st) st = mn_setting_build(data, model, &o);
     cJSON_Delete(j);
     return st;
 }
