@@ -344,7 +344,7 @@ static void test_threads_same_bits(void **state)
 {
     (void)state;
     net n;
-    net_open(&n, 20, 90, 3, 300, 17); /* P = 10443 */
+    net_open(&n, 20, 140, 3, 300, 17); /* P = 23103; products cut in 4 (samples) and 2 (units) */
     double one[54], many[54];
     const int bt = openblas_get_num_threads(), ot = omp_get_max_threads();
     openblas_set_num_threads(1), omp_set_num_threads(1);
