@@ -94,15 +94,16 @@ static mn_status write_density(FILE *fd, FILE *f, const char *datapath, const vo
     fprintf(f, "  set title ");
     mn_gp_str(f, c->title);
     fprintf(f, "\n  set xlabel 'Hessian eigenvalue (symmetric log axis: sign(t) log10(1 + |t| / %.3g))'\n"
-               "  set ylabel 'density'\n  set logscale y\n  set format y '10^{%%T}'\n  set tics out nomirror\n"
+               "  set ylabel 'density'\n  set logscale y\n  set key below\n  set format y '1e%%T'\n  set tics out nomirror\n"
                "  set xrange [%.9g:%.9g]\n  set yrange [%.9g:%.9g]\n  set grid xtics lc rgb '#dddddd'\n",
             t0, s0, s1, vmin, vmax * 3);
     /* Ticks at whole decades of the symlog axis, labelled with the eigenvalue there. */
     fprintf(f, "  set xtics (");
+    const double step = s1 - s0 < 6 ? 0.5 : 1.0; /* half decades on a short axis */
     int first = 1;
-    for (int k = (int)floor(s0); k <= (int)ceil(s1); k++) {
-        const double t = copysign(t0 * (pow(10.0, abs(k)) - 1.0), (double)k);
-        fprintf(f, "%s'%.2g' %d", first ? "" : ", ", t, k);
+    for (double k = floor(s0); k <= ceil(s1) + 1e-9; k += step) {
+        const double t = copysign(t0 * (pow(10.0, fabs(k)) - 1.0), k);
+        fprintf(f, "%s'%.2g' %g", first ? "" : ", ", t, k);
         first = 0;
     }
     fprintf(f, ")\n  unset object\n  unset arrow\n");
