@@ -1,69 +1,40 @@
 /* Figures of the landscape instruments (minima/instruments.h): the spectral
- * density on a symmetric-log axis, 1-D and 2-D loss slices, and paths. Each
- * writes a data file and a gnuplot script into a temporary folder, draws
- * PREFIX.png and PREFIX.svg, checks both exist and cleans up. */
+ * density on a symmetric-log axis, 1-D and 2-D loss slices, and paths, each
+ * a data file and a gnuplot script for mn_gp_draw. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "minima/instruments.h"
 #include "plot/internal.h"
 
 typedef mn_status (*writer)(FILE *data, FILE *script, const char *datapath, const void *ctx);
 
-/* The terminal preamble of one pass of the png/svg loop. */
-static void gp_terminal(FILE *f, const char *prefix, int w, int h)
+typedef struct {
+    writer write;
+    const void *ctx;
+} opened;
+
+/* mn_gp_draw's writer: opens both files for a FILE writer. */
+static mn_status open_and_write(void *ctx, const char *data, const char *script)
 {
-    fprintf(f, "do for [fmt in 'png svg'] {\n"
-               "  if (fmt eq 'png') {\n"
-               "    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-               "      set terminal pngcairo size %d,%d noenhanced font 'sans,11'\n"
-               "    } else {\n"
-               "      set terminal png size %d,%d noenhanced\n"
-               "    }\n"
-               "  } else {\n"
-               "    set terminal svg size %d,%d noenhanced font 'sans,11' background '#ffffff'\n"
-               "  }\n"
-               "  set output ",
-            w, h, w, h, w, h);
-    mn_gp_str(f, prefix);
-    fprintf(f, " . '.' . fmt\n");
+    const opened *o = ctx;
+    FILE *fd = fopen(data, "w"), *fs = fopen(script, "w");
+    mn_status st = fd && fs ? MN_OK : mn_fail(MN_EIO, "cannot write '%s': %s", fd ? script : data, strerror(errno));
+    if (!st) st = o->write(fd, fs, data, o->ctx);
+    int bad = 0;
+    if (fd) bad |= ferror(fd) | (fclose(fd) != 0);
+    if (fs) bad |= ferror(fs) | (fclose(fs) != 0);
+    return !st && bad ? mn_fail(MN_EIO, "cannot write the figure's files") : st;
 }
 
 static mn_status figure(const char *prefix, writer write, const void *ctx)
 {
     if (!prefix || !*prefix || strlen(prefix) > 4000)
         return mn_fail(MN_EINVAL, "bad figure prefix (empty or over 4000 characters)");
-    const char *tmpdir = getenv("TMPDIR");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/minima-plot-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) return mn_fail(MN_EIO, "cannot make a temporary folder in '%s': %s", dir, strerror(errno));
-    char data[4200], script[4200], err[4200], png[4200], svg[4200];
-    snprintf(data, sizeof data, "%s/figure.dat", dir);
-    snprintf(script, sizeof script, "%s/figure.gp", dir);
-    snprintf(err, sizeof err, "%s/gnuplot.err", dir);
-    snprintf(png, sizeof png, "%s.png", prefix);
-    snprintf(svg, sizeof svg, "%s.svg", prefix);
-    remove(png), remove(svg);
-    FILE *fd = fopen(data, "w"), *fs = fopen(script, "w");
-    mn_status st = fd && fs ? MN_OK : mn_fail(MN_EIO, "cannot write in '%s': %s", dir, strerror(errno));
-    if (!st) st = write(fd, fs, data, ctx);
-    int bad = (fd && (ferror(fd) | (fclose(fd) != 0))) | (fs && (ferror(fs) | (fclose(fs) != 0)));
-    if (!st && bad) st = mn_fail(MN_EIO, "cannot write the figure's files in '%s'", dir);
-    if (!st) st = mn_gp_run(script, err);
-    for (int k = 0; !st && k < 2; k++) {
-        struct stat sb;
-        if (stat(k ? svg : png, &sb) != 0 || sb.st_size == 0)
-            st = mn_fail(MN_EIO, "gnuplot did not write '%s'", k ? svg : png);
-    }
-    if (st) remove(png), remove(svg);
-    remove(data), remove(script), remove(err);
-    rmdir(dir);
-    return st;
+    opened o = {write, ctx};
+    return mn_gp_draw(prefix, open_and_write, &o);
 }
 
 /* ---- density ---- */
@@ -90,7 +61,7 @@ static mn_status write_density(FILE *fd, FILE *f, const char *datapath, const vo
     fprintf(f, "# minima spectrum density figure (generated)\ndata = ");
     mn_gp_str(f, datapath);
     fputc('\n', f);
-    gp_terminal(f, c->prefix, 900, 520);
+    mn_gp_terminal(f, c->prefix, 900, 520);
     fprintf(f, "  set title ");
     mn_gp_str(f, c->title);
     fprintf(f, "\n  set xlabel 'Hessian eigenvalue (symmetric log axis: sign(t) log10(1 + |t| / %.3g))'\n"
@@ -148,7 +119,7 @@ static mn_status write_slice(FILE *fd, FILE *f, const char *datapath, const void
     fprintf(f, "# minima slice figure (generated)\ndata = ");
     mn_gp_str(f, datapath);
     fputc('\n', f);
-    gp_terminal(f, c->prefix, c->nb > 1 ? 760 : 860, c->nb > 1 ? 640 : 500);
+    mn_gp_terminal(f, c->prefix, c->nb > 1 ? 760 : 860, c->nb > 1 ? 640 : 500);
     fprintf(f, "  set title ");
     mn_gp_str(f, c->title);
     fprintf(f, "\n  set xlabel ");
@@ -198,7 +169,7 @@ static mn_status write_path(FILE *fd, FILE *f, const char *datapath, const void 
     fprintf(f, "# minima path figure (generated)\ndata = ");
     mn_gp_str(f, datapath);
     fputc('\n', f);
-    gp_terminal(f, c->prefix, 860, 500);
+    mn_gp_terminal(f, c->prefix, 860, 500);
     fprintf(f, "  set title ");
     mn_gp_str(f, c->title);
     fprintf(f, "\n  set xlabel 't (0: A, 1: B)'\n  set ylabel 'loss'\n  set logscale y\n  set tics out nomirror\n"

@@ -279,6 +279,24 @@ mn_status mn_gp_run(const char *script, const char *errpath)
     return mn_fail(MN_EIO, "gnuplot was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+void mn_gp_terminal(FILE *f, const char *prefix, int w, int h)
+{
+    fprintf(f, "do for [fmt in 'png svg'] {\n"
+               "  if (fmt eq 'png') {\n"
+               "    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+               "      set terminal pngcairo size %d,%d noenhanced font 'sans,11'\n"
+               "    } else {\n"
+               "      set terminal png size %d,%d noenhanced\n"
+               "    }\n"
+               "  } else {\n"
+               "    set terminal svg size %d,%d noenhanced font 'sans,11' background '#ffffff'\n"
+               "  }\n"
+               "  set output ",
+            w, h, w, h, w, h);
+    mn_gp_str(f, prefix);
+    fprintf(f, " . '.' . fmt\n");
+}
+
 mn_status mn_gp_draw(const char *prefix, mn_gp_writer write, void *ctx)
 {
     const char *tmpdir = getenv("TMPDIR");
