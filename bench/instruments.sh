@@ -26,7 +26,7 @@ echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load average
 /usr/bin/python3 bench/instruments_torch.py "$params" --threads "$threads" > "$tmp/torch.json"
 /usr/bin/python3 - "$tmp/minima.json" "$tmp/torch.json" <<'PY'
 import json, sys
-m = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))
+m = json.load(open(sys.argv[1])); t = json.loads(open(sys.argv[2]).read().splitlines()[-1])
 rel = max(abs(a - b) / abs(b) for a, b in zip(m["top"], t["top"]))
 print("top-5 minima  %s (residuals <= %.1e, %d steps)" % (["%.10g" % v for v in m["top"]], max(m["top_residuals"]), m["top_lanczos_steps"]))
 print("top-5 torch   %s (residuals <= %.1e, %d steps); largest relative difference %.1e"

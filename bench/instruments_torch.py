@@ -21,7 +21,8 @@ Algorithms, written to match src/linalg/lanczos.c and src/instruments/hessian.c:
   trace:   Hutchinson with `probes` Rademacher vectors, mean and standard error;
   density: `slq_probes` Gaussian starts x `slq_steps` Lanczos steps (full
            reorthogonalisation), Ritz values and squared first components.
-Prints one JSON object: the values and the seconds of each part.
+Prints one JSON object per finished part (top, trace, then everything): the
+values and the seconds of each part so far; the last line is the result.
 
 usage: /usr/bin/python3 bench/instruments_torch.py PARAMS [--arch 64-512-512-10] [--top 5]
          [--probes 100] [--slq-probes 10] [--slq-steps 100] [--tol 1e-10] [--threads T]
@@ -136,6 +137,7 @@ def main():
     out["top"] = [float(theta[-1 - i]) for i in range(a.top)]
     out["top_residuals"] = [float(resid[-1 - i]) for i in range(a.top)]
     out["top_lanczos_steps"] = m
+    print(json.dumps({"phase": "top", **out}), flush=True)
 
     t0, c0 = time.perf_counter(), time.process_time()
     vals = []
@@ -144,6 +146,7 @@ def main():
         vals.append(float(z @ hvp(z)))
     out["seconds_trace"], out["cpu_seconds_trace"] = time.perf_counter() - t0, time.process_time() - c0
     out["trace"] = {"value": float(np.mean(vals)), "se": float(np.std(vals, ddof=1) / math.sqrt(a.probes))}
+    print(json.dumps({"phase": "trace", **out}), flush=True)
 
     t0, c0 = time.perf_counter(), time.process_time()
     nodes, weights = [], []
