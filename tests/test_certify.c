@@ -619,6 +619,8 @@ static void test_accuracy_squared(void **state)
     mn_work_free(work);
     mn_data_free(d_pm), mn_data_free(d_zo);
     mn_model_free(model);
+}
+
 /* The rules that use the global value: against the best found (summaries)
  * and the bad-minimum verdict, decided only when the global value is known
  * or the point is no minimum. */
