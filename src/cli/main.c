@@ -20,14 +20,16 @@ static const command commands[] = {
     {"merge", cmd_merge, "merge sweep databases (shards), skipping duplicate runs"},
     {"regions", cmd_regions, "activation regions of ReLU nets: Jacobian rank (Karhadkar), genuine minima (Liu)"},
     {"prove", cmd_prove, "prove, in ball arithmetic, a spurious minimum of the Safran-Shamir loss (certificates)"},
-    {"experiment", cmd_experiment, "Safran-Shamir Tables 1-2: spurious minima of ReLU nets, population loss"},
+    {"experiment", cmd_experiment, "minima experiment NAME: one of the experiments below"},
 };
 #define NCMD ((int)(sizeof commands / sizeof *commands))
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: minima COMMAND [options]   (minima COMMAND --help for its options)\n\ncommands:\n");
-    for (int i = 0; i < NCMD; i++) fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+    for (int i = 0; i < NCMD; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\nexperiments (minima experiment NAME --help for its options):\n");
+    cli_experiment_list(out, "  ");
     fprintf(out, "\n  --version  print the version\n  --help     this help\n");
 }
 

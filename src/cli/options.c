@@ -95,7 +95,7 @@ static mn_status set_command(void *ctx, const mn_option *d, const char *v)
     else if (!strcmp(nm, "save-params")) o->save_params = v;
     else if (!strcmp(nm, "point")) o->point_path = v;
     else if (!strcmp(nm, "hessian")) o->hessian = 1;
-    else if (!strcmp(nm, "json")) return MN_OK;
+    else if (!strcmp(nm, "json")) o->json = 1;
     else if (!strcmp(nm, "config")) o->config = v;
     else if (!strcmp(nm, "db")) o->db_path = v;
     else if (!strcmp(nm, "shard")) o->shard_spec = v;

@@ -60,7 +60,7 @@ static const entry table[] = {
     {{"flip", MN_OPTION_REAL, MODEL, 0, 1, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"}, F_DOUBLE, OFF(flip)},
     {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
     {{"hessian", MN_OPTION_FLAG, MN_CMD_EVAL, 0, 0, NULL, "also print the Hessian and its eigenvalues"}, NONE, 0},
-    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, sweep, certify: the default and only format)"}, NONE, 0},
+    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, certify: always; sweep, summary, experiments: instead of the table)"}, NONE, 0},
     {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_REGIONS, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir) (1)"}, F_SEED, OFF(seed)},
     {{"steps", MN_OPTION_INT, TRAINING, 0, 1e12, "N", "gradient steps at most (20000)"}, F_LONG, OFF(steps)},
     {{"lr", MN_OPTION_REAL, TRAINING, TINY, 1e6, "X", "step size (0.1)"}, F_DOUBLE, OFF(opt.lr)},
