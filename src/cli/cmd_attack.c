@@ -75,56 +75,6 @@ static int export_attack(int i, const char *dir)
     return 0;
 }
 
-typedef struct {
-    mn_cert plain, aug;
-    mn_escape ep, ea;
-    double dlda;
-} verdict;
-
-static mn_status judge(int i, double lambda, verdict *v)
-{
-    mn_spec spec;
-    mn_data *data = NULL;
-    double *theta = NULL, *ta = NULL, *dir = NULL;
-    mn_model *m = NULL, *aug = NULL;
-    mn_work *w = NULL, *wa = NULL;
-    mn_cert_opts co;
-    mn_cert_opts_default(&co);
-    mn_status st = mn_attack_build(i, &spec, &data, &theta);
-    if (!st) st = mn_model_alloc(&m, &spec);
-    if (!st) st = mn_work_alloc(&w, m, mn_data_n(data));
-    const size_t P = m ? mn_model_nparams(m) : 0;
-    if (!st && !(dir = malloc((P + 64) * sizeof *dir))) st = mn_fail(MN_ENOMEM, "out of memory");
-    if (!st) st = mn_certify(&v->plain, m, w, data, theta, 0, &co);
-    if (!st) st = mn_find_escape(&v->ep, dir, m, w, data, theta, co.eig_tol);
-    mn_spec sa = spec;
-    sa.elim = MN_ELIM_LIANG;
-    sa.lambda = lambda;
-    if (!st) st = mn_model_alloc(&aug, &sa);
-    if (!st) st = mn_work_alloc(&wa, aug, mn_data_n(data));
-    const size_t PA = aug ? mn_model_nparams(aug) : 0;
-    if (!st) {
-        free(dir);
-        ta = malloc(PA * sizeof *ta);
-        dir = malloc(PA * sizeof *dir);
-        if (!ta || !dir) st = mn_fail(MN_ENOMEM, "out of memory");
-    }
-    if (!st) st = mn_embed(ta, aug, m, theta, NULL, 0.0);
-    if (!st) st = mn_embed_best(&v->dlda, ta, aug, wa, data, 64, 1);
-    if (!st) st = mn_certify(&v->aug, aug, wa, data, ta, 0, &co);
-    if (!st) st = mn_find_escape(&v->ea, dir, aug, wa, data, ta, co.eig_tol);
-    free(theta), free(ta), free(dir);
-    mn_work_free(w), mn_work_free(wa);
-    mn_model_free(m), mn_model_free(aug);
-    mn_data_free(data);
-    return st;
-}
-
-static const char *order_name(const mn_escape *e)
-{
-    return !e->escaped ? "none" : e->order == 1 ? "gradient" : e->order == 2 ? "neg-curvature" : "higher-order";
-}
-
 static int all(double lambda, int json)
 {
     if (!json)
@@ -132,13 +82,13 @@ static int all(double lambda, int json)
                "escape", "bad", "|dL/da|", "escape+liang", "verdict");
     int rc = 0;
     for (int i = 0; i < mn_attack_count(); i++) {
-        verdict v;
-        if (judge(i, lambda, &v)) {
+        mn_attack_verdict v;
+        if (mn_attack_judge(&v, i, lambda)) {
             fprintf(stderr, "minima attack: %s: %s\n", mn_attack_name(i), mn_last_error());
             rc = 1;
             continue;
         }
-        int bad = (v.plain.cls == MN_CLASS_SPURIOUS || v.plain.cls == MN_CLASS_DEGENERATE) && !v.ep.escaped;
+        const int bad = v.bad;
         if (json) {
             jw w;
             jw_begin(&w, stdout);
@@ -148,17 +98,17 @@ static int all(double lambda, int json)
             jw_num(&w, "loss", v.plain.loss);
             jw_num(&w, "grad_norm", v.plain.gnorm);
             jw_num(&w, "lambda_min", v.plain.lambda_min);
-            jw_str(&w, "escape", order_name(&v.ep));
+            jw_str(&w, "escape", mn_escape_name(&v.escape));
             jw_bool(&w, "bad_local_minimum", bad);
             jw_num(&w, "max_abs_dL_da", v.dlda);
-            jw_str(&w, "escape_with_liang", order_name(&v.ea));
-            jw_num(&w, "decrease_with_liang", v.ea.escaped ? v.ea.decrease : 0.0);
-            jw_str(&w, "verdict", v.ea.escaped ? "escaped" : "stays");
+            jw_str(&w, "escape_with_liang", mn_escape_name(&v.escape_aug));
+            jw_num(&w, "decrease_with_liang", v.escape_aug.escaped ? v.escape_aug.decrease : 0.0);
+            jw_str(&w, "verdict", v.escape_aug.escaped ? "escaped" : "stays");
             jw_end(&w);
         } else {
             printf("%-18s %-11s %10.4g %10.3g %9s %6s | %10.4g %-13s %s\n", mn_attack_name(i),
-                   mn_class_name(v.plain.cls), v.plain.loss, v.plain.lambda_min, order_name(&v.ep),
-                   bad ? "yes" : "no", v.dlda, order_name(&v.ea), v.ea.escaped ? "escaped" : "stays");
+                   mn_class_name(v.plain.cls), v.plain.loss, v.plain.lambda_min, mn_escape_name(&v.escape),
+                   bad ? "yes" : "no", v.dlda, mn_escape_name(&v.escape_aug), v.escape_aug.escaped ? "escaped" : "stays");
         }
     }
     return rc;

@@ -243,3 +243,8 @@ mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_
     mn_objective_free(f);
     return st;
 }
+
+const char *mn_escape_name(const mn_escape *e)
+{
+    return !e->escaped ? "none" : e->order == 1 ? "gradient" : e->order == 2 ? "neg-curvature" : "higher-order";
+}
