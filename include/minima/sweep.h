@@ -123,7 +123,8 @@ enum {
     MN_CMD_ELIMINATE = 16, /* minima experiment eliminate */
     MN_CMD_SAFRAN = 32,    /* minima experiment safran-shamir */
     MN_CMD_SUMMARY = 64, MN_CMD_EXPORT = 128,
-    MN_CMD_REGIONS = 256   /* minima regions genuine, experiment liu */
+    MN_CMD_REGIONS = 256,  /* minima regions genuine, experiment liu */
+    MN_CMD_DEMO = 512      /* minima demo, the main job */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */

@@ -73,6 +73,7 @@ int cmd_experiment(int argc, char **argv);
  * (src/cli/cmd_experiment.c: the table the dispatcher reads). */
 void cli_experiment_list(FILE *f, const char *indent);
 int cmd_prove(int argc, char **argv);
+int cmd_demo(int argc, char **argv); /* the main job, src/cli/cmd_demo.c */
 /* The experiments (argv[0] is the experiment's name), each listed once in
  * the table of src/cli/cmd_experiment.c. safran-shamir: cmd_experiment.c;
  * eliminate: src/cli/cmd_eliminate.c */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -39,6 +40,43 @@ static void arch_string(char *buf, size_t len, const mn_spec *s)
         o += (size_t)snprintf(buf + o, len - o, l ? "-%d" : "%d", s->width[l]);
 }
 
+/* s in single quotes for sh ('\'' for each quote inside). */
+static void sh_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    fputc('\'', f);
+}
+
+/* The script calls the binary that wrote it, by its absolute path (so it
+ * runs whatever PATH holds); $MINIMA overrides it, and where that file is
+ * gone (the build directory removed) `minima` on PATH is used, or the
+ * script says what is missing. */
+static void write_certify_sh(FILE *f, int i, const mn_spec *spec)
+{
+    char arch[256], self[4096];
+    arch_string(arch, sizeof arch, spec);
+    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[len > 0 ? len : 0] = '\0';
+    fprintf(f, "#!/bin/sh\n# %s: %s\n", mn_attack_name(i), mn_attack_about(i));
+    fputs("# the minima that wrote this script; set MINIMA to use another\nminima=${MINIMA:-", f);
+    sh_quote(f, self[0] ? self : "minima");
+    fputs("}\n"
+          "if [ ! -x \"$minima\" ]; then\n"
+          "  if command -v minima >/dev/null 2>&1; then minima=minima\n"
+          "  else echo \"$0: minima not found at $minima nor on PATH (set MINIMA=/path/to/minima)\" >&2; exit 1; fi\n"
+          "fi\n",
+          f);
+    fprintf(f, "exec \"$minima\" certify --arch %s --act relu --loss %s --p %g "
+               "--data \"$(dirname \"$0\")/data.csv\" --label y --point \"$(dirname \"$0\")/point.txt\" "
+               "--eliminate liang \"$@\"\n",
+            arch, mn_loss_name(spec->loss), spec->loss_p);
+}
+
 static int export_attack(int i, const char *dir)
 {
     mn_spec spec;
@@ -53,18 +91,16 @@ static int export_attack(int i, const char *dir)
     if (!st) snprintf(path, sizeof path, "%s/data.csv", dir), st = write_csv(path, data);
     if (!st) snprintf(path, sizeof path, "%s/point.txt", dir), st = cli_write_params(path, theta, mn_model_nparams(m));
     if (!st) {
-        char arch[256];
-        arch_string(arch, sizeof arch, &spec);
         snprintf(path, sizeof path, "%s/certify.sh", dir);
         FILE *f = fopen(path, "w");
         if (!f) {
             st = mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
         } else {
-            fprintf(f, "#!/bin/sh\n# %s: %s\nminima certify --arch %s --act relu --loss %s --p %g "
-                       "--data \"$(dirname \"$0\")/data.csv\" --label y --point \"$(dirname \"$0\")/point.txt\" "
-                       "--eliminate liang \"$@\"\n",
-                    mn_attack_name(i), mn_attack_about(i), arch, mn_loss_name(spec.loss), spec.loss_p);
-            if (fclose(f)) st = mn_fail(MN_EIO, "cannot write '%s'", path);
+            write_certify_sh(f, i, &spec);
+            int bad_write = ferror(f);
+            bad_write |= fclose(f) != 0;
+            if (bad_write) st = mn_fail(MN_EIO, "cannot write '%s'", path);
+            else chmod(path, 0755);
         }
     }
     mn_model_free(m);

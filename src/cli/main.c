@@ -10,6 +10,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"demo", cmd_demo, "the main job, a few seconds: a bad minimum certified and escaped; spurious minima proved"},
     {"eval", cmd_eval, "loss, exact gradient, Hessian and eigenvalues at given parameters (JSON)"},
     {"train", cmd_train, "one gradient-descent run with a certified end point (JSON)"},
     {"attack", cmd_attack, "built-in bad local minima, certified before and after the defence"},

@@ -93,7 +93,7 @@ static const entry table[] = {
     {{"grid", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "KEY=V1,V2,..", "a grid axis over any model/training option (repeatable)"}, NONE, 0},
     {{"config", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "FILE.json", "{\"base\": {option: value}, \"grid\": {option: [values]}}"}, NONE, 0},
     {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; safran-shamir 1000)"}, NONE, 0},
-    {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
+    {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_DEMO, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
     {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; safran-shamir: none)"}, NONE, 0},
     {{"shard", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "I/N", "only runs whose index % N == I (0/1)"}, NONE, 0},
     {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE, 0, 0, NULL, "a small grid (n 100, 3000 steps, 3 restarts): about a minute"}, NONE, 0},
