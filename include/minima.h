@@ -605,7 +605,7 @@ typedef struct {
  * parameters only). Dense Hessian: at most 4000 free parameters. */
 mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_work *work,
                          const mn_data *data, const double *theta, double eig_tol);
-/* "none" (not escaped), "gradient", "neg-curvature" or "higher-order". */
+/* "none" (not escaped), "gradient", "negative-curvature" or "higher-order". */
 const char *mn_escape_name(const mn_escape *e);
 
 /* Built-in attacks: (data, model, point) triples that are bad local minima.

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Help lists and output formats a newcomer relies on: every experiment the
-# dispatcher knows (a cmd_experiment_* entry point in src/cli/cli.h) is
-# listed by `minima --help` and `minima experiment --help` and answers its
-# own --help; `sweep --json` prints the summary as JSON, the same object
-# `summary --json` prints for the database it wrote.
+# Help lists, output formats and progress a newcomer relies on: every
+# experiment the dispatcher knows (a cmd_experiment_* entry point in
+# src/cli/cli.h) is listed by `minima --help` and `minima experiment --help`
+# and answers its own --help; `sweep --json` prints the summary as JSON, the
+# same object `summary --json` prints for the database it wrote; `train`
+# draws a progress line on stderr when it is a terminal (script(1) gives it
+# one), not with --quiet nor into a file, and stdout is the same either way.
 # Usage: cli_help.sh MINIMA
 set -u
 bin=$1
@@ -45,6 +47,19 @@ a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
 drop = lambda d: [{k: v for k, v in s.items() if k != \"mean_seconds\"} for s in d[\"settings\"]]
 assert len(a[\"settings\"]) == 2 and drop(a) == drop(b)
 " "$tmp/sweep.json" "$tmp/summary.json"'
+
+# train's progress line.
+args=(train --steps 40000 --gtol 0 --seed 3)
+"$bin" "${args[@]}" > "$tmp/plain.json" 2> "$tmp/plain.err"
+check "train into files: no progress on stderr" '[ $? = 0 ] && [ ! -s "$tmp/plain.err" ]'
+q() { printf "%q " "$@"; }
+script -qec "$(q "$bin" "${args[@]}") > $(q "$tmp/tty.json")" /dev/null > "$tmp/tty.err" 2>&1
+check "train on a terminal exits 0" '[ $? = 0 ]'
+check "train on a terminal draws progress" 'grep -q "train: step [0-9]*/40000 ([0-9]*%), loss" "$tmp/tty.err"'
+check "the progress line ends at the last step" 'tr "\r" "\n" < "$tmp/tty.err" | grep "train: step" | tail -n1 | grep -q "step 40000/40000 (100%)"'
+check "stdout is the same with progress" 'cmp -s "$tmp/plain.json" "$tmp/tty.json"'
+script -qec "$(q "$bin" "${args[@]}" --quiet) > $(q "$tmp/quiet.json")" /dev/null > "$tmp/quiet.err" 2>&1
+check "--quiet: no progress on a terminal" '! grep -q "train: step" "$tmp/quiet.err" && cmp -s "$tmp/plain.json" "$tmp/quiet.json"'
 
 echo "cli_help: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -224,6 +224,12 @@ typedef struct {
     mn_cert_opts cert;   /* certification of the end point */
     const char *canon;   /* canonical option string */
     int64_t db_id;       /* settings.id in the database */
+    /* Optional (NULL: none): called from the run's thread every 256
+     * iterations of the main run and once at its end (final 1), with the
+     * iterations done, the step cap, the loss and the gradient norm; it must
+     * not touch the run (`minima train` draws its progress line with it). */
+    void (*progress)(void *ctx, long iter, long steps, double loss, double gnorm, int final);
+    void *progress_ctx;
 } mn_sweep_setting;
 /* The run parameters of a setting from its options (optimiser, polish,
  * steps, gtol, frozen value, base seed, certificate with max_dense =

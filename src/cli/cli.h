@@ -17,6 +17,7 @@ typedef struct {
     /* eval, train, certify */
     const char *params_path, *save_params, *point_path;
     int hessian;
+    int quiet; /* --quiet: no progress line (train) */
     int json; /* --json: sweep prints its summary as JSON (eval, train, certify always do) */
     /* sweep (defaults set by cmd_sweep) */
     const char *grid[64]; /* --grid KEY=V1,V2,.. in command-line order */

@@ -246,5 +246,6 @@ mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_
 
 const char *mn_escape_name(const mn_escape *e)
 {
-    return !e->escaped ? "none" : e->order == 1 ? "gradient" : e->order == 2 ? "neg-curvature" : "higher-order";
+    if (!e->escaped) return "none";
+    return e->order == 1 ? "gradient" : e->order == 2 ? "negative-curvature" : e->order == 3 ? "higher-order" : "none";
 }
