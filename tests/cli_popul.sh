@@ -154,7 +154,7 @@ if command -v gnuplot > /dev/null; then
   if "$bin" experiment safran-shamir --k 6..7 --extra 0,1 --restarts 10 --plot "$tmp/fig" > "$tmp/p" 2>&1 \
     && [ -s "$tmp/fig.png" ] && grep -q "<svg" "$tmp/fig.svg"; then ok; else no "--plot: $(cat "$tmp/p")"; fi
   # Beside % spurious, how else the runs end: 0% spurious is no cure when most runs diverge.
-  for t in "spurious local minimum" "global minimum" "runs diverged" "not converged"; do
+  for t in "spurious local minimum" "global minimum" "diverged" "not converged"; do
     if grep -q "% of runs[^<]*$t" "$tmp/fig.svg"; then ok; else no "--plot: no panel '$t'"; fi
   done
   # summary --plot of an experiment database: short tick labels (the options
