@@ -170,7 +170,7 @@ static int index_of(char names[][64], int n, const char *name)
     return -1;
 }
 
-static mn_status plot_table(const char *prefix, const mn_elim_cell *e, const mn_summary *s, int n, long restarts)
+static mn_status plot_table(const char *prefix, const mn_elim_cell *e, const mn_summary *s, int n)
 {
     enum { MAXC = 16, NP = 3 };
     char cols[MAXC][64];
@@ -203,7 +203,13 @@ static mn_status plot_table(const char *prefix, const mn_elim_cell *e, const mn_
     static const char *const panels[NP] = {"% of runs certified global", "% of runs diverged",
                                            "% of runs not converged at the step cap"};
     char title[160], note[240];
-    snprintf(title, sizeof title, "Does the added neuron help gradient descent? %ld runs per cell", restarts);
+    /* the runs the database holds per setting (a larger earlier --restarts leaves more) */
+    long lo = s[0].n, hi = s[0].n;
+    for (int i = 1; i < n; i++) lo = s[i].n < lo ? s[i].n : lo, hi = s[i].n > hi ? s[i].n : hi;
+    if (lo == hi)
+        snprintf(title, sizeof title, "Does the added neuron help gradient descent? %ld runs per cell", lo);
+    else
+        snprintf(title, sizeof title, "Does the added neuron help gradient descent? %ld to %ld runs per cell", lo, hi);
     snprintf(note, sizeof note, "global: zero training error counts as global for the margin losses. "
                                 "The rest of a cell's runs (100 - the three panels) ended at spurious, saddle "
                                 "or degenerate points.");
@@ -308,7 +314,7 @@ mn_status mn_experiment_eliminate(mn_elim_result **out, const mn_elim_plan *p)
     }
     if (!st) st = mn_summarize(&res->summary, &res->n, db, ids, ns, NULL, NULL);
     if (res) res->cells = cells, res->restarts = restarts;
-    if (!st && p->plot) st = plot_table(p->plot, cells, res->summary, res->n, restarts);
+    if (!st && p->plot) st = plot_table(p->plot, cells, res->summary, res->n);
     for (int i = 0; e && i < ns; i++) {
         mn_model_free(e[i].model);
         mn_data_free(e[i].d);
