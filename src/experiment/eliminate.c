@@ -162,8 +162,10 @@ static double now(void)
  * defences; panels % certified global, % diverged, % not converged, every
  * cell printed (what 120 bars side by side could not show at a glance:
  * which defence helps where, and whether a 0% global is runs diverging or
- * runs still going at the step cap). */
-static int index_of(char names[][64], int n, const char *name)
+ * runs still going at the step cap). Row names "data, loss" fit NAMELEN:
+ * mn_elim_cell.data (48) + ", " + .loss (16). */
+#define NAMELEN 72
+static int index_of(char names[][NAMELEN], int n, const char *name)
 {
     for (int i = 0; i < n; i++)
         if (!strcmp(names[i], name)) return i;
@@ -173,8 +175,8 @@ static int index_of(char names[][64], int n, const char *name)
 static mn_status plot_table(const char *prefix, const mn_elim_cell *e, const mn_summary *s, int n)
 {
     enum { MAXC = 16, NP = 3 };
-    char cols[MAXC][64];
-    char (*rows)[64] = calloc((size_t)n, sizeof *rows); /* at most one row per setting */
+    char cols[MAXC][NAMELEN];
+    char (*rows)[NAMELEN] = calloc((size_t)n, sizeof *rows); /* at most one row per setting */
     const char **rp = malloc((size_t)n * sizeof *rp);
     double *v = malloc((size_t)NP * (size_t)n * MAXC * sizeof *v);
     if (!rows || !rp || !v) {
@@ -183,15 +185,15 @@ static mn_status plot_table(const char *prefix, const mn_elim_cell *e, const mn_
     }
     int nr = 0, nc = 0;
     for (int i = 0; i < n; i++) {
-        char r[64];
+        char r[NAMELEN];
         snprintf(r, sizeof r, "%s, %s", e[i].data, e[i].loss);
-        if (index_of(rows, nr, r) < 0) snprintf(rows[nr++], 64, "%s", r);
-        if (index_of(cols, nc, e[i].defence) < 0 && nc < MAXC) snprintf(cols[nc++], 64, "%s", e[i].defence);
+        if (index_of(rows, nr, r) < 0) snprintf(rows[nr++], NAMELEN, "%s", r);
+        if (index_of(cols, nc, e[i].defence) < 0 && nc < MAXC) snprintf(cols[nc++], NAMELEN, "%s", e[i].defence);
     }
     for (size_t k = 0; k < (size_t)NP * (size_t)n * MAXC; k++) v[k] = NAN;
     static const mn_class cls[NP] = {MN_CLASS_GLOBAL, MN_CLASS_DIVERGED, MN_CLASS_NOT_CONVERGED};
     for (int i = 0; i < n; i++) {
-        char r[64];
+        char r[NAMELEN];
         snprintf(r, sizeof r, "%s, %s", e[i].data, e[i].loss);
         const int y = index_of(rows, nr, r), x = index_of(cols, nc, e[i].defence);
         for (int p = 0; p < NP && x >= 0 && s[i].n > 0; p++)
