@@ -684,6 +684,8 @@ typedef struct {
  * parameters only). Dense Hessian: at most 4000 free parameters. */
 mn_status mn_find_escape(mn_escape *out, double *dir, const mn_model *model, mn_work *work,
                          const mn_data *data, const double *theta, double eig_tol);
+/* "none" (not escaped), "gradient", "negative-curvature" or "higher-order". */
+const char *mn_escape_name(const mn_escape *e);
 
 /* Follows an escape: an escape that exists says only that the loss can fall
  * (with an added neuron at a = 0 it exists whenever some sample's loss
@@ -703,6 +705,25 @@ int mn_attack_count(void);
 const char *mn_attack_name(int i);
 const char *mn_attack_about(int i);
 mn_status mn_attack_build(int i, mn_spec *spec, mn_data **data, double **theta);
+
+/* An attack judged before and after the defence (`minima attack all`,
+ * `minima demo`). */
+typedef struct {
+    mn_cert plain;        /* the point in the plain network (mn_cert_opts, global value 0) */
+    mn_escape escape;     /* mn_find_escape there */
+    int bad;              /* spurious or degenerate and no escape: a bad local minimum */
+    double dlda;          /* |dL/da| of Liang's neuron embedded at a = 0 (mn_embed_best, 64 trials, seed 1) */
+    mn_cert aug;          /* the embedded point in the augmented network */
+    mn_escape escape_aug; /* mn_find_escape there: escaped is the defence's verdict */
+    mn_judgement followed; /* L-BFGS from the embedded point (at most 2000 steps), judged with the neuron dropped */
+    long followed_iterations;
+} mn_attack_verdict;
+
+/* Builds attack i, certifies it and searches for an escape; then adds
+ * Liang et al.'s neuron with penalty lambda (>= 0) at a = 0 and does the
+ * same. Deterministic. Errors: those of mn_attack_build, mn_certify,
+ * mn_find_escape; MN_ENOMEM. */
+mn_status mn_attack_judge(mn_attack_verdict *v, int i, double lambda);
 
 /* ------------------------------------------------------------------ */
 /* Linear algebra.                                                     */

@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # README's first command: install what is missing (Debian packages), build,
-# and run the main job on built-in defaults. Safe to run again.
-#   bash scripts/setup.sh            install + build + `minima train`
-#   bash scripts/setup.sh --no-run   install + build only
-#   bash scripts/setup.sh --bench    also install what bench/ and docs/torch_example.py need
+# install minima (command, libraries, headers, pkg-config file) under
+# /usr/local, and run the main job, `minima demo` (a few seconds). Safe to
+# run again.
+#   bash scripts/setup.sh               install + build + install + `minima demo`
+#   bash scripts/setup.sh --no-run      the same without the demo
+#   bash scripts/setup.sh --prefix DIR  install under DIR instead of /usr/local (DIR/bin/minima)
+#   bash scripts/setup.sh --bench       also install what bench/ and docs/torch_example.py need
 # It also makes `import minima` work in Debian's python3 (scripts/install_python.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-run=1 bench=0
-for a in "$@"; do
-  case "$a" in
+run=1 bench=0 prefix=/usr/local
+while [ $# -gt 0 ]; do
+  case "$1" in
     --no-run) run=0 ;;
     --bench) bench=1 ;;
-    *) echo "setup.sh: unknown option '$a' (expected --no-run or --bench)" >&2; exit 2 ;;
+    --prefix)
+      [ $# -ge 2 ] && [ -n "$2" ] || { echo "setup.sh: --prefix needs a directory" >&2; exit 2; }
+      prefix=$2; shift ;;
+    *) echo "setup.sh: unknown option '$1' (expected --no-run, --bench or --prefix DIR)" >&2; exit 2 ;;
   esac
+  shift
 done
 
 # Each package and why it is here: see README, "Dependencies".
@@ -38,7 +45,14 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" >&2
 bash scripts/install_python.sh
 
+# The command on PATH: DIR/bin/minima (statically linked to libminima).
+mkdir -p "$prefix" 2>/dev/null || true
+sudo=""; [ -w "$prefix" ] || [ "$(id -u)" = 0 ] || sudo="sudo"
+$sudo cmake --install build --prefix "$prefix" >/dev/null
+echo "setup: installed $prefix/bin/minima (also build/minima)" >&2
+case ":$PATH:" in *":$prefix/bin:"*) ;; *) echo "setup: $prefix/bin is not on your PATH; add it, or call $prefix/bin/minima" >&2 ;; esac
+
 if [ "$run" = 1 ]; then
-  echo "setup: running the main job: build/minima train (XOR, 2-8-1 ReLU, polynomial hinge)" >&2
-  ./build/minima train
+  echo "setup: running the main job: minima demo" >&2
+  "$prefix/bin/minima" demo
 fi

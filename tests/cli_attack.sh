@@ -24,10 +24,25 @@ acc=$(sed -n 's/.*"followed_accuracy":\([0-9.e+-]*\).*/\1/p' <<< "$h")
 check "dead-relu-hinge followed: accuracy below 1 ($acc)" 'awk -v a="$acc" "BEGIN { exit !(a != \"\" && a < 1) }"'
 check "followed: every attack reports where it ends" '[ "$(grep -c "\"followed_class\":" <<< "$out")" = "$n" ]'
 
-mkdir -p "$tmp/bin" && ln -s "$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")" "$tmp/bin/minima"
 "$bin" attack dead-relu-hinge --out "$tmp/a" > /dev/null
 check "export writes three files" '[ -s "$tmp/a/data.csv" ] && [ -s "$tmp/a/point.txt" ] && [ -s "$tmp/a/certify.sh" ]'
-c=$(PATH="$tmp/bin:$PATH" sh "$tmp/a/certify.sh")
+check "certify.sh is executable" '[ -x "$tmp/a/certify.sh" ]'
+# The script runs in a shell whose PATH holds no minima (not the build
+# directory, not an installed copy), from another directory.
+bare=/usr/bin:/bin
+check "no minima on the bare PATH" '! env -i PATH=$bare sh -c "command -v minima" >/dev/null'
+c=$(cd / && env -i PATH=$bare "$tmp/a/certify.sh")
+check "certify.sh runs without minima on PATH" '[ -n "$c" ]'
+env -i PATH=$bare MINIMA="$tmp/gone" sh "$tmp/a/certify.sh" > "$tmp/o" 2> "$tmp/e"
+check "a missing minima is named, exit 1" '[ $? = 1 ] && [ ! -s "$tmp/o" ] && [ "$(wc -l < "$tmp/e")" = 1 ] && grep -q "minima not found" "$tmp/e"'
+# A binary and a directory with a quote and a space in their names.
+odd="$tmp/it's here"
+mkdir -p "$odd/bin" && cp "$bin" "$odd/bin/minima"
+"$odd/bin/minima" attack dead-relu-hinge --out "$odd/out" > /dev/null
+check "certify.sh names its binary by absolute path" 'grep -q "here/bin/minima" "$odd/out/certify.sh"'
+c2=$(env -i PATH=$bare sh "$odd/out/certify.sh")
+check "certify.sh of an odd path runs" 'grep -q "\"bad_local_minimum\":true" <<< "$c2"'
+
 check "exported attack re-certifies as bad" 'grep -q "\"bad_local_minimum\":true" <<< "$c"'
 check "and the defence escapes it" 'grep -q "\"verdict\":\"escaped\"" <<< "$c"'
 check "by a first-order escape" 'grep -q "\"defence\".*\"order\":\"gradient\"" <<< "$c"'

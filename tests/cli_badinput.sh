@@ -209,6 +209,11 @@ cases=(
   "JSON seed past 2^53|sweep --config $tmp/bigseed.json --restarts 1 --db $tmp/big.db|past 2^53"
   "data file changed under a stored sweep|$W --db $tmp/chg.db|was run on other data"
   "merge of databases run on other data|merge $tmp/chgm.db $tmp/chg.db $tmp/chg2.db|was run on other data there"
+  "demo: zero threads|demo --threads 0|--threads '0'"
+  "demo: an option of another command|demo --restarts 5|does not apply"
+  "demo: a stray argument|demo now|unexpected argument 'now'"
+  "experiment: no name|experiment --k 8|which experiment?"
+  "experiment: unknown name|experiment tables|unknown experiment 'tables' (available: safran-shamir, eliminate"
 )
 
 pass=0 fail=0

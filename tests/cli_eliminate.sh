@@ -91,6 +91,14 @@ if command -v gnuplot > /dev/null; then
   check "plot: exit 0" test $? = 0
   check "plot: a PNG" test "$(head -c 4 fig.png | tail -c 3)" = PNG
   check "plot: an SVG" grep -q '<svg' fig.svg
+  # a table, not 120 sideways bars: % global, % diverged and % not converged
+  # per (data, loss) row and defence column, every cell printed
+  for t in "certified global" "diverged" "not converged at the step cap"; do
+    check "plot: panel '$t'" grep -q "% of runs $t<" fig.svg
+  done
+  check "plot: row and column names" sh -c 'grep -q ">xor, poly_hinge<" fig.svg && grep -q ">softplus<" fig.svg'
+  w=$(/usr/bin/python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print(struct.unpack(">I", d[16:20])[0])' fig.png)
+  check "plot: at most 2000 px wide ($w)" test "$w" -le 2000
 fi
 
 # CSV data: one label column (no per-output), then two (per-output appears)

@@ -153,6 +153,15 @@ else no "summary's distinct minima of popul rows: want [$want], got [$got]"; fi
 if command -v gnuplot > /dev/null; then
   if "$bin" experiment safran-shamir --k 6..7 --extra 0,1 --restarts 10 --plot "$tmp/fig" > "$tmp/p" 2>&1 \
     && [ -s "$tmp/fig.png" ] && grep -q "<svg" "$tmp/fig.svg"; then ok; else no "--plot: $(cat "$tmp/p")"; fi
+  # Beside % spurious, how else the runs end: 0% spurious is no cure when most runs diverge.
+  for t in "spurious local minimum" "global minimum" "diverged" "not converged"; do
+    if grep -q "% of runs[^<]*$t" "$tmp/fig.svg"; then ok; else no "--plot: no panel '$t'"; fi
+  done
+  # summary --plot of an experiment database: short tick labels (the options
+  # that differ, k and n), not the 13 key=value pairs of each setting.
+  if "$bin" summary "$tmp/ss.db" --plot "$tmp/sum" > /dev/null 2> "$tmp/sum.err" && grep -q ">k=13<" "$tmp/sum.svg" \
+    && grep -q ">n=14<" "$tmp/sum.svg" && ! grep -q "max_iter\|experiment=\|gtol=" "$tmp/sum.svg"; then ok
+  else no "summary --plot labels: $(cat "$tmp/sum.err"; grep -o ">[a-z_]*=[^<]*<" "$tmp/sum.svg" | sort -u | head -5)"; fi
 fi
 
 echo "$pass passed, $fail failed"

@@ -134,7 +134,8 @@ enum {
     MN_CMD_BALANCE = 8192, /* minima experiment balance */
     MN_CMD_RESIDUAL = 16384, /* minima experiment residual */
     MN_CMD_IMPLICIT = 32768, /* minima experiment implicit-bias */
-    MN_CMD_PATH = 65536      /* minima path */
+    MN_CMD_PATH = 65536,     /* minima path */
+    MN_CMD_DEMO = 131072     /* minima demo, the main job */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
@@ -251,6 +252,12 @@ typedef struct {
     mn_cert_opts cert;   /* certification of the end point */
     const char *canon;   /* canonical option string */
     int64_t db_id;       /* settings.id in the database */
+    /* Optional (NULL: none): called from the run's thread every 256
+     * iterations of the main run and once at its end (final 1), with the
+     * iterations done, the step cap, the loss and the gradient norm; it must
+     * not touch the run (`minima train` draws its progress line with it). */
+    void (*progress)(void *ctx, long iter, long steps, double loss, double gnorm, int final);
+    void *progress_ctx;
 } mn_sweep_setting;
 /* The run parameters of a setting from its options (optimiser, polish,
  * steps, gtol, frozen value, base seed, certificate with max_dense =
@@ -335,7 +342,10 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
 typedef struct {
     int64_t id;
     char *canon, *json; /* the setting's options */
-    char *label;        /* the options that differ between the summarised settings */
+    char *label;        /* the options that differ between the summarised settings (the whole
+                           canonical string where nothing differs, and for Safran-Shamir rows) */
+    char *short_label;  /* the options that differ, whatever the run kind ("" where none do):
+                           what figures print under a setting */
     long n;             /* runs */
     long count[MN_NCLASS];
     double frac[MN_NCLASS], lo[MN_NCLASS], hi[MN_NCLASS]; /* 95% Wilson */

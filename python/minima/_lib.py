@@ -213,6 +213,8 @@ typedef struct {
     mn_cert_opts cert;
     const char *canon;
     int64_t db_id;
+    void (*progress)(void *ctx, long iter, long steps, double loss, double gnorm, int final);
+    void *progress_ctx;
 } mn_sweep_setting;
 mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t seed, mn_work *work, double *end);
 mn_status mn_setting_cert_opts(mn_cert_opts *out, const char *json);

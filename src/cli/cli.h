@@ -17,6 +17,8 @@ typedef struct {
     /* eval, train, certify */
     const char *params_path, *save_params, *point_path;
     int hessian;
+    int quiet; /* --quiet: no progress line (train) */
+    int json; /* --json: sweep prints its summary as JSON (eval, train, certify always do) */
     /* sweep (defaults set by cmd_sweep) */
     const char *grid[64]; /* --grid KEY=V1,V2,.. in command-line order */
     int ngrid;
@@ -102,13 +104,20 @@ int cmd_summary(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
+/* The experiments of `minima experiment`, one line each "INDENTname  about"
+ * (src/cli/cmd_experiment.c: the table the dispatcher reads). */
+void cli_experiment_list(FILE *f, const char *indent);
 int cmd_prove(int argc, char **argv);
-/* minima experiment eliminate (argv[0] is "eliminate"; src/cli/cmd_eliminate.c) */
+int cmd_demo(int argc, char **argv); /* the main job, src/cli/cmd_demo.c */
+/* The experiments (argv[0] is the experiment's name), each listed once in
+ * the table of src/cli/cmd_experiment.c. safran-shamir: cmd_experiment.c;
+ * eliminate: src/cli/cmd_eliminate.c */
+int cmd_experiment_safran_shamir(int argc, char **argv);
 int cmd_experiment_eliminate(int argc, char **argv);
 /* minima experiment arena (argv[0] is "arena"; src/cli/cmd_arena.c) */
 int cmd_experiment_arena(int argc, char **argv);
 int cmd_experiment_residual(int argc, char **argv);
-int cmd_experiment_implicit(int argc, char **argv);
+int cmd_experiment_implicit_bias(int argc, char **argv);
 /* minima regions rank|genuine (src/cli/cmd_regions.c) */
 int cmd_regions(int argc, char **argv);
 /* minima experiment karhadkar|liu (argv[0] is the name; src/cli/cmd_regions_exp.c) */
@@ -121,6 +130,8 @@ int cmd_experiment_balance(int argc, char **argv);
 
 /* The summary table of a sweep (minima summary, end of minima sweep). */
 void cli_summary_table(FILE *f, const mn_summary *s, int n);
+/* The same as one JSON object (minima summary --json, minima sweep --json). */
+void cli_summary_json(FILE *f, const mn_summary *s, int n);
 
 /* A streaming JSON writer (numbers as %.17g, which round-trips doubles). */
 typedef struct {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -39,6 +40,43 @@ static void arch_string(char *buf, size_t len, const mn_spec *s)
         o += (size_t)snprintf(buf + o, len - o, l ? "-%d" : "%d", s->width[l]);
 }
 
+/* s in single quotes for sh ('\'' for each quote inside). */
+static void sh_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    fputc('\'', f);
+}
+
+/* The script calls the binary that wrote it, by its absolute path (so it
+ * runs whatever PATH holds); $MINIMA overrides it, and where that file is
+ * gone (the build directory removed) `minima` on PATH is used, or the
+ * script says what is missing. */
+static void write_certify_sh(FILE *f, int i, const mn_spec *spec)
+{
+    char arch[256], self[4096];
+    arch_string(arch, sizeof arch, spec);
+    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[len > 0 ? len : 0] = '\0';
+    fprintf(f, "#!/bin/sh\n# %s: %s\n", mn_attack_name(i), mn_attack_about(i));
+    fputs("# the minima that wrote this script; set MINIMA to use another\nminima=${MINIMA:-", f);
+    sh_quote(f, self[0] ? self : "minima");
+    fputs("}\n"
+          "if [ ! -x \"$minima\" ]; then\n"
+          "  if command -v minima >/dev/null 2>&1; then minima=minima\n"
+          "  else echo \"$0: minima not found at $minima nor on PATH (set MINIMA=/path/to/minima)\" >&2; exit 1; fi\n"
+          "fi\n",
+          f);
+    fprintf(f, "exec \"$minima\" certify --arch %s --act relu --loss %s --p %g "
+               "--data \"$(dirname \"$0\")/data.csv\" --label y --point \"$(dirname \"$0\")/point.txt\" "
+               "--eliminate liang --global-loss 0 \"$@\"\n",
+            arch, mn_loss_name(spec->loss), spec->loss_p);
+}
+
 static int export_attack(int i, const char *dir)
 {
     mn_spec spec;
@@ -53,18 +91,16 @@ static int export_attack(int i, const char *dir)
     if (!st) snprintf(path, sizeof path, "%s/data.csv", dir), st = write_csv(path, data);
     if (!st) snprintf(path, sizeof path, "%s/point.txt", dir), st = cli_write_params(path, theta, mn_model_nparams(m));
     if (!st) {
-        char arch[256];
-        arch_string(arch, sizeof arch, &spec);
         snprintf(path, sizeof path, "%s/certify.sh", dir);
         FILE *f = fopen(path, "w");
         if (!f) {
             st = mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
         } else {
-            fprintf(f, "#!/bin/sh\n# %s: %s\nminima certify --arch %s --act relu --loss %s --p %g "
-                       "--data \"$(dirname \"$0\")/data.csv\" --label y --point \"$(dirname \"$0\")/point.txt\" "
-                       "--eliminate liang --global-loss 0 \"$@\"\n",
-                    mn_attack_name(i), mn_attack_about(i), arch, mn_loss_name(spec.loss), spec.loss_p);
-            if (fclose(f)) st = mn_fail(MN_EIO, "cannot write '%s'", path);
+            write_certify_sh(f, i, &spec);
+            int bad_write = ferror(f);
+            bad_write |= fclose(f) != 0;
+            if (bad_write) st = mn_fail(MN_EIO, "cannot write '%s'", path);
+            else chmod(path, 0755);
         }
     }
     mn_model_free(m);
@@ -75,67 +111,6 @@ static int export_attack(int i, const char *dir)
     return 0;
 }
 
-typedef struct {
-    mn_cert plain, aug;
-    mn_escape ep, ea;
-    double dlda;
-    mn_judgement followed; /* L-BFGS from the embedded point, the neuron then dropped */
-    long followed_iterations;
-} verdict;
-
-#define FOLLOW_STEPS 2000
-
-static mn_status judge(int i, double lambda, verdict *v)
-{
-    mn_spec spec;
-    mn_data *data = NULL;
-    double *theta = NULL, *ta = NULL, *dir = NULL;
-    mn_model *m = NULL, *aug = NULL;
-    mn_work *w = NULL, *wa = NULL;
-    mn_cert_opts co;
-    mn_cert_opts_default(&co);
-    co.global_loss = 0; /* every attack's data are fitted exactly by some network of its size */
-    mn_status st = mn_attack_build(i, &spec, &data, &theta);
-    if (!st) st = mn_model_alloc(&m, &spec);
-    if (!st) st = mn_work_alloc(&w, m, mn_data_n(data));
-    const size_t P = m ? mn_model_nparams(m) : 0;
-    if (!st && !(dir = malloc((P + 64) * sizeof *dir))) st = mn_fail(MN_ENOMEM, "out of memory");
-    if (!st) st = mn_certify(&v->plain, m, w, data, theta, 0, &co);
-    if (!st) st = mn_find_escape(&v->ep, dir, m, w, data, theta, co.eig_tol);
-    mn_spec sa = spec;
-    sa.elim = MN_ELIM_LIANG;
-    sa.lambda = lambda;
-    if (!st) st = mn_model_alloc(&aug, &sa);
-    if (!st) st = mn_work_alloc(&wa, aug, mn_data_n(data));
-    const size_t PA = aug ? mn_model_nparams(aug) : 0;
-    if (!st) {
-        free(dir);
-        ta = malloc(PA * sizeof *ta);
-        dir = malloc(PA * sizeof *dir);
-        if (!ta || !dir) st = mn_fail(MN_ENOMEM, "out of memory");
-    }
-    if (!st) st = mn_embed(ta, aug, m, theta, NULL, 0.0);
-    if (!st) st = mn_embed_best(&v->dlda, ta, aug, wa, data, 64, 1);
-    if (!st) st = mn_certify(&v->aug, aug, wa, data, ta, 0, &co);
-    if (!st) st = mn_find_escape(&v->ea, dir, aug, wa, data, ta, co.eig_tol);
-    mn_opt_params op;
-    mn_opt_params_default(&op);
-    op.kind = MN_OPT_LBFGS;
-    mn_cert_opts cz = co;
-    cz.zero_error = 1;
-    if (!st) st = mn_follow_escape(&v->followed, &v->followed_iterations, aug, data, ta, &op, FOLLOW_STEPS, 1e-8, &cz);
-    free(theta), free(ta), free(dir);
-    mn_work_free(w), mn_work_free(wa);
-    mn_model_free(m), mn_model_free(aug);
-    mn_data_free(data);
-    return st;
-}
-
-static const char *order_name(const mn_escape *e)
-{
-    return !e->escaped ? "none" : e->order == 1 ? "gradient" : e->order == 2 ? "neg-curvature" : "higher-order";
-}
-
 static int all(double lambda, int json)
 {
     if (!json)
@@ -143,13 +118,13 @@ static int all(double lambda, int json)
                "escape", "bad", "|dL/da|", "escape+liang", "verdict | followed (L-BFGS, neuron dropped): class, accuracy");
     int rc = 0;
     for (int i = 0; i < mn_attack_count(); i++) {
-        verdict v;
-        if (judge(i, lambda, &v)) {
+        mn_attack_verdict v;
+        if (mn_attack_judge(&v, i, lambda)) {
             fprintf(stderr, "minima attack: %s: %s\n", mn_attack_name(i), mn_last_error());
             rc = 1;
             continue;
         }
-        int bad = mn_cert_bad(&v.plain, v.ep.escaped, 0.0) == 1; /* certified against 0 (judge) */
+        const int bad = v.bad;
         if (json) {
             jw w;
             jw_begin(&w, stdout);
@@ -159,12 +134,12 @@ static int all(double lambda, int json)
             jw_num(&w, "loss", v.plain.loss);
             jw_num(&w, "grad_norm", v.plain.gnorm);
             jw_num(&w, "lambda_min", v.plain.lambda_min);
-            jw_str(&w, "escape", order_name(&v.ep));
+            jw_str(&w, "escape", mn_escape_name(&v.escape));
             jw_bool(&w, "bad_local_minimum", bad);
             jw_num(&w, "max_abs_dL_da", v.dlda);
-            jw_str(&w, "escape_with_liang", order_name(&v.ea));
-            jw_num(&w, "decrease_with_liang", v.ea.escaped ? v.ea.decrease : 0.0);
-            jw_str(&w, "verdict", v.ea.escaped ? "escaped" : "stays");
+            jw_str(&w, "escape_with_liang", mn_escape_name(&v.escape_aug));
+            jw_num(&w, "decrease_with_liang", v.escape_aug.escaped ? v.escape_aug.decrease : 0.0);
+            jw_str(&w, "verdict", v.escape_aug.escaped ? "escaped" : "stays");
             jw_str(&w, "followed_class", mn_class_name(v.followed.cert.cls));
             jw_num(&w, "followed_accuracy", v.followed.cert.accuracy);
             jw_num(&w, "followed_loss", v.followed.cert.loss);
@@ -173,8 +148,8 @@ static int all(double lambda, int json)
             jw_end(&w);
         } else {
             printf("%-18s %-11s %10.4g %10.3g %9s %6s | %10.4g %-13s %-7s | %-13s %.3g\n", mn_attack_name(i),
-                   mn_class_name(v.plain.cls), v.plain.loss, v.plain.lambda_min, order_name(&v.ep),
-                   bad ? "yes" : "no", v.dlda, order_name(&v.ea), v.ea.escaped ? "escaped" : "stays",
+                   mn_class_name(v.plain.cls), v.plain.loss, v.plain.lambda_min, mn_escape_name(&v.escape),
+                   bad ? "yes" : "no", v.dlda, mn_escape_name(&v.escape_aug), v.escape_aug.escaped ? "escaped" : "stays",
                    mn_class_name(v.followed.cert.cls), v.followed.cert.accuracy);
         }
     }

@@ -14,8 +14,7 @@ static void escape_json(jw *w, const char *key, const mn_escape *e)
 {
     jw_obj(w, key);
     jw_bool(w, "escaped", e->escaped);
-    jw_str(w, "order", e->order == 1 ? "gradient" : e->order == 2 ? "negative-curvature"
-                       : e->order == 3 ? "higher-order" : "none");
+    jw_str(w, "order", mn_escape_name(e));
     if (e->escaped) {
         jw_num(w, "slope", e->slope);
         jw_num(w, "curvature", e->curvature);

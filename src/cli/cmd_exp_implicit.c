@@ -41,7 +41,7 @@ static mn_status set(void *ctx, const mn_option *d, const char *v)
     return mn_ib_plan_set(&a->plan, d->name, v);
 }
 
-int cmd_experiment_implicit(int argc, char **argv)
+int cmd_experiment_implicit_bias(int argc, char **argv)
 {
     args a = {.json = 0};
     mn_ib_plan_default(&a.plan);

@@ -17,18 +17,12 @@
 
 typedef struct {
     mn_ss_plan plan;
-    int json, have_name;
+    int json;
     int quiet; /* --quiet: no progress line */
 } exp_args;
 
 static const char intro[] =
     "usage: minima experiment safran-shamir [options]\n"
-    "       minima experiment eliminate [options]   (minima experiment eliminate --help)\n"
-    "       minima experiment arena [options]       (minima experiment arena --help)\n"
-    "       minima experiment saddles [options]     (minima experiment saddles --help)\n"
-    "       minima experiment balance [options]     (minima experiment balance --help)\n"
-    "       minima experiment residual [options]    (minima experiment residual --help)\n"
-    "       minima experiment implicit-bias [options] (minima experiment implicit-bias --help)\n"
     "\n"
     "Safran & Shamir (ICML 2018), Tables 1 (n = k) and 2 (n = k + 1): a student of n ReLU\n"
     "units fit to the teacher V = I_k under x ~ N(0, I_k) on the exact population loss;\n"
@@ -46,15 +40,6 @@ static mn_status set_exp(void *ctx, const mn_option *d, const char *v)
     return mn_ss_plan_set(&a->plan, d->name, v);
 }
 
-static int experiment_name(void *ctx, const char *arg)
-{
-    exp_args *a = ctx;
-    if (a->have_name) return cli_bad("experiment", "unexpected argument '%s'", arg);
-    if (strcmp(arg, "safran-shamir") != 0)
-        return cli_bad("experiment", "unknown experiment '%s' (available: arena, balance, eliminate, implicit-bias, karhadkar, liu, residual, safran-shamir, saddles)", arg);
-    a->have_name = 1;
-    return 0;
-}
 
 /* The progress line on stderr: rows and runs done, elapsed time and an
  * estimate of the rest from the pace of the runs done here so far (the
@@ -154,28 +139,19 @@ static void print_row(const exp_args *o, const mn_ss_result *res, int i)
     fflush(stdout);
 }
 
-int cmd_experiment(int argc, char **argv)
+int cmd_experiment_safran_shamir(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "eliminate")) return cmd_experiment_eliminate(argc - 1, argv + 1);
-    if (argc > 1 && !strcmp(argv[1], "arena")) return cmd_experiment_arena(argc - 1, argv + 1);
-    if (argc > 1 && !strcmp(argv[1], "karhadkar")) return cmd_experiment_karhadkar(argc - 1, argv + 1);
-    if (argc > 1 && !strcmp(argv[1], "liu")) return cmd_experiment_liu(argc - 1, argv + 1);
-    if (argc > 1 && !strcmp(argv[1], "saddles")) return cmd_experiment_saddles(argc - 1, argv + 1);
-    if (argc > 1 && !strcmp(argv[1], "balance")) return cmd_experiment_balance(argc - 1, argv + 1);
-    if (argc > 1 && !strcmp(argv[1], "residual")) return cmd_experiment_residual(argc - 1, argv + 1);
-    if (argc > 1 && !strcmp(argv[1], "implicit-bias")) return cmd_experiment_implicit(argc - 1, argv + 1);
     exp_args a = {.json = 0};
     mn_ss_plan_default(&a.plan);
-    const int r = cli_args("experiment", MN_CMD_SAFRAN, intro, argc, argv, set_exp, experiment_name, &a);
+    const int r = cli_args("experiment safran-shamir", MN_CMD_SAFRAN, intro, argc, argv, set_exp, NULL, &a);
     if (r) return r == 2 ? 0 : 1;
-    if (!a.have_name) return cli_bad("experiment", "which experiment? (minima experiment safran-shamir [options])");
-    if (mn_ss_plan_check(&a.plan)) return cli_error("experiment");
+    if (mn_ss_plan_check(&a.plan)) return cli_error("experiment safran-shamir");
     const double t0 = omp_get_wtime();
     progress prog = {.t0 = t0, .last = -1, .first = -1};
     if (!a.quiet && isatty(STDERR_FILENO)) a.plan.opts.progress = show_progress, a.plan.opts.progress_ctx = &prog;
     const mn_ss_plan *p = &a.plan;
     mn_ss_result *res = NULL;
-    if (mn_experiment_safran_shamir(&res, p)) return cli_error("experiment");
+    if (mn_experiment_safran_shamir(&res, p)) return cli_error("experiment safran-shamir");
     const int any_elim = p->nelim > 1 || p->elim[0];
     if (!a.json) {
         char step[32] = "5/n";
@@ -202,5 +178,56 @@ int cmd_experiment(int argc, char **argv)
     }
     if (!a.json) printf("# total wall time %.2f s\n", omp_get_wtime() - t0);
     mn_ss_result_free(res);
-    return fflush(stdout) ? cli_bad("experiment", "cannot write the output") : 0;
+    return fflush(stdout) ? cli_bad("experiment safran-shamir", "cannot write the output") : 0;
+}
+
+/* Every experiment, in the order `minima --help` and `minima experiment
+ * --help` list them: the dispatcher and both help lists read this one
+ * table, so a new experiment is one line here. */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the name */
+    const char *about;
+} experiments[] = {
+    {"safran-shamir", cmd_experiment_safran_shamir,
+     "Safran-Shamir Tables 1-2: spurious minima of two-layer ReLU nets, population loss"},
+    {"eliminate", cmd_experiment_eliminate, "does Liang et al.'s added neuron remove bad minima of gradient descent?"},
+    {"karhadkar", cmd_experiment_karhadkar, "random activation regions of full Jacobian rank (Karhadkar et al.)"},
+    {"liu", cmd_experiment_liu, "genuine bad minima of activation regions, and the cells gradient descent visits (Liu)"},
+    {"arena", cmd_experiment_arena, "every defence against the attacks and real data, judged alike on the network without it"},
+    {"saddles", cmd_experiment_saddles, "GD vs perturbed GD through a chain of saddles (Du et al. 2017)"},
+    {"balance", cmd_experiment_balance, "layers stay balanced under gradient descent (Du, Hu, Lee 2018)"},
+    {"residual", cmd_experiment_residual, "identity-initialised deep linear residual nets (Bartlett, Helmbold, Long)"},
+    {"implicit-bias", cmd_experiment_implicit_bias, "the direction GD picks: fully connected vs convolutional (Gunasekar et al. 2018)"},
+};
+#define NEXPERIMENT ((int)(sizeof experiments / sizeof *experiments))
+
+void cli_experiment_list(FILE *f, const char *indent)
+{
+    for (int i = 0; i < NEXPERIMENT; i++) fprintf(f, "%s%-14s %s\n", indent, experiments[i].name, experiments[i].about);
+}
+
+static void experiment_names(char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < NEXPERIMENT && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", experiments[i].name);
+}
+
+int cmd_experiment(int argc, char **argv)
+{
+    char names[512];
+    experiment_names(names, sizeof names);
+    if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")))
+        return cli_bad("experiment", "which experiment? (minima experiment NAME [options], NAME one of %s)", names);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        printf("usage: minima experiment NAME [options]   (minima experiment NAME --help for its options)\n\n"
+               "experiments:\n");
+        cli_experiment_list(stdout, "  ");
+        return 0;
+    }
+    for (int i = 0; i < NEXPERIMENT; i++)
+        if (!strcmp(argv[1], experiments[i].name)) return experiments[i].run(argc - 1, argv + 1);
+    return cli_bad("experiment", "unknown experiment '%s' (available: %s)", argv[1], names);
 }

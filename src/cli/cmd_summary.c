@@ -69,7 +69,7 @@ void cli_summary_table(FILE *f, const mn_summary *s, int n)
             MN_CATALOGUE_TOL, MN_DISTINCT_RTOL);
 }
 
-static void summary_json(FILE *f, const mn_summary *s, int n)
+void cli_summary_json(FILE *f, const mn_summary *s, int n)
 {
     jw w;
     jw_begin(&w, f);
@@ -147,7 +147,7 @@ int cmd_summary(int argc, char **argv)
     if (mn_db_open(&db, path, 0) || mn_summarize(&s, &n, db, NULL, 0, mn_setting_model, NULL)) goto fail;
     if (plot && mn_plot_summary(s, n, db, plot)) goto fail;
     if (json)
-        summary_json(stdout, s, n);
+        cli_summary_json(stdout, s, n);
     else
         cli_summary_table(stdout, s, n);
     rc = fflush(stdout) ? 1 : 0;

@@ -178,7 +178,10 @@ int cmd_sweep(int argc, char **argv)
     fprintf(stderr, "sweep: %ld settings x %ld restarts%s: %ld runs done now, %ld already stored, %.3g s\n", ns,
             o.restarts, nshards > 1 ? " (this shard)" : "", st.done, st.skipped, st.seconds);
     if (mn_summarize(&sum, &nsum, db, ids, (int)ns, mn_setting_model, NULL)) goto fail;
-    cli_summary_table(stdout, sum, nsum);
+    if (o.json)
+        cli_summary_json(stdout, sum, nsum);
+    else
+        cli_summary_table(stdout, sum, nsum);
     rc = fflush(stdout) ? 1 : 0;
     if (rc) fprintf(stderr, "minima sweep: cannot write the output\n");
     goto out;

@@ -3,11 +3,33 @@
  * mn_run_seeded, the very function a sweep runs, so `train --seed S`
  * reproduces a sweep's run with seed S bit for bit. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "minima/sweep.h"
+
+/* The progress line on stderr (a terminal, without --quiet): steps done of
+ * the cap, loss, gradient norm, time; drawn from 0.25 s on, at most five
+ * times a second, and ended with a newline once drawn. */
+typedef struct {
+    double t0, last;
+    int drawn;
+} train_progress;
+
+static void show_progress(void *ctx, long iter, long steps, double loss, double gnorm, int final)
+{
+    train_progress *p = ctx;
+    const double t = omp_get_wtime() - p->t0;
+    if (final ? !p->drawn : t < 0.25 || t - p->last < 0.2) return;
+    p->last = t, p->drawn = 1;
+    fprintf(stderr, "\rtrain: step %ld/%ld (%.0f%%), loss %.6g, gradient norm %.3g, %.1f s, at most ~%.0f s left\033[K",
+            iter, steps, 100.0 * (double)iter / (double)steps, loss, gnorm, t,
+            iter > 0 ? t * (double)(steps - iter) / (double)iter : 0.0);
+    fflush(stderr);
+}
 
 int cmd_train(int argc, char **argv)
 {
@@ -29,7 +51,11 @@ int cmd_train(int argc, char **argv)
     if (mn_work_alloc(&work, model, mn_data_n(data))) goto fail;
     mn_sweep_setting s = {.model = model, .data = data};
     mn_setting_run(&s, &o.run);
-    if (mn_run_seeded(&row, &s, o.run.seed, work, end)) goto fail;
+    train_progress prog = {.t0 = omp_get_wtime()};
+    if (!o.quiet && isatty(STDERR_FILENO)) s.progress = show_progress, s.progress_ctx = &prog;
+    const mn_status run_st = mn_run_seeded(&row, &s, o.run.seed, work, end);
+    if (prog.drawn) fputc('\n', stderr);
+    if (run_st) goto fail;
     /* Saved first: a failed write then leaves no summary claiming success. */
     if (o.save_params && cli_write_params(o.save_params, end, P)) goto fail;
     const int diverged = row.cls == MN_CLASS_DIVERGED;

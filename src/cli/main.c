@@ -10,6 +10,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"demo", cmd_demo, "the main job, a few seconds: a bad minimum certified and escaped; spurious minima proved"},
     {"eval", cmd_eval, "loss, exact gradient, Hessian and eigenvalues at given parameters (JSON)"},
     {"train", cmd_train, "one gradient-descent run with a certified end point (JSON)"},
     {"attack", cmd_attack, "built-in bad local minima, certified before and after the defence"},
@@ -23,14 +24,16 @@ static const command commands[] = {
     {"slice", cmd_slice, "the loss (and accuracy) along 1-D or 2-D slices through a point (CSV, figure)"},
     {"path", cmd_path, "the loss barrier between two points: straight line and an optimised Bezier curve (JSON)"},
     {"prove", cmd_prove, "prove, in ball arithmetic, a spurious minimum of the Safran-Shamir loss (certificates)"},
-    {"experiment", cmd_experiment, "Safran-Shamir Tables 1-2: spurious minima of ReLU nets, population loss"},
+    {"experiment", cmd_experiment, "minima experiment NAME: one of the experiments below"},
 };
 #define NCMD ((int)(sizeof commands / sizeof *commands))
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: minima COMMAND [options]   (minima COMMAND --help for its options)\n\ncommands:\n");
-    for (int i = 0; i < NCMD; i++) fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+    for (int i = 0; i < NCMD; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\nexperiments (minima experiment NAME --help for its options):\n");
+    cli_experiment_list(out, "  ");
     fprintf(out, "\n  --version  print the version\n  --help     this help\n");
 }
 

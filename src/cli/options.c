@@ -95,7 +95,8 @@ static mn_status set_command(void *ctx, const mn_option *d, const char *v)
     else if (!strcmp(nm, "save-params")) o->save_params = v;
     else if (!strcmp(nm, "point")) o->point_path = v;
     else if (!strcmp(nm, "hessian")) o->hessian = 1;
-    else if (!strcmp(nm, "json")) return MN_OK;
+    else if (!strcmp(nm, "json")) o->json = 1;
+    else if (!strcmp(nm, "quiet")) o->quiet = 1;
     else if (!strcmp(nm, "config")) o->config = v;
     else if (!strcmp(nm, "db")) o->db_path = v;
     else if (!strcmp(nm, "shard")) o->shard_spec = v;
@@ -122,15 +123,21 @@ int cli_parse(cli_opts *o, int argc, char **argv)
         const char *summary;
     } cmds[] = {
         {MN_CMD_EVAL, "loss, exact gradient and (--hessian) Hessian with eigenvalues at given parameters"},
-        {MN_CMD_TRAIN, "one optimiser run from a seeded initialisation, with a certified end point"},
+        {MN_CMD_TRAIN, "one optimiser run from a seeded initialisation, with a certified end point (JSON); a\n"
+                       "progress line on stderr when it is a terminal (not with --quiet)"},
         {MN_CMD_SWEEP, "many restarts over a grid of settings, results in SQLite"},
-        {MN_CMD_CERTIFY, "certify a given point: gradient, Hessian spectrum, class, defence"},
+        {MN_CMD_CERTIFY, "is a point a bad local minimum, and does a defence remove it? One JSON object:\n"
+                         "  point: params, class, loss, grad_norm, lambda_min/lambda_max (stationary or global points\n"
+                         "    only), kink_margin, near_kink, accuracy, escape {escaped, order, slope, curvature, step,\n"
+                         "    decrease, margin}, bad_local_minimum;\n"
+                         "  with --eliminate: defence: eliminate, lambda, max_abs_dL_da, the same certificate and escape\n"
+                         "    of the point embedded with a = 0, verdict (escaped | stays)"},
         {MN_CMD_REGIONS, "the activation region of a point of a d-W-1 ReLU net: its least-squares minimum, genuine or not"},
     };
     const char *summary = "";
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (cmds[i].bit == o->cmd_bit) summary = cmds[i].summary;
-    char intro[256];
+    char intro[768];
     snprintf(intro, sizeof intro, "usage: minima %s [options]\n%s\n\noptions:\n", o->cmd, summary);
     const int r = cli_args(o->cmd, o->cmd_bit, intro, argc, argv, set_command, NULL, o);
     if (r) return r;

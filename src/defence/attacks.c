@@ -145,3 +145,54 @@ mn_status mn_attack_build(int i, mn_spec *spec, mn_data **data, double **theta)
     }
     return st;
 }
+
+#define FOLLOW_STEPS 2000 /* L-BFGS steps at most when following an escape */
+
+mn_status mn_attack_judge(mn_attack_verdict *v, int i, double lambda)
+{
+    memset(v, 0, sizeof *v);
+    if (!(lambda >= 0) || !isfinite(lambda)) return mn_fail(MN_EINVAL, "lambda %g is not a finite number >= 0", lambda);
+    mn_spec spec;
+    mn_data *data = NULL;
+    double *theta = NULL, *ta = NULL, *dir = NULL;
+    mn_model *m = NULL, *aug = NULL;
+    mn_work *w = NULL, *wa = NULL;
+    mn_cert_opts co;
+    mn_cert_opts_default(&co);
+    co.global_loss = 0; /* every attack's data are fitted exactly by some network of its size */
+    mn_status st = mn_attack_build(i, &spec, &data, &theta);
+    if (!st) st = mn_model_alloc(&m, &spec);
+    if (!st) st = mn_work_alloc(&w, m, mn_data_n(data));
+    const size_t P = m ? mn_model_nparams(m) : 0;
+    if (!st && !(dir = malloc((P + 64) * sizeof *dir))) st = mn_fail(MN_ENOMEM, "out of memory");
+    if (!st) st = mn_certify(&v->plain, m, w, data, theta, 0, &co);
+    if (!st) st = mn_find_escape(&v->escape, dir, m, w, data, theta, co.eig_tol);
+    v->bad = !st && mn_cert_bad(&v->plain, v->escape.escaped, co.global_loss) == 1;
+    mn_spec sa = spec;
+    sa.elim = MN_ELIM_LIANG;
+    sa.lambda = lambda;
+    if (!st) st = mn_model_alloc(&aug, &sa);
+    if (!st) st = mn_work_alloc(&wa, aug, mn_data_n(data));
+    const size_t PA = aug ? mn_model_nparams(aug) : 0;
+    if (!st) {
+        free(dir);
+        ta = malloc(PA * sizeof *ta);
+        dir = malloc(PA * sizeof *dir);
+        if (!ta || !dir) st = mn_fail(MN_ENOMEM, "out of memory");
+    }
+    if (!st) st = mn_embed(ta, aug, m, theta, NULL, 0.0);
+    if (!st) st = mn_embed_best(&v->dlda, ta, aug, wa, data, 64, 1);
+    if (!st) st = mn_certify(&v->aug, aug, wa, data, ta, 0, &co);
+    if (!st) st = mn_find_escape(&v->escape_aug, dir, aug, wa, data, ta, co.eig_tol);
+    mn_opt_params op;
+    mn_opt_params_default(&op);
+    op.kind = MN_OPT_LBFGS;
+    mn_cert_opts cz = co;
+    cz.zero_error = 1;
+    if (!st) st = mn_follow_escape(&v->followed, &v->followed_iterations, aug, data, ta, &op, FOLLOW_STEPS, 1e-8, &cz);
+    free(theta), free(ta), free(dir);
+    mn_work_free(w), mn_work_free(wa);
+    mn_model_free(m), mn_model_free(aug);
+    mn_data_free(data);
+    return st;
+}

@@ -265,3 +265,9 @@ mn_status mn_follow_escape(mn_judgement *out, long *iterations, const mn_model *
     mn_work_free(w);
     return st;
 }
+
+const char *mn_escape_name(const mn_escape *e)
+{
+    if (!e->escaped) return "none";
+    return e->order == 1 ? "gradient" : e->order == 2 ? "negative-curvature" : e->order == 3 ? "higher-order" : "none";
+}

@@ -24,12 +24,14 @@
  * `--generate separable --dim 10`, labels sign(u.x) of a random unit u: a
  * teacher network with one hidden unit, realizable by every student here,
  * in a higher dimension than the other sets. */
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "experiment/internal.h"
 #include "minima/experiment.h"
+#include "plot/internal.h"
 
 /* The grid's sizes: the default and quick. */
 typedef struct {
@@ -110,21 +112,66 @@ mn_status mn_elim_plan_set(mn_elim_plan *p, const char *name, const char *v)
     return st;
 }
 
-/* Short labels for the figure: "xor+f logit liang". */
-static mn_status plot_labels(mn_summary *s, const mn_elim_cell *e, int n)
+/* The figure: rows (data, loss) top to bottom in grid order, columns the
+ * defences; panels % certified global, % diverged, % not converged, every
+ * cell printed (what 120 bars side by side could not show at a glance:
+ * which defence helps where, and whether a 0% global is runs diverging or
+ * runs still going at the step cap). Row names "data, loss" fit NAMELEN:
+ * mn_elim_cell.data (48) + ", " + .loss (16). */
+#define NAMELEN 72
+static int index_of(char names[][NAMELEN], int n, const char *name)
 {
-    for (int i = 0; i < n; i++) {
-        const char *l = e[i].loss;
-        const char *ls = !strcmp(l, "poly_hinge") ? "hinge" : !strcmp(l, "logistic") ? "logit" : "sq";
-        char buf[160];
-        snprintf(buf, sizeof buf, "%s %s %s", e[i].data, ls, e[i].defence);
-        char *nl = malloc(strlen(buf) + 1);
-        if (!nl) return mn_fail(MN_ENOMEM, "out of memory");
-        strcpy(nl, buf);
-        free(s[i].label);
-        s[i].label = nl;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], name)) return i;
+    return -1;
+}
+
+static mn_status plot_table(const char *prefix, const mn_elim_cell *e, const mn_summary *s, int n)
+{
+    enum { MAXC = 16, NP = 3 };
+    char cols[MAXC][NAMELEN];
+    char (*rows)[NAMELEN] = calloc((size_t)n, sizeof *rows); /* at most one row per setting */
+    const char **rp = malloc((size_t)n * sizeof *rp);
+    double *v = malloc((size_t)NP * (size_t)n * MAXC * sizeof *v);
+    if (!rows || !rp || !v) {
+        free(rows), free(rp), free(v);
+        return mn_fail(MN_ENOMEM, "out of memory");
     }
-    return MN_OK;
+    int nr = 0, nc = 0;
+    for (int i = 0; i < n; i++) {
+        char r[NAMELEN];
+        snprintf(r, sizeof r, "%s, %s", e[i].data, e[i].loss);
+        if (index_of(rows, nr, r) < 0) snprintf(rows[nr++], NAMELEN, "%s", r);
+        if (index_of(cols, nc, e[i].defence) < 0 && nc < MAXC) snprintf(cols[nc++], NAMELEN, "%s", e[i].defence);
+    }
+    for (size_t k = 0; k < (size_t)NP * (size_t)n * MAXC; k++) v[k] = NAN;
+    static const mn_class cls[NP] = {MN_CLASS_GLOBAL, MN_CLASS_DIVERGED, MN_CLASS_NOT_CONVERGED};
+    for (int i = 0; i < n; i++) {
+        char r[NAMELEN];
+        snprintf(r, sizeof r, "%s, %s", e[i].data, e[i].loss);
+        const int y = index_of(rows, nr, r), x = index_of(cols, nc, e[i].defence);
+        for (int p = 0; p < NP && x >= 0 && s[i].n > 0; p++)
+            v[((size_t)p * nr + y) * nc + x] = 100.0 * (double)s[i].count[cls[p]] / (double)s[i].n;
+    }
+    const char *cp[MAXC];
+    for (int j = 0; j < nc; j++) cp[j] = cols[j];
+    for (int i = 0; i < nr; i++) rp[i] = rows[i];
+    static const char *const panels[NP] = {"% of runs certified global", "% of runs diverged",
+                                           "% of runs not converged at the step cap"};
+    char title[160], note[240];
+    /* the runs the database holds per setting (a larger earlier --restarts leaves more) */
+    long lo = s[0].n, hi = s[0].n;
+    for (int i = 1; i < n; i++) lo = s[i].n < lo ? s[i].n : lo, hi = s[i].n > hi ? s[i].n : hi;
+    if (lo == hi)
+        snprintf(title, sizeof title, "Does the added neuron help gradient descent? %ld runs per cell", lo);
+    else
+        snprintf(title, sizeof title, "Does the added neuron help gradient descent? %ld to %ld runs per cell", lo, hi);
+    snprintf(note, sizeof note, "global: zero training error counts as global for the margin losses. "
+                                "The rest of a cell's runs (100 - the three panels) ended at spurious, saddle "
+                                "or degenerate points.");
+    mn_status st = mn_plot_table(prefix, title, panels, NP, cp, nc, rp, nr, v, note);
+    free(rows), free(rp), free(v);
+    return st;
 }
 
 void mn_elim_result_free(mn_elim_result *r)
@@ -198,15 +245,7 @@ mn_status mn_experiment_eliminate(mn_elim_result **out, const mn_elim_plan *p)
     if (!st) res->summary = xr.summary, res->n = xr.n, res->done = xr.done, res->skipped = xr.skipped,
              res->seconds = xr.seconds;
     if (res) res->cells = cells, res->restarts = restarts;
-    if (!st && p->plot) {
-        /* the figure's labels are the cells' words; the summary keeps its own */
-        mn_summary *copy = NULL;
-        int nc = 0;
-        st = mn_summarize(&copy, &nc, db, ids, ns, NULL, NULL);
-        if (!st) st = plot_labels(copy, cells, nc);
-        if (!st) st = mn_plot_summary(copy, nc, db, p->plot);
-        mn_summary_free(copy, nc);
-    }
+    if (!st && p->plot) st = plot_table(p->plot, cells, res->summary, res->n);
     free(e), free(ids);
     mn_db_close(db);
     if (st) {

@@ -34,4 +34,14 @@ mn_status mn_resid_plot(const mn_resid_row *rows, int n, double eps, const char 
  * the SVM (fully connected) and l1-DFT LP (convolutional) solutions. */
 mn_status mn_ib_plot(const mn_ib_result *r, const char *prefix);
 
+/* A table of percentages as heat maps side by side: PREFIX.png and
+ * PREFIX.svg, one panel per entry of panels (1..4), each nr rows (names
+ * rows, top to bottom) x nc columns (names cols, on top) of values in
+ * [0, 100] (values: npanels x nr x nc; NaN drawn blank with "-"), every
+ * cell's value printed in it; note (may be NULL) one line under the panels.
+ * MN_EIO when gnuplot is missing or fails. */
+mn_status mn_plot_table(const char *prefix, const char *title, const char *const *panels, int npanels,
+                        const char *const *cols, int nc, const char *const *rows, int nr, const double *values,
+                        const char *note);
+
 #endif

@@ -10,9 +10,12 @@
  *
  * The figure: top, the fraction of runs in each class per setting as grouped
  * bars with 95% Wilson error bars (classes no run reached are left out; past
- * DENSE settings, one stacked bar per setting and rotated labels instead);
- * bottom, every run's final loss per setting (log scale, points jittered
- * sideways, coloured by class). Losses are clipped to [1e-16, 1e20]. */
+ * DENSE settings, one stacked bar per setting instead); bottom, every run's
+ * final loss per setting (log scale, points jittered sideways, coloured by
+ * class). Losses are clipped to [1e-16, 1e20]. A setting is named by its
+ * short label (the options that differ between the settings; "setting ID"
+ * when none do), its key=value pairs stacked under the tick when they are
+ * few and fit the bar group's width, else on one rotated line. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -73,27 +76,31 @@ static void gp_label1(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* the longest label, in characters */
-static int label_chars(const mn_summary *s, int n)
+/* The name of setting i under its tick (buf: 32 bytes at least). */
+static const char *tick_name(const mn_summary *s, char *buf, size_t len)
 {
-    int most = 1;
-    for (int i = 0; i < n; i++) {
-        int k = (int)strlen(s[i].label);
-        most = k > most ? k : most;
-    }
-    return most;
+    if (s->short_label && s->short_label[0]) return s->short_label;
+    snprintf(buf, len, "setting %lld", (long long)s->id);
+    return buf;
 }
 
-/* the most lines gp_label gives a label */
-static int label_lines(const mn_summary *s, int n)
+/* The longest name in characters, its most words (lines gp_label gives it)
+ * and its longest word. */
+static void name_sizes(const mn_summary *s, int n, int *chars, int *lines, int *word)
 {
-    int most = 1;
+    *chars = *lines = *word = 1;
     for (int i = 0; i < n; i++) {
-        int k = 1;
-        for (const char *p = s[i].label; *p; p++) k += *p == ' ';
-        most = k > most ? k : most;
+        char buf[48];
+        const char *t = tick_name(&s[i], buf, sizeof buf);
+        int k = 1, w = 0;
+        for (const char *p = t; *p; p++) {
+            k += *p == ' ';
+            w = *p == ' ' ? 0 : w + 1;
+            *word = w > *word ? w : *word;
+        }
+        *lines = k > *lines ? k : *lines;
+        *chars = (int)strlen(t) > *chars ? (int)strlen(t) : *chars;
     }
-    return most;
 }
 
 /* s as a double-quoted data-file field (no quotes or backslashes inside). */
@@ -110,8 +117,9 @@ static mn_status write_data(const char *frac_path, const char *loss_path, const 
     if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", frac_path, strerror(errno));
     fprintf(f, "# index label then frac lo hi for each class in mn_class order\n");
     for (int i = 0; i < n; i++) {
+        char buf[48];
         fprintf(f, "%d ", i);
-        data_str(f, s[i].label);
+        data_str(f, tick_name(&s[i], buf, sizeof buf));
         for (int c = 0; c < MN_NCLASS; c++)
             fprintf(f, " %.6g %.6g %.6g", s[i].n ? s[i].frac[c] : 0.0, s[i].lo[c], s[i].hi[c]);
         fputc('\n', f);
@@ -152,13 +160,21 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
     int present[MN_NCLASS] = {0};
     for (int i = 0; i < n; i++)
         for (int c = 0; c < MN_NCLASS; c++) present[c] |= s[i].count[c] > 0;
-    /* Up to DENSE settings: grouped bars with error bars, labels stacked
-     * under the ticks. More: one stacked bar per setting (the fractions add
-     * up to 1; the intervals are in `minima summary`), labels rotated. */
+    /* Up to DENSE settings: grouped bars with error bars. More: one stacked
+     * bar per setting (the fractions add up to 1; the intervals are in
+     * `minima summary`). Names stacked one word a line under the tick when
+     * they have at most STACK_MAX words and the longest word fits the
+     * group's slot (~7 px a character at 10 pt, the slot widened up to a
+     * 4000 px figure); otherwise one rotated line each. */
+    enum { STACK_MAX = 5 };
     const int dense = n > DENSE;
-    const int chars = label_chars(s, n) > 80 ? 80 : label_chars(s, n);
-    const int lines = dense ? (chars * 6 + 13) / 14 : label_lines(s, n);
-    int W = dense ? n * 22 + 300 : n * 130 + 250;
+    int chars, words, word;
+    name_sizes(s, n, &chars, &words, &word);
+    chars = chars > 80 ? 80 : chars;
+    const int slot = dense ? 22 : word * 7 + 16 > 130 ? word * 7 + 16 : 130;
+    const int stack = !dense && words <= STACK_MAX && n * slot + 250 <= 4000;
+    const int lines = stack ? words : (chars * 6 + 13) / 14;
+    int W = n * (stack ? slot : dense ? 22 : 60) + 300;
     W = W < 900 ? 900 : W > (dense ? 8000 : 4000) ? (dense ? 8000 : 4000) : W;
     const int H = 700 + 2 * 14 * (lines > 40 ? 40 : lines);
     fprintf(f, "# minima summary figure (generated)\nfrac = ");
@@ -204,13 +220,15 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
                "  set bmargin %d\n"
                "  set xtics nomirror %s(",
             n - 1, dense ? "" : " (95% Wilson)", dense ? "rowstacked" : "errorbars gap 1 lw 1", dense ? "0.8" : "0.9", lines + 2,
-            dense ? "rotate by 90 right " : "");
+            stack ? "" : "rotate by 90 right ");
     for (int i = 0; i < n; i++) {
+        char buf[48];
+        const char *t = tick_name(&s[i], buf, sizeof buf);
         fprintf(f, "%s", i ? ", " : "");
-        if (dense)
-            gp_label1(f, s[i].label);
+        if (stack)
+            gp_label(f, t);
         else
-            gp_label(f, s[i].label);
+            gp_label1(f, t);
         fprintf(f, " %d", i);
     }
     fprintf(f, ")\n  plot ");

@@ -1,7 +1,10 @@
-/* The Safran-Shamir figure: % of runs ending at a spurious local minimum
- * against k, one series per (n - k, eliminator) among the rows, with 95%
- * Wilson error bars. Drawn by gnuplot as a subprocess, as in plot.c (see
- * there for why gnuplot). */
+/* The Safran-Shamir figure: four panels against k, one series per (n - k,
+ * eliminator) among the rows, with 95% Wilson error bars: % of runs ending
+ * at a spurious local minimum, at a global one, diverged, not converged.
+ * The last three are there because 0% spurious can mean a cure or that few
+ * runs end at all (the eliminating neuron: most of its runs diverge or do
+ * not converge). Drawn by gnuplot as a subprocess, as in plot.c (see there
+ * for why gnuplot). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +15,20 @@
 
 #include "minima.h"
 #include "minima/popul.h"
+#include "minima/sweep.h"
 #include "plot/internal.h"
+
+/* The panels: a class, its title. Spurious first (the row's own interval). */
+static const struct {
+    int cls;
+    const char *title;
+} panels[] = {
+    {MN_CLASS_SPURIOUS, "% of runs ending at a spurious local minimum"},
+    {MN_CLASS_GLOBAL, "% of runs ending at a global minimum"},
+    {MN_CLASS_DIVERGED, "% of runs diverged"},
+    {MN_CLASS_NOT_CONVERGED, "% of runs not converged at the step cap"},
+};
+#define NPANEL ((int)(sizeof panels / sizeof *panels))
 
 /* One series: rows with the same n - k and eliminator. lambda is part of
  * the key with the eliminator: rows at two penalties are two curves. */
@@ -61,24 +77,14 @@ static void put_num(FILE *f, double x)
         fputs(" NaN", f); /* a row with no restarts: gnuplot skips the point */
 }
 
-/* What the two writers draw from. */
-typedef struct {
-    const item *it;
-    const series *ser;
-    int nrows, nser, kmin, kmax;
-    double dodge;
-} fig;
-
 /* Data: one gnuplot index (blocks two blank lines apart) per series, lines
- * "x k pct lo hi" sorted by k; x is k nudged sideways by `dodge` per series
- * so error bars at the same k do not hide one another. */
-static mn_status write_data(FILE *f, const void *ctx)
+ * "x k" then "pct lo hi" per panel, sorted by k; x is k nudged sideways by
+ * `dodge` per series so error bars at the same k do not hide one another. */
+static mn_status write_data(const char *path, const item *it, int nrows, int nser, double dodge)
 {
-    const fig *g = ctx;
-    const item *it = g->it;
-    const int nrows = g->nrows, nser = g->nser;
-    const double dodge = g->dodge;
-    fprintf(f, "# x k spurious%% lo%% hi%%, one block per series\n");
+    FILE *f = fopen(path, "w");
+    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
+    fprintf(f, "# x k, then pct lo%% hi%% of: spurious global diverged not-converged; one block per series\n");
     for (int r = 0; r < nrows; r++) {
         if (r && it[r].s != it[r - 1].s) fputs("\n\n", f);
         const mn_popul_row *w = it[r].row;
@@ -86,46 +92,75 @@ static mn_status write_data(FILE *f, const void *ctx)
         put_num(f, w->spurious_pct);
         put_num(f, w->spurious_lo);
         put_num(f, w->spurious_hi);
+        for (int p = 1; p < NPANEL; p++) {
+            const long c = w->count[panels[p].cls], m = w->restarts;
+            double lo = NAN, hi = NAN;
+            if (m > 0) mn_wilson(&lo, &hi, c, m, MN_Z95);
+            put_num(f, m > 0 ? 100.0 * (double)c / (double)m : NAN);
+            put_num(f, 100 * lo);
+            put_num(f, 100 * hi);
+        }
         fputc('\n', f);
     }
-    return MN_OK;
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
 }
 
-static mn_status write_script(FILE *f, const char *prefix, const void *ctx)
+static mn_status write_script(const char *path, const char *data, const char *prefix, const series *ser,
+                              int nser, int kmin, int kmax)
 {
-    const fig *g = ctx;
-    const series *ser = g->ser;
-    const int nser = g->nser, kmin = g->kmin, kmax = g->kmax;
+    FILE *f = fopen(path, "w");
+    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
     const int span = kmax - kmin, step = span <= 24 ? 1 : (span + 23) / 24; /* integer ticks, at most ~25 */
-    fprintf(f, "# minima population figure (generated)\n"
-               "array colours[8] = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', "
-               "'#e377c2', '#7f7f7f']\n");
-    mn_gp_terminals(f, prefix, 1000, 650);
+    fprintf(f, "# minima population figure (generated)\ndata = ");
+    mn_gp_str(f, data);
+    fprintf(f, "\narray colours[8] = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', "
+               "'#e377c2', '#7f7f7f']\n"
+               "do for [fmt in 'png svg'] {\n"
+               "  if (fmt eq 'png') {\n"
+               "    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+               "      set terminal pngcairo size 1400,1000 noenhanced font 'sans,11'\n"
+               "    } else {\n"
+               "      set terminal png size 1400,1000 noenhanced\n"
+               "    }\n"
+               "  } else {\n"
+               "    set terminal svg size 1400,1000 noenhanced font 'sans,11' background '#ffffff'\n"
+               "  }\n"
+               "  set output ");
+    mn_gp_str(f, prefix);
     /* y a little past 0..100 so markers and caps at the ends are not cut by the border */
-    fprintf(f, "  set title 'Safran & Shamir: spurious minima of two-layer ReLU nets (population loss)'\n"
+    fprintf(f, " . '.' . fmt\n"
+               "  set multiplot layout 2,2 title 'Safran & Shamir: two-layer ReLU nets, population loss; "
+               "how the runs end (error bars: 95%% Wilson intervals)'\n"
                "  set xlabel 'k (teacher units)'\n"
-               "  set ylabel '%% of runs ending at a spurious local minimum'\n"
                "  set xrange [%g:%g]\n"
                "  set xtics %d, %d out nomirror\n"
                "  set format x '%%.0f'\n"
                "  set yrange [-3:103]\n"
                "  set ytics 0, 10, 100\n"
                "  set grid xtics ytics lt 1 lw 0.5 lc rgb '#d8d8d8'\n"
-               "  set key top left Left reverse box opaque samplen 2 title 'error bars: 95%% Wilson intervals'\n"
+               "  set key top left Left reverse box opaque samplen 2\n"
                "  set bars 0.5\n"
-               "  if (GPVAL_VERSION >= 5.4) { set errorbars dt solid }\n" /* solid bars on dashed curves */
-               "  plot ",
+               "  if (GPVAL_VERSION >= 5.4) { set errorbars dt solid }\n", /* solid bars on dashed curves */
             kmin - 0.6, kmax + 0.6, kmin, step);
-    for (int s = 0; s < nser; s++) {
-        char label[200];
-        series_label(label, sizeof label, &ser[s]);
-        /* the eliminator's curves dashed with open markers, the plain ones solid */
-        fprintf(f, "%sdata index %d using 1:3:4:5 with yerrorlines lw 1.5 ps 1.2 pt %d dt %d lc rgb colours[%d] title ",
-                s ? ", \\\n    " : "", s, ser[s].elim ? 6 : 7, ser[s].elim ? 2 : 1, s % 8 + 1);
-        mn_gp_str(f, label);
+    for (int p = 0; p < NPANEL; p++) {
+        fprintf(f, "  set title '%s'\n  set ylabel '%%'\n%s  plot ", panels[p].title, p == 1 ? "  unset key\n" : "");
+        for (int s = 0; s < nser; s++) {
+            char label[200];
+            series_label(label, sizeof label, &ser[s]);
+            /* the eliminator's curves dashed with open markers, the plain ones solid; the legend in the first panel */
+            fprintf(f, "%sdata index %d using 1:%d:%d:%d with yerrorlines lw 1.5 ps 1.2 pt %d dt %d lc rgb colours[%d] title ",
+                    s ? ", \\\n    " : "", s, 3 + 3 * p, 4 + 3 * p, 5 + 3 * p, ser[s].elim ? 6 : 7,
+                    ser[s].elim ? 2 : 1, s % 8 + 1);
+            mn_gp_str(f, label);
+        }
+        fputc('\n', f);
     }
-    fprintf(f, "\n  unset output\n}\n");
-    return MN_OK;
+    fprintf(f, "  unset multiplot\n  set key\n  unset output\n}\n");
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
 }
 
 mn_status mn_popul_plot(const mn_popul_row *rows, const mn_popul_spec *specs, int nrows, const char *prefix)
@@ -167,8 +202,31 @@ mn_status mn_popul_plot(const mn_popul_row *rows, const mn_popul_spec *specs, in
     qsort(it, (size_t)nrows, sizeof *it, cmp_item);
     const double dodge = nser > 1 ? fmin(0.08, 0.5 / (nser - 1)) : 0; /* series spread over <= 0.5 in k */
 
-    const fig g = {it, ser, nrows, nser, kmin, kmax, dodge};
-    mn_status st = mn_gp_figure(prefix, write_data, write_script, &g);
+    const char *tmpdir = getenv("TMPDIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/minima-plot-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(dir)) {
+        free(it), free(ser);
+        return mn_fail(MN_EIO, "cannot make a temporary folder in '%s': %s", dir, strerror(errno));
+    }
+    char data[4200], script[4200], err[4200], png[4200], svg[4200];
+    snprintf(data, sizeof data, "%s/spurious.dat", dir);
+    snprintf(script, sizeof script, "%s/figure.gp", dir);
+    snprintf(err, sizeof err, "%s/gnuplot.err", dir);
+    snprintf(png, sizeof png, "%s.png", prefix);
+    snprintf(svg, sizeof svg, "%s.svg", prefix);
+    remove(png), remove(svg); /* so an old figure is never taken for a new one */
+    mn_status st = write_data(data, it, nrows, nser, dodge);
+    if (!st) st = write_script(script, data, prefix, ser, nser, kmin, kmax);
+    if (!st) st = mn_gp_run(script, err);
+    for (int k = 0; !st && k < 2; k++) { /* gnuplot can exit 0 without writing an unwritable output */
+        const char *out = k ? svg : png;
+        struct stat sb;
+        if (stat(out, &sb) != 0 || sb.st_size == 0) st = mn_fail(MN_EIO, "gnuplot did not write '%s'", out);
+    }
+    if (st) remove(png), remove(svg); /* a failed gnuplot may have left one half-written */
+    remove(data), remove(script), remove(err);
+    rmdir(dir);
     free(it), free(ser);
     return st;
 }

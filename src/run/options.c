@@ -23,7 +23,7 @@ typedef struct {
 #define TRAINING (MN_CMD_TRAIN | MN_CMD_SWEEP)
 #define DYNAMICS (MN_CMD_RESIDUAL | MN_CMD_IMPLICIT)
 #define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN | MN_CMD_ARENA | MN_CMD_SADDLES | DYNAMICS)
-#define ALLCMD 0x1ffffu
+#define ALLCMD 0x3ffffu
 #define OFF(m) offsetof(mn_options, m)
 #define BIG 1e300
 #define TINY 1e-300
@@ -62,14 +62,14 @@ static const entry table[] = {
     {{"flip", MN_OPTION_REAL, MODEL, 0, 1, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"}, F_DOUBLE, OFF(flip)},
     {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS | MN_CMD_SPECTRUM | MN_CMD_SLICE, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
     {{"hessian", MN_OPTION_FLAG, MN_CMD_EVAL, 0, 0, NULL, "also print the Hessian and its eigenvalues"}, NONE, 0},
-    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, sweep, certify: the default and only format)"}, NONE, 0},
+    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, certify: always; sweep, summary, experiments: instead of the table)"}, NONE, 0},
     {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_SADDLES | MN_CMD_BALANCE | MN_CMD_REGIONS | DYNAMICS | MN_CMD_SPECTRUM | MN_CMD_SLICE, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir, saddles), data and start (balance) (1)"}, F_SEED, OFF(seed)},
     {{"steps", MN_OPTION_INT, TRAINING, 0, 1e12, "N", "gradient steps at most (20000)"}, F_LONG, OFF(steps)},
     {{"lr", MN_OPTION_REAL, TRAINING, TINY, 1e6, "X", "step size (0.1)"}, F_DOUBLE, OFF(opt.lr)},
     {{"gtol", MN_OPTION_REAL, TRAINING, 0, BIG, "X", "stop when the gradient norm is <= X (1e-8)"}, F_DOUBLE, OFF(gtol)},
     {{"max-norm", MN_OPTION_REAL, TRAINING, TINY, BIG, "X", "parameter norm counted as divergence (1e8)"}, F_DOUBLE, OFF(opt.max_norm)},
     {{"save-params", MN_OPTION_TEXT, MN_CMD_TRAIN, 0, 0, "FILE", "write the end point in the params format"}, NONE, 0},
-    {{"max-hessian", MN_OPTION_INT, TRAINING | MN_CMD_CERTIFY, 0, 20000, "P", "largest parameter count for a full Hessian (2000)"}, F_INT, OFF(max_hessian)},
+    {{"max-hessian", MN_OPTION_INT, TRAINING | MN_CMD_CERTIFY, 0, 20000, "P", "dense Hessian up to P free parameters (2000), Lanczos beyond; train prints lambda_min/max unless it diverged, beyond P only at stationary points"}, F_INT, OFF(max_hessian)},
     {{"optimizer", MN_OPTION_TEXT, TRAINING, 0, 0, "NAME", "gd|momentum|nesterov|adam|sgd|lbfgs|newton|pgd (gd)"}, F_SPECIAL, 0},
     {{"momentum", MN_OPTION_REAL, TRAINING, 0, 0.999999, "X", "momentum / nesterov coefficient, in [0, 1) (0.9)"}, F_DOUBLE, OFF(opt.momentum)},
     {{"beta1", MN_OPTION_REAL, TRAINING, 0, 0.999999, "X", "adam first-moment decay, in [0, 1) (0.9)"}, F_DOUBLE, OFF(opt.beta1)},
@@ -95,11 +95,11 @@ static const entry table[] = {
     {{"grid", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "KEY=V1,V2,..", "a grid axis over any model/training option (repeatable)"}, NONE, 0},
     {{"config", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "FILE.json", "{\"base\": {option: value}, \"grid\": {option: [values]}}"}, NONE, 0},
     {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; arena 10, --quick 3; safran-shamir 1000; saddles 1000, --quick 30; residual: distance targets, 3, --quick 1; implicit-bias: data sets, 3, --quick 1)"}, NONE, 0},
-    {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
+    {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_DEMO, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
     {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_PATH, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; arena: arena.db; safran-shamir, saddles, balance, residual, implicit-bias: none)"}, NONE, 0},
     {{"shard", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "I/N", "only runs whose index % N == I (0/1)"}, NONE, 0},
-    {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE | MN_CMD_ARENA | MN_CMD_SADDLES | MN_CMD_BALANCE | DYNAMICS, 0, 0, NULL, "a small grid (residual, implicit-bias: the test suite's, seconds; eliminate: n 100, 3000 steps, 3 restarts, about a minute; arena: n 40, no real data, 3 restarts; saddles: d 2..8, 30 restarts; balance: steps 0.02,0.01, horizon 10)"}, NONE, 0},
-    {{"quiet", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "no progress line on stderr (shown only when stderr is a terminal)"}, NONE, 0},
+    {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE | MN_CMD_ARENA | MN_CMD_SADDLES | MN_CMD_BALANCE | DYNAMICS, 0, 0, NULL, "a small grid (residual, implicit-bias: the test suite's, seconds; eliminate: n 100, 3000 steps, 3 restarts: 360 runs, 10-30 s on 2 free cores; arena: n 40, no real data, 3 restarts; saddles: d 2..8, 30 restarts; balance: steps 0.02,0.01, horizon 10)"}, NONE, 0},
+    {{"quiet", MN_OPTION_FLAG, MN_CMD_SAFRAN | MN_CMD_TRAIN, 0, 0, NULL, "no progress line on stderr (shown only when stderr is a terminal)"}, NONE, 0},
     {{"prove", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "prove each distinct spurious minimum in ball arithmetic (minima prove): a proved column, distinct proved / distinct found"}, NONE, 0},
     {{"no-shortcuts", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "the plain protocol: no early global classification, no Newton polish"}, NONE, 0},
     {{"step", MN_OPTION_REAL, MN_CMD_SAFRAN, TINY, BIG, "X", "GD step (default 5/n, the protocol's)"}, NONE, 0},

@@ -84,14 +84,14 @@ static mn_status against_best(mn_summary *m, mn_run_row *rows, long nr)
 void mn_summary_free(mn_summary *s, int n)
 {
     if (!s) return;
-    for (int i = 0; i < n; i++) free(s[i].canon), free(s[i].json), free(s[i].label);
+    for (int i = 0; i < n; i++) free(s[i].canon), free(s[i].json), free(s[i].label), free(s[i].short_label);
     free(s);
 }
 
 /* label of each setting: "key=value" for the keys whose values differ
  * between the settings (absent keys read "off" for flags, "(unset)" for
  * others); the whole canonical string when nothing differs or the run kind
- * says so. */
+ * says so. short_label: the differing options always ("" when none). */
 static mn_status make_labels(mn_summary *s, int n)
 {
     cJSON **obj = calloc((size_t)(n > 0 ? n : 1), sizeof *obj);
@@ -132,7 +132,7 @@ static mn_status make_labels(mn_summary *s, int n)
             const cJSON *v = obj[i] ? cJSON_GetObjectItemCaseSensitive(obj[i], keys[k]) : NULL;
             len += strlen(keys[k]) + 2 + (cJSON_IsString(v) ? strlen(v->valuestring) : 8);
         }
-        if (!(s[i].label = malloc(len))) {
+        if (!(s[i].label = malloc(len)) || !(s[i].short_label = malloc(len))) {
             st = mn_fail(MN_ENOMEM, "out of memory");
             break;
         }
@@ -145,6 +145,7 @@ static mn_status make_labels(mn_summary *s, int n)
             strcat(s[i].label, "=");
             strcat(s[i].label, cJSON_IsString(v) ? v->valuestring : flag[k] ? "off" : "(unset)");
         }
+        strcpy(s[i].short_label, s[i].label);
         if (!s[i].label[0] || mn_run_kind_of(s[i].json, s[i].canon)->label_is_canon) strcpy(s[i].label, s[i].canon);
     }
     for (int i = 0; i < n; i++) cJSON_Delete(obj[i]);

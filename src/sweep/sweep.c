@@ -48,10 +48,14 @@ static void history_note(history *h, const mn_optim *opt, size_t P)
 
 /* Runs opt until its test leaves RUNNING or `steps` iterations. snap (P, may
  * be NULL) gets the point after snap_at iterations, if the run gets there;
- * h (may be NULL) the norms and losses along the way. */
+ * h (may be NULL) the norms and losses along the way; s (may be NULL) its
+ * progress hook every MN_PROGRESS_EVERY iterations and at the end (it only
+ * reads: the run is the same with or without it). */
+#define MN_PROGRESS_EVERY 256
 static mn_status run_loop(mn_optim *opt, long steps, double gtol, mn_run_state *state, long snap_at,
-                          double *snap, size_t P, history *h)
+                          double *snap, size_t P, history *h, const mn_sweep_setting *s)
 {
+    const int hook = s && s->progress;
     *state = mn_optim_test(opt, gtol);
     if (snap && mn_optim_iter(opt) == snap_at) memcpy(snap, mn_optim_theta(opt), P * sizeof *snap);
     history_note(h, opt, P);
@@ -61,7 +65,10 @@ static mn_status run_loop(mn_optim *opt, long steps, double gtol, mn_run_state *
         if (snap && mn_optim_iter(opt) == snap_at) memcpy(snap, mn_optim_theta(opt), P * sizeof *snap);
         history_note(h, opt, P);
         *state = mn_optim_test(opt, gtol);
+        if (hook && mn_optim_iter(opt) % MN_PROGRESS_EVERY == 0)
+            s->progress(s->progress_ctx, mn_optim_iter(opt), steps, mn_optim_loss(opt), mn_optim_gnorm(opt), 0);
     }
+    if (hook) s->progress(s->progress_ctx, mn_optim_iter(opt), steps, mn_optim_loss(opt), mn_optim_gnorm(opt), 1);
     return MN_OK;
 }
 
@@ -174,7 +181,7 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
     }
     mn_run_state state;
     history hist = {0};
-    st = run_loop(opt, s->steps, s->gtol, &state, s->steps / 2, mid, P, &hist);
+    st = run_loop(opt, s->steps, s->gtol, &state, s->steps / 2, mid, P, &hist, s);
     const mn_optim *last = opt;
     int drifts = 0;
     if (!st && state == MN_RUN_RUNNING && nelim > 0) /* stopped on the step cap */
@@ -188,7 +195,7 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
         pp.plateau_window = 0;
         mn_run_state ps;
         st = mn_optim_alloc(&pol, s->model, work, s->data, &pp, mn_optim_theta(opt));
-        if (!st) st = run_loop(pol, 100, 0.0, &ps, -1, NULL, P, NULL);
+        if (!st) st = run_loop(pol, 100, 0.0, &ps, -1, NULL, P, NULL, NULL);
         if (!st) last = pol, state = mn_optim_test(pol, s->gtol);
         if (!st) row->polish_iterations = mn_optim_iter(pol), row->grad_norm_before_polish = mn_optim_gnorm(opt);
     }
