@@ -79,6 +79,24 @@ mn_status mn_prove_cert_write(const char *path, const mn_prove_result *res, cons
  * failed. MN_EFORMAT / MN_EIO for a file that is not a certificate. */
 mn_status mn_prove_cert_check(int *ok, char *why, size_t len, mn_prove_result *res, const char *path);
 
+/* Networks on data: the same argument on the empirical loss
+ * L(theta) = (1/N) sum_i loss(f(x_i), y_i) of a one-hidden-layer dense
+ * network d-h-K (biases on or off) with a smooth activation (tanh, sigmoid,
+ * softplus, quadratic, linear) and a smooth loss (squared, logistic,
+ * softmax_ce); anything else is MN_EINVAL naming why (ReLU's and the
+ * hinges' kinks, depth, skip, frozen layers, eliminating neurons).
+ * Spurious: loss_lower > global_upper, a proven upper bound of the global
+ * minimum value given by the caller (mn_prove_network_loss of a known good
+ * point); global_upper NaN: unknown, then res->spurious = 0 and the reason
+ * says so. centre (P, may be NULL) receives the ball's centre. */
+mn_status mn_prove_network(mn_prove_result *res, double *centre, const mn_model *model, const mn_data *data,
+                           const double *theta, double global_upper);
+/* MN_OK when mn_prove_network covers the model, else MN_EINVAL naming why. */
+mn_status mn_prove_network_supported(const mn_model *model);
+/* [*lo, *hi] contains L(theta) (ball arithmetic, rounded outward). */
+mn_status mn_prove_network_loss(double *lo, double *hi, const mn_model *model, const mn_data *data,
+                                const double *theta);
+
 #ifdef __cplusplus
 }
 #endif

@@ -134,7 +134,8 @@ enum {
     MN_CMD_BALANCE = 8192, /* minima experiment balance */
     MN_CMD_RESIDUAL = 16384, /* minima experiment residual */
     MN_CMD_IMPLICIT = 32768, /* minima experiment implicit-bias */
-    MN_CMD_PATH = 65536      /* minima path */
+    MN_CMD_PATH = 65536,     /* minima path */
+    MN_CMD_PROVE = 131072    /* minima prove network */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
