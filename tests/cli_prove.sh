@@ -76,5 +76,25 @@ grep -q '"proved":true' "$tmp/j" && grep -q '"spurious":false' "$tmp/j" && ok ||
 "$bin" prove network $X --params "$tmp/net3" > "$tmp/o" 2> "$tmp/e" && ok || no "network: $(cat "$tmp/e")"
 grep -q "spurious unknown" "$tmp/o" && ok || no "no bound: $(cat "$tmp/o")"
 
+# its certificate holds; a lowered global bound, a tightened spread, and other data do not
+"$bin" prove network $X --params "$tmp/net3" --global-point "$tmp/net1" --cert "$tmp/ncert" > /dev/null 2> "$tmp/e" \
+  && ok || no "network cert: $(cat "$tmp/e")"
+"$bin" prove --check "$tmp/ncert" > "$tmp/o" 2> "$tmp/e" && grep -q "certificate holds" "$tmp/o" && ok \
+  || no "network check: $(cat "$tmp/e")"
+gu=$(sed -n 's/.*"global_upper":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$tmp/ncert")
+gu2=$(awk -v g="$gu" 'BEGIN { printf "%.17g", g * (1 - 4e-16) }')
+sed "s/\"global_upper\":\([[:space:]]*\)$gu/\"global_upper\":\1$gu2/" "$tmp/ncert" > "$tmp/nbad"
+cmp -s "$tmp/ncert" "$tmp/nbad" && no "the network certificate was not altered"
+"$bin" prove --check "$tmp/nbad" > /dev/null 2> "$tmp/e"; rc=$?
+[ "$rc" = 2 ] && grep -q "global_upper" "$tmp/e" && ok || no "lowered global bound: exit $rc, $(cat "$tmp/e")"
+hs=$(sed -n 's/.*"hess_spread":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$tmp/ncert")
+hs2=$(awk -v g="$hs" 'BEGIN { printf "%.17g", g * (1 - 4e-16) }')
+sed "s/\"hess_spread\":\([[:space:]]*\)$hs/\"hess_spread\":\1$hs2/" "$tmp/ncert" > "$tmp/nbad"
+"$bin" prove --check "$tmp/nbad" > /dev/null 2> "$tmp/e"; rc=$?
+[ "$rc" = 2 ] && grep -q "hess_spread" "$tmp/e" && ok || no "tightened spread: exit $rc, $(cat "$tmp/e")"
+sed 's/"noise":[[:space:]]*"0.1"/"noise": "0.2"/' "$tmp/ncert" > "$tmp/nbad"
+"$bin" prove --check "$tmp/nbad" > /dev/null 2> "$tmp/e"; rc=$?
+[ "$rc" = 1 ] && grep -q "other data" "$tmp/e" && ok || no "other data: exit $rc, $(cat "$tmp/e")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

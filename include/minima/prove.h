@@ -91,6 +91,16 @@ mn_status mn_prove_cert_check(int *ok, char *why, size_t len, mn_prove_result *r
  * says so. centre (P, may be NULL) receives the ball's centre. */
 mn_status mn_prove_network(mn_prove_result *res, double *centre, const mn_model *model, const mn_data *data,
                            const double *theta, double global_upper);
+/* A network certificate (docs/prove.md, "Certificates"): the setting that
+ * rebuilds model and data (names[i] = values[i], nopts of them: the run
+ * options, as mn_options_set takes them), the data's key (mn_data_key),
+ * the centre, r, the claims and the enclosures at the centre; when spurious,
+ * global_upper and (may be NULL) the global point whose loss proves it.
+ * mn_prove_cert_check verifies it (and re-proves the global point's bound). */
+mn_status mn_prove_network_cert_write(const char *path, const mn_prove_result *res, const double *centre,
+                                      const mn_model *model, const mn_data *data, const char *const *names,
+                                      const char *const *values, int nopts, double global_upper,
+                                      const double *global_point);
 /* MN_OK when mn_prove_network covers the model, else MN_EINVAL naming why. */
 mn_status mn_prove_network_supported(const mn_model *model);
 /* [*lo, *hi] contains L(theta) (ball arithmetic, rounded outward). */

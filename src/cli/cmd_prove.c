@@ -150,8 +150,9 @@ static void print_result(const mn_prove_result *r, int n, int k, int json)
 typedef struct {
     cli_opts o;
     double global_upper;
-    const char *global_point;
-    int json, have_upper;
+    const char *global_point, *cert;
+    const char *names[MN_GRID_MAX_KEYS], *values[MN_GRID_MAX_KEYS]; /* the run options given */
+    int json, have_upper, nopts;
 } net_args;
 
 static mn_status set_net(void *ctx, const mn_option *d, const char *v)
@@ -161,10 +162,15 @@ static mn_status set_net(void *ctx, const mn_option *d, const char *v)
     if (!strcmp(nm, "params")) a->o.params_path = v;
     else if (!strcmp(nm, "json")) a->json = 1;
     else if (!strcmp(nm, "global-point")) a->global_point = v;
+    else if (!strcmp(nm, "cert")) a->cert = v;
     else if (!strcmp(nm, "global-upper")) {
         a->have_upper = 1;
         return mn_option_real(&a->global_upper, d, v);
-    } else return mn_options_set(&a->o.run, nm, v);
+    } else {
+        if (a->nopts == MN_GRID_MAX_KEYS) return mn_fail(MN_EINVAL, "more than %d options", MN_GRID_MAX_KEYS);
+        a->names[a->nopts] = nm, a->values[a->nopts++] = v ? v : "on";
+        return mn_options_set(&a->o.run, nm, v);
+    }
     return MN_OK;
 }
 
@@ -220,6 +226,10 @@ static int prove_network(int argc, char **argv)
         rc = 0;
         print_result(&res, 0, (int)P, a.json);
         if (!a.json && a.global_point) printf("  the global point's loss is in [%.17g, %.17g]\n", glo, gu);
+        if (a.cert && res.proved &&
+            mn_prove_network_cert_write(a.cert, &res, centre, model, data, a.names, a.values, a.nopts, gu, good))
+            rc = cli_error("prove");
+        if (a.cert && !res.proved) fprintf(stderr, "minima prove: not proved, no certificate written\n");
     }
 done:
     free(theta), free(good), free(centre);

@@ -150,6 +150,7 @@ static const entry table[] = {
     {{"nodes", MN_OPTION_INT, MN_CMD_PATH, 1, 10000, "K", "values of t in the Bezier fit's mean loss (32)"}, NONE, 0},
     {{"fit-steps", MN_OPTION_INT, MN_CMD_PATH, 0, 1e9, "N", "L-BFGS steps at most of the Bezier fit (500)"}, NONE, 0},
     {{"global-upper", MN_OPTION_REAL, MN_CMD_PROVE, -BIG, BIG, "V", "prove network: a proven upper bound of the global minimum value (spurious: the minimum's value is proved above it)"}, NONE, 0},
+    {{"cert", MN_OPTION_TEXT, MN_CMD_PROVE, 0, 0, "OUT", "prove network: write a certificate (JSON) when proved"}, NONE, 0},
     {{"global-point", MN_OPTION_TEXT, MN_CMD_PROVE, 0, 0, "FILE", "prove network: parameters of a good point; its loss, enclosed in balls, bounds the global value"}, NONE, 0},
     {{"help", MN_OPTION_FLAG, ALLCMD, 0, 0, NULL, "this help"}, NONE, 0},
 };
