@@ -3,7 +3,8 @@
  * Enclosures: over a box theta +- 1e-3 the ball loss, gradient and Hessian
  * must contain mn_eval's and mn_hessian's values (an independent code path,
  * itself checked against finite differences in test_derivs) at random
- * points of the box, for every supported activation and loss; at radius 0
+ * points of the box, for every supported activation and loss, with and
+ * without the eliminating neurons (liang, per-output); at radius 0
  * the midpoints must agree with them to 1e-10 relative (a wrong term is an
  * O(1) error; the float code's rounding is ~1e-15). Float values are
  * allowed their own rounding (1e-13 relative) outside a ball's edge.
@@ -11,7 +12,7 @@
  * below) is proved spurious against the loss of a better minimum; that
  * better one is proved but never spurious against itself, and with no bound
  * the answer is "unknown"; a random point and a saddle are not proved;
- * ReLU, the squared hinge and depth 3 are refused. */
+ * ReLU, the squared hinge, poly_hinge p = 2 and depth 3 are refused. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,11 +127,17 @@ static void test_enclosures_contain_float(void **state)
                                      "loss", "softmax_ce", NULL};
     static const char *const s5[] = {"generate", "spirals", "n", "20", "arch", "2-3-1", "act", "linear", "no-bias",
                                      "on", "loss", "poly_hinge", "p", "2.5", NULL};
+    static const char *const s6[] = {"generate", "xor", "n", "30", "noise", "0.1", "arch", "2-2-1", "act", "tanh",
+                                     "loss", "logistic", "eliminate", "liang", "lambda", "0.3", NULL};
+    static const char *const s7[] = {"dataset", "iris", "standardize", "on", "arch", "4-2-3", "act", "softplus",
+                                     "loss", "softmax_ce", "eliminate", "per-output", NULL};
     check_setting(s1);
     check_setting(s2);
     check_setting(s3);
     check_setting(s4);
     check_setting(s5);
+    check_setting(s6);
+    check_setting(s7);
 }
 
 static const char *const xor221[] = {"generate", "xor", "n", "100", "noise", "0.1", "arch", "2-2-1", "act", "tanh",

@@ -83,8 +83,10 @@ mn_status mn_prove_cert_check(int *ok, char *why, size_t len, mn_prove_result *r
  * L(theta) = (1/N) sum_i loss(f(x_i), y_i) of a one-hidden-layer dense
  * network d-h-K (biases on or off) with a smooth activation (tanh, sigmoid,
  * softplus, quadratic, linear) and a smooth loss (squared, logistic,
- * softmax_ce); anything else is MN_EINVAL naming why (ReLU's and the
- * hinges' kinks, depth, skip, frozen layers, eliminating neurons).
+ * softmax_ce, poly_hinge with p > 2, which is C^2 across its kink), with
+ * or without the eliminating neurons a exp(w.x + b) (liang, per-output; the
+ * penalty (lambda/2) a^2 included); anything else is MN_EINVAL naming why
+ * (ReLU's and the squared hinge's kinks, depth, skip, frozen layers).
  * Spurious: loss_lower > global_upper, a proven upper bound of the global
  * minimum value given by the caller (mn_prove_network_loss of a known good
  * point); global_upper NaN: unknown, then res->spurious = 0 and the reason

@@ -9,7 +9,9 @@
  *   d2f_k/dW1_jl dW1_jl' = W2_kj s''(z_j) x_l x_l',
  *   d2f_k/dW1_jl dW2_kj  = s'(z_j) x_l, every other pair 0;
  *   grad = J^T g,  Hess = J^T Hl J + sum_k g_k d2f_k,
- * g = dloss/df (K), Hl = d2loss/df2 (K x K), J = df/dtheta (K x P). Every
+ * g = dloss/df (K), Hl = d2loss/df2 (K x K), J = df/dtheta (K x P). The
+ * eliminating neurons add a_j exp(w_j.x + b_j) to output 0 (liang) or j
+ * (per-output), and (lambda / 2) a_j^2 to L, not averaged. Every
  * quantity is a ball containing its value for every parameter in the box. */
 #include <math.h>
 #include <stdint.h>
@@ -36,7 +38,6 @@ mn_status mn_prove_network_supported(const mn_model *model)
                                   "(the proof needs C^2): use poly_hinge with p > 2, squared, logistic or softmax_ce");
     if (s->skip) return mn_fail(MN_EINVAL, "prove: the skip connection is not implemented");
     if (s->frozen) return mn_fail(MN_EINVAL, "prove: frozen layers are not implemented");
-    if (s->elim != MN_ELIM_NONE) return mn_fail(MN_EINVAL, "prove: the eliminating neurons are not implemented");
     return MN_OK;
 }
 
@@ -236,8 +237,10 @@ void pv_net_eval(void *ctx, arb_t F, arb_ptr G, arb_mat_t H)
     arb_mat_t J, JT, T, Hl, Hs;
     arb_mat_init(J, K, P), arb_mat_init(JT, P, K), arb_mat_init(T, K, P), arb_mat_init(Hl, K, K);
     arb_mat_init(Hs, H ? P : 1, H ? P : 1);
-    arb_t l, t, x;
-    arb_init(l), arb_init(t), arb_init(x);
+    const int E = mn_model_nelim(nb->model);
+    arb_ptr ee = _arb_vec_init(E > 0 ? E : 1); /* exp(w.x + b) of each added neuron */
+    arb_t l, t, x, lam;
+    arb_init(l), arb_init(t), arb_init(x), arb_init(lam);
     if (F) arb_zero(F);
     if (G) _arb_vec_zero(G, P);
     if (H) arb_mat_zero(H);
@@ -257,6 +260,16 @@ void pv_net_eval(void *ctx, arb_t F, arb_ptr G, arb_mat_t H)
             else arb_zero(f + k);
             for (int j = 0; j < h; j++) arb_addmul(f + k, th + w2 + (size_t)k * h + j, sv + j, PREC);
         }
+        for (int j = 0; j < E; j++) { /* f_out(j) += a exp(w.x + b) */
+            const size_t o = mn_model_elim_offset(nb->model, j);
+            arb_set(ee + j, th + o + d + 1);
+            for (int q = 0; q < d; q++) {
+                arb_set_d(x, xi[q]);
+                arb_addmul(ee + j, th + o + 1 + q, x, PREC);
+            }
+            arb_exp(ee + j, ee + j, PREC);
+            arb_addmul(f + (s->elim == MN_ELIM_LIANG ? 0 : j), th + o, ee + j, PREC);
+        }
         loss3(l, g, Hl, f, Y + (size_t)i * m, s->loss, s->loss_p, K);
         if (F) arb_add(F, F, l, PREC);
         if (!G && !H) continue;
@@ -272,6 +285,17 @@ void pv_net_eval(void *ctx, arb_t F, arb_ptr G, arb_mat_t H)
                 arb_set(arb_mat_entry(J, k, w2 + (size_t)k * h + j), sv + j);
             }
             if (bias) arb_one(arb_mat_entry(J, k, b2 + k));
+        }
+        for (int j = 0; j < E; j++) { /* d/da = e, d/dw_q = a e x_q, d/db = a e */
+            const size_t o = mn_model_elim_offset(nb->model, j);
+            const int k = s->elim == MN_ELIM_LIANG ? 0 : j;
+            arb_set(arb_mat_entry(J, k, o), ee + j);
+            arb_mul(t, th + o, ee + j, PREC);
+            for (int q = 0; q < d; q++) {
+                arb_set_d(x, xi[q]);
+                arb_mul(arb_mat_entry(J, k, o + 1 + q), t, x, PREC);
+            }
+            arb_set(arb_mat_entry(J, k, o + d + 1), t);
         }
         if (G)
             for (int a = 0; a < P; a++)
@@ -306,17 +330,49 @@ void pv_net_eval(void *ctx, arb_t F, arb_ptr G, arb_mat_t H)
                 }
             }
         }
+        /* sum_k g_k d2f_k of the added neurons, with (w, b) as v_q and
+         * x~ = (x, 1): (a, v_q) e x~_q, (v_q, v_q') a e x~_q x~_q' */
+        for (int j = 0; j < E; j++) {
+            const size_t o = mn_model_elim_offset(nb->model, j);
+            arb_mul(t, g + (s->elim == MN_ELIM_LIANG ? 0 : j), ee + j, PREC); /* g e */
+            for (int q = 0; q <= d; q++) {
+                const double xq = q < d ? xi[q] : 1.0;
+                arb_set_d(x, xq);
+                arb_mul(x, x, t, PREC); /* g e x~_q */
+                arb_add(arb_mat_entry(H, o, o + 1 + q), arb_mat_entry(H, o, o + 1 + q), x, PREC);
+                arb_add(arb_mat_entry(H, o + 1 + q, o), arb_mat_entry(H, o + 1 + q, o), x, PREC);
+                arb_mul(x, x, th + o, PREC); /* g a e x~_q */
+                for (int q2 = 0; q2 <= d; q2++) {
+                    arb_set_d(l, q2 < d ? xi[q2] : 1.0);
+                    arb_addmul(arb_mat_entry(H, o + 1 + q, o + 1 + q2), x, l, PREC);
+                }
+            }
+        }
     }
     /* the mean over samples; the true Hessian is symmetric: one ball for both */
     arb_set_ui(t, (unsigned long)N);
     if (F) arb_div(F, F, t, PREC);
     if (G) _arb_vec_scalar_div(G, G, P, t, PREC);
+    arb_set_d(lam, s->lambda);
+    for (int j = 0; j < E; j++) { /* + (lambda / 2) a^2 */
+        const size_t o = mn_model_elim_offset(nb->model, j);
+        arb_mul(x, lam, th + o, PREC);
+        if (G) arb_add(G + o, G + o, x, PREC);
+        arb_mul(x, x, th + o, PREC);
+        arb_mul_2exp_si(x, x, -1);
+        if (F) arb_add(F, F, x, PREC);
+    }
     if (H) {
         arb_mat_scalar_div_arb(H, H, t, PREC);
+        for (int j = 0; j < E; j++) { /* the penalty's lambda on each a */
+            const size_t o = mn_model_elim_offset(nb->model, j);
+            arb_add(arb_mat_entry(H, o, o), arb_mat_entry(H, o, o), lam, PREC);
+        }
         for (int a = 0; a < P; a++)
             for (int b = a + 1; b < P; b++) arb_set(arb_mat_entry(H, b, a), arb_mat_entry(H, a, b));
     }
-    arb_clear(l), arb_clear(t), arb_clear(x);
+    arb_clear(l), arb_clear(t), arb_clear(x), arb_clear(lam);
+    _arb_vec_clear(ee, E > 0 ? E : 1);
     arb_mat_clear(J), arb_mat_clear(JT), arb_mat_clear(T), arb_mat_clear(Hl), arb_mat_clear(Hs);
     _arb_vec_clear(z, h), _arb_vec_clear(sv, h), _arb_vec_clear(s1, h), _arb_vec_clear(s2, h);
     _arb_vec_clear(f, K), _arb_vec_clear(g, K), _arb_vec_clear(gw, h);
