@@ -188,9 +188,10 @@ static int prove_network(int argc, char **argv)
     const char *intro = "usage: minima prove network --params FILE [options]\n"
                         "Proves, in ball arithmetic (Arb), that a strict local minimum of the empirical loss of a\n"
                         "one-hidden-layer network (tanh, sigmoid, softplus, quadratic or linear units; squared,\n"
-                        "logistic or softmax_ce loss) lies near the point, and that it is spurious when its value\n"
-                        "is proved above an upper bound of the global value (--global-upper, or the enclosed loss\n"
-                        "of --global-point). The argument: docs/prove.md.\n\noptions:\n";
+                        "logistic, softmax_ce or poly_hinge (p > 2) loss; eliminating neurons allowed) lies near\n"
+                        "the point, and that it is spurious when its value is proved above an upper bound of the\n"
+                        "global value (--global-upper, or the enclosed loss of --global-point). --cert OUT writes\n"
+                        "a certificate for minima prove --check. The argument: docs/prove.md.\n\noptions:\n";
     int r = cli_args("prove network", MN_CMD_PROVE, intro, argc, argv, set_net, NULL, &a);
     if (r) return r == 2 ? 0 : 1;
     if (mn_options_check(&a.o.run)) return cli_error("prove");

@@ -133,9 +133,8 @@ mn_status mn_prove_network_cert_write(const char *path, const mn_prove_result *r
     if (st) return st;
     pv_net nb;
     pv_net_init(&nb, model, data);
-    int zero;
     char key[96];
-    pv_net_set(&nb, centre, 0, &zero, key, sizeof key);
+    pv_net_point(&nb, centre);
     pv_net_eval(&nb, p.F, p.G, NULL);
     cJSON *root = cJSON_CreateObject(), *set = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "certificate", NET_KIND);

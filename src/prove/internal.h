@@ -99,6 +99,8 @@ void pv_net_init(pv_net *nb, const mn_model *model, const mn_data *data);
 void pv_net_clear(pv_net *nb);
 int pv_net_set(void *ctx, const double *c, double r, int *zero, char *why, size_t len);
 void pv_net_eval(void *ctx, arb_t F, arb_ptr G, arb_mat_t H);
+/* The box of radius 0 at theta (P): the network is smooth everywhere. */
+void pv_net_point(pv_net *nb, const double *theta);
 
 /* Buffers of one proof for one size (src/prove/prove.c). */
 typedef struct {

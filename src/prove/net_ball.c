@@ -28,16 +28,16 @@ mn_status mn_prove_network_supported(const mn_model *model)
 {
     const mn_spec *s = mn_model_spec(model);
     if (s->depth != 2 || s->layer[1] != MN_LAYER_DENSE || s->layer[2] != MN_LAYER_DENSE)
-        return mn_fail(MN_EINVAL, "prove: networks with one hidden dense layer only (d-h-K), not depth %d", s->depth);
+        return mn_fail(MN_EINVAL, "networks with one hidden dense layer only (d-h-K), not depth %d", s->depth);
     if (s->act == MN_ACT_RELU || s->act == MN_ACT_LEAKY_RELU)
-        return mn_fail(MN_EINVAL, "prove: %s is not twice differentiable at 0 (the proof needs C^2): use tanh, "
+        return mn_fail(MN_EINVAL, "%s is not twice differentiable at 0 (the proof needs C^2): use tanh, "
                                   "sigmoid, softplus, quadratic or linear",
                        mn_act_name(s->act));
     if (s->loss == MN_LOSS_SQUARED_HINGE || (s->loss == MN_LOSS_POLY_HINGE && !(s->loss_p > 2)))
-        return mn_fail(MN_EINVAL, "prove: the squared hinge max(1 - y f, 0)^2 is not twice differentiable at margin 1 "
+        return mn_fail(MN_EINVAL, "the squared hinge max(1 - y f, 0)^2 is not twice differentiable at margin 1 "
                                   "(the proof needs C^2): use poly_hinge with p > 2, squared, logistic or softmax_ce");
-    if (s->skip) return mn_fail(MN_EINVAL, "prove: the skip connection is not implemented");
-    if (s->frozen) return mn_fail(MN_EINVAL, "prove: frozen layers are not implemented");
+    if (s->skip) return mn_fail(MN_EINVAL, "the skip connection is not implemented in the proof");
+    if (s->frozen) return mn_fail(MN_EINVAL, "frozen layers are not implemented in the proof");
     return MN_OK;
 }
 
@@ -62,6 +62,13 @@ int pv_net_set(void *ctx, const double *c, double r, int *zero, char *why, size_
         mag_set_d(arb_radref(nb->th + a), r); /* rounded up */
     }
     return 0;
+}
+
+void pv_net_point(pv_net *nb, const double *theta)
+{
+    int zero;
+    char why[8];
+    pv_net_set(nb, theta, 0, &zero, why, sizeof why);
 }
 
 /* s, s', s'' of the activation at the ball z */

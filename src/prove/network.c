@@ -31,9 +31,7 @@ mn_status mn_prove_network_loss(double *lo, double *hi, const mn_model *model, c
     if (st) return st;
     pv_net nb;
     pv_net_init(&nb, model, data);
-    int zero;
-    char why[8];
-    pv_net_set(&nb, theta, 0, &zero, why, sizeof why);
+    pv_net_point(&nb, theta);
     arb_t F;
     arb_init(F);
     pv_net_eval(&nb, F, NULL, NULL);
