@@ -79,6 +79,36 @@ mn_status mn_prove_cert_write(const char *path, const mn_prove_result *res, cons
  * failed. MN_EFORMAT / MN_EIO for a file that is not a certificate. */
 mn_status mn_prove_cert_check(int *ok, char *why, size_t len, mn_prove_result *res, const char *path);
 
+/* Networks on data: the same argument on the empirical loss
+ * L(theta) = (1/N) sum_i loss(f(x_i), y_i) of a one-hidden-layer dense
+ * network d-h-K (biases on or off) with a smooth activation (tanh, sigmoid,
+ * softplus, quadratic, linear) and a smooth loss (squared, logistic,
+ * softmax_ce, poly_hinge with p > 2, which is C^2 across its kink), with
+ * or without the eliminating neurons a exp(w.x + b) (liang, per-output; the
+ * penalty (lambda/2) a^2 included); anything else is MN_EINVAL naming why
+ * (ReLU's and the squared hinge's kinks, depth, skip, frozen layers).
+ * Spurious: loss_lower > global_upper, a proven upper bound of the global
+ * minimum value given by the caller (mn_prove_network_loss of a known good
+ * point); global_upper NaN: unknown, then res->spurious = 0 and the reason
+ * says so. centre (P, may be NULL) receives the ball's centre. */
+mn_status mn_prove_network(mn_prove_result *res, double *centre, const mn_model *model, const mn_data *data,
+                           const double *theta, double global_upper);
+/* A network certificate (docs/prove.md, "Certificates"): the setting that
+ * rebuilds model and data (names[i] = values[i], nopts of them: the run
+ * options, as mn_options_set takes them), the data's key (mn_data_key),
+ * the centre, r, the claims and the enclosures at the centre; when spurious,
+ * global_upper and (may be NULL) the global point whose loss proves it.
+ * mn_prove_cert_check verifies it (and re-proves the global point's bound). */
+mn_status mn_prove_network_cert_write(const char *path, const mn_prove_result *res, const double *centre,
+                                      const mn_model *model, const mn_data *data, const char *const *names,
+                                      const char *const *values, int nopts, double global_upper,
+                                      const double *global_point);
+/* MN_OK when mn_prove_network covers the model, else MN_EINVAL naming why. */
+mn_status mn_prove_network_supported(const mn_model *model);
+/* [*lo, *hi] contains L(theta) (ball arithmetic, rounded outward). */
+mn_status mn_prove_network_loss(double *lo, double *hi, const mn_model *model, const mn_data *data,
+                                const double *theta);
+
 #ifdef __cplusplus
 }
 #endif

@@ -135,7 +135,8 @@ enum {
     MN_CMD_RESIDUAL = 16384, /* minima experiment residual */
     MN_CMD_IMPLICIT = 32768, /* minima experiment implicit-bias */
     MN_CMD_PATH = 65536,     /* minima path */
-    MN_CMD_DEMO = 131072     /* minima demo, the main job */
+    MN_CMD_DEMO = 131072,    /* minima demo, the main job */
+    MN_CMD_PROVE = 262144    /* minima prove network */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */

@@ -2,6 +2,8 @@
  * Safran-Shamir population loss (include/minima/prove.h, docs/prove.md).
  *   minima prove population --k K --n N --point FILE [--json] [--cert OUT]
  *   minima prove --check CERT [--json]
+ *   minima prove network --arch .. --act .. --loss .. (--data|--generate|--dataset) ..
+ *                        --params FILE [--global-upper V | --global-point FILE] [--json]
  * Exit status: 0 when the command ran (proved or not; a certificate that
  * holds), 1 for bad input, 2 for a certificate that does not hold. */
 #include <errno.h>
@@ -13,11 +15,14 @@
 #include "cli.h"
 #include "minima/popul.h"
 #include "minima/prove.h"
+#include "minima/sweep.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: minima prove population --k K --n N --point FILE [--json] [--cert OUT]\n"
                "       minima prove --check CERT [--json]\n"
+               "       minima prove network --params FILE [model and data options] [--global-upper V |\n"
+               "                            --global-point FILE] [--json]   (minima prove network --help)\n"
                "\n"
                "Proves, in ball arithmetic (Arb), that a strict local minimum of the Safran-Shamir\n"
                "population loss (n ReLU students, teacher I_k, x ~ N(0, I_k)) lies near the point, and\n"
@@ -96,14 +101,18 @@ static int read_point(const char *path, int n, int k, double *W)
     return bad;
 }
 
+/* n, k: the population's sizes (n = 0: a network of k parameters). */
 static void print_result(const mn_prove_result *r, int n, int k, int json)
 {
     if (json) {
         jw w;
         jw_begin(&w, stdout);
         jw_obj(&w, NULL);
-        jw_int(&w, "k", k);
-        jw_int(&w, "n", n);
+        if (n) {
+            jw_int(&w, "k", k);
+            jw_int(&w, "n", n);
+        } else
+            jw_int(&w, "params", k);
         jw_bool(&w, "proved", r->proved);
         jw_bool(&w, "spurious", r->spurious);
         jw_num(&w, "radius", r->radius);
@@ -129,8 +138,105 @@ static void print_result(const mn_prove_result *r, int n, int k, int json)
            r->within, r->radius, r->shift);
     printf("  |grad F(centre)| <= %.3g, smallest Hessian eigenvalue on the ball >= %.6g\n", r->grad_upper,
            r->lambda_lower);
-    printf("  its value F in [%.17g, %.17g]: %s\n", r->loss_lower, r->loss_upper,
-           r->spurious ? "spurious (> 0, the global minimum value)" : "not proved > 0");
+    if (n)
+        printf("  its value F in [%.17g, %.17g]: %s\n", r->loss_lower, r->loss_upper,
+               r->spurious ? "spurious (> 0, the global minimum value)" : "not proved > 0");
+    else
+        printf("  its value L in [%.17g, %.17g]: %s\n", r->loss_lower, r->loss_upper,
+               r->spurious ? "spurious (above the global value's upper bound)" : r->reason);
+}
+
+/* minima prove network: the run options of eval plus the bound of the global value. */
+typedef struct {
+    cli_opts o;
+    double global_upper;
+    const char *global_point, *cert;
+    const char *names[MN_GRID_MAX_KEYS], *values[MN_GRID_MAX_KEYS]; /* the run options given */
+    int json, have_upper, nopts;
+} net_args;
+
+static mn_status set_net(void *ctx, const mn_option *d, const char *v)
+{
+    net_args *a = ctx;
+    const char *nm = d->name;
+    if (!strcmp(nm, "params")) a->o.params_path = v;
+    else if (!strcmp(nm, "json")) a->json = 1;
+    else if (!strcmp(nm, "global-point")) a->global_point = v;
+    else if (!strcmp(nm, "cert")) a->cert = v;
+    else if (!strcmp(nm, "global-upper")) {
+        a->have_upper = 1;
+        return mn_option_real(&a->global_upper, d, v);
+    } else {
+        if (a->nopts == MN_GRID_MAX_KEYS) return mn_fail(MN_EINVAL, "more than %d options", MN_GRID_MAX_KEYS);
+        a->names[a->nopts] = nm, a->values[a->nopts++] = v ? v : "on";
+        return mn_options_set(&a->o.run, nm, v);
+    }
+    return MN_OK;
+}
+
+static int read_theta(double **theta, const char *path, size_t P)
+{
+    *theta = malloc(P * sizeof **theta);
+    if (!*theta) return cli_bad("prove", "out of memory");
+    return cli_read_params(path, *theta, P) ? cli_error("prove") : 0;
+}
+
+static int prove_network(int argc, char **argv)
+{
+    net_args a = {.o = {.cmd = "prove network", .cmd_bit = MN_CMD_PROVE}};
+    mn_options_default(&a.o.run);
+    const char *intro = "usage: minima prove network --params FILE [options]\n"
+                        "Proves, in ball arithmetic (Arb), that a strict local minimum of the empirical loss of a\n"
+                        "one-hidden-layer network (tanh, sigmoid, softplus, quadratic or linear units; squared,\n"
+                        "logistic, softmax_ce or poly_hinge (p > 2) loss; eliminating neurons allowed) lies near\n"
+                        "the point, and that it is spurious when its value is proved above an upper bound of the\n"
+                        "global value (--global-upper, or the enclosed loss of --global-point). --cert OUT writes\n"
+                        "a certificate for minima prove --check. The argument: docs/prove.md.\n\noptions:\n";
+    int r = cli_args("prove network", MN_CMD_PROVE, intro, argc, argv, set_net, NULL, &a);
+    if (r) return r == 2 ? 0 : 1;
+    if (mn_options_check(&a.o.run)) return cli_error("prove");
+    if (!a.o.params_path) return cli_bad("prove", "prove network needs --params FILE");
+    if (a.have_upper && a.global_point) return cli_bad("prove", "give --global-upper or --global-point, not both");
+    mn_data *data = NULL;
+    mn_model *model = NULL;
+    double *theta = NULL, *good = NULL, *centre = NULL;
+    int rc = 1;
+    if (mn_setting_build(&data, &model, &a.o.run)) {
+        rc = cli_error("prove");
+        goto done;
+    }
+    if (mn_prove_network_supported(model)) {
+        rc = cli_error("prove");
+        goto done;
+    }
+    const size_t P = mn_model_nparams(model);
+    if ((rc = read_theta(&theta, a.o.params_path, P))) goto done;
+    double gu = a.have_upper ? a.global_upper : NAN, glo = NAN;
+    if (a.global_point) {
+        if ((rc = read_theta(&good, a.global_point, P))) goto done;
+        if (mn_prove_network_loss(&glo, &gu, model, data, good)) {
+            rc = cli_error("prove");
+            goto done;
+        }
+    }
+    centre = malloc(P * sizeof *centre);
+    mn_prove_result res;
+    if (!centre) rc = cli_bad("prove", "out of memory");
+    else if (mn_prove_network(&res, centre, model, data, theta, gu)) rc = cli_error("prove");
+    else {
+        rc = 0;
+        print_result(&res, 0, (int)P, a.json);
+        if (!a.json && a.global_point) printf("  the global point's loss is in [%.17g, %.17g]\n", glo, gu);
+        if (a.cert && res.proved &&
+            mn_prove_network_cert_write(a.cert, &res, centre, model, data, a.names, a.values, a.nopts, gu, good))
+            rc = cli_error("prove");
+        if (a.cert && !res.proved) fprintf(stderr, "minima prove: not proved, no certificate written\n");
+    }
+done:
+    free(theta), free(good), free(centre);
+    mn_model_free(model);
+    mn_data_free(data);
+    return rc;
 }
 
 static int check(const char *path, int json)
@@ -161,6 +267,7 @@ static int check(const char *path, int json)
 
 int cmd_prove(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "network")) return prove_network(argc - 1, argv + 1);
     int k = 0, n = 0, json = 0, population = 0;
     const char *point = NULL, *cert = NULL, *check_path = NULL;
     for (int i = 1; i < argc; i++) {

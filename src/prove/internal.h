@@ -74,9 +74,39 @@ double pv_spread(const arb_mat_t H, const double *M);
 /* M (P x P) = the enclosure's midpoints rounded to doubles. */
 void pv_midpoints(double *M, const arb_mat_t H);
 
+/* An objective for the argument (src/prove/prove.c): set the box c +- r
+ * (0, or 1 with why when the box may leave the region where the objective
+ * is C^2; *zero = 1 when the point itself is not differentiable), then
+ * enclose F, grad F (P) and the Hessian (P x P) over it (any may be NULL).
+ * float_hess (may be NULL: the enclosure's midpoints then) gives the
+ * Hessian at c in doubles, for the Newton steps that choose the centre. */
+typedef struct {
+    void *ctx;
+    int (*set)(void *ctx, const double *c, double r, int *zero, char *why, size_t len);
+    void (*eval)(void *ctx, arb_t F, arb_ptr G, arb_mat_t H);
+    int (*float_hess)(void *ctx, const double *c, double *H);
+} pv_objective;
+
+/* A one-hidden-layer network on data in balls (src/prove/net_ball.c). */
+typedef struct {
+    const mn_model *model;
+    const mn_data *data;
+    int d, h, K, P;
+    arb_ptr th; /* (P) the box */
+    mn_work *work; /* float Hessians (Newton) */
+} pv_net;
+void pv_net_init(pv_net *nb, const mn_model *model, const mn_data *data);
+void pv_net_clear(pv_net *nb);
+int pv_net_set(void *ctx, const double *c, double r, int *zero, char *why, size_t len);
+void pv_net_eval(void *ctx, arb_t F, arb_ptr G, arb_mat_t H);
+/* The box of radius 0 at theta (P): the network is smooth everywhere. */
+void pv_net_point(pv_net *nb, const double *theta);
+
 /* Buffers of one proof for one size (src/prove/prove.c). */
 typedef struct {
     int n, k, P;
+    pv_objective obj;
+    double global_upper; /* spurious when loss_lower > it; NaN: unknown */
     pv_box box;
     arb_ptr G;     /* (P) */
     arb_mat_t H;   /* (P x P) */
@@ -88,9 +118,16 @@ typedef struct {
     lapack_int *ipiv;
     mn_popul_work *work;
 } pv_prover;
+/* The population objective's buffers (obj set to it, global_upper 0). */
 mn_status pv_prover_alloc(pv_prover *p, int n, int k);
+/* The buffers for an objective of P parameters (obj, global_upper set by the caller). */
+mn_status pv_prover_alloc_buffers(pv_prover *p, int P);
 void pv_prover_free(pv_prover *p);
 /* lower(F - g^2 / (2 mu)): the value bound of the argument. */
 double pv_loss_lower(const arb_t F, double g, double mu);
+/* Steps 1-4 of the argument on p->obj; c (P) is the point on entry, the
+ * centre on return. */
+void pv_prove_with(pv_prover *p, mn_prove_result *res, double *c);
+void pv_result_init(mn_prove_result *res);
 
 #endif

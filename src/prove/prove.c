@@ -31,33 +31,66 @@
 
 void pv_prover_free(pv_prover *p)
 {
-    if (p->G) _arb_vec_clear(p->G, p->P), arb_mat_clear(p->H), arb_clear(p->F), pv_box_clear(&p->box);
+    if (p->G) _arb_vec_clear(p->G, p->P), arb_mat_clear(p->H), arb_clear(p->F);
+    if (p->work) pv_box_clear(&p->box);
     free(p->M), free(p->Hf), free(p->step), free(p->cand), free(p->ipiv);
     mn_popul_work_free(p->work);
+    memset(p, 0, sizeof *p);
+}
+
+mn_status pv_prover_alloc_buffers(pv_prover *p, int P)
+{
+    memset(p, 0, sizeof *p);
+    p->P = P;
+    const size_t Pz = (size_t)P;
+    p->M = malloc(Pz * Pz * sizeof *p->M);
+    p->Hf = malloc(Pz * Pz * sizeof *p->Hf);
+    p->step = malloc(Pz * sizeof *p->step);
+    p->cand = malloc(Pz * sizeof *p->cand);
+    p->ipiv = malloc(Pz * sizeof *p->ipiv);
+    if (!p->M || !p->Hf || !p->step || !p->cand || !p->ipiv) {
+        pv_prover_free(p);
+        return mn_fail(MN_ENOMEM, "prove: out of memory for %d parameters", P);
+    }
+    p->G = _arb_vec_init(P);
+    arb_mat_init(p->H, P, P);
+    arb_init(p->F);
+    return MN_OK;
+}
+
+/* The population objective; ctx is the pv_prover. */
+static int popul_set(void *ctx, const double *c, double r, int *zero, char *why, size_t len)
+{
+    return pv_box_set(&((pv_prover *)ctx)->box, c, r, zero, why, len);
+}
+
+static void popul_eval(void *ctx, arb_t F, arb_ptr G, arb_mat_t H)
+{
+    const pv_box *b = &((pv_prover *)ctx)->box;
+    if (F) pv_value(F, b);
+    if (G) pv_grad(G, b);
+    if (H) pv_hess(H, b);
+}
+
+static int popul_float_hess(void *ctx, const double *c, double *H)
+{
+    return mn_popul_hessian(((pv_prover *)ctx)->work, c, H) != MN_OK;
 }
 
 mn_status pv_prover_alloc(pv_prover *p, int n, int k)
 {
-    memset(p, 0, sizeof *p);
     const mn_popul_spec spec = {.n = n, .k = k};
     mn_status st = mn_popul_check(&spec);
     if (st) return st;
-    p->n = n, p->k = k, p->P = n * k;
-    const size_t P = (size_t)p->P;
-    if ((st = mn_popul_work_alloc(&p->work, &spec))) return st;
-    p->M = malloc(P * P * sizeof *p->M);
-    p->Hf = malloc(P * P * sizeof *p->Hf);
-    p->step = malloc(P * sizeof *p->step);
-    p->cand = malloc(P * sizeof *p->cand);
-    p->ipiv = malloc(P * sizeof *p->ipiv);
-    if (!p->M || !p->Hf || !p->step || !p->cand || !p->ipiv) {
+    if ((st = pv_prover_alloc_buffers(p, n * k))) return st;
+    p->n = n, p->k = k;
+    if ((st = mn_popul_work_alloc(&p->work, &spec))) {
         pv_prover_free(p);
-        return mn_fail(MN_ENOMEM, "prove: out of memory for n = %d, k = %d", n, k);
+        return st;
     }
     pv_box_init(&p->box, n, k);
-    p->G = _arb_vec_init(p->P);
-    arb_mat_init(p->H, p->P, p->P);
-    arb_init(p->F);
+    p->obj = (pv_objective){.ctx = p, .set = popul_set, .eval = popul_eval, .float_hess = popul_float_hess};
+    p->global_upper = 0;
     return MN_OK;
 }
 
@@ -66,8 +99,8 @@ static double grad_bound_at(pv_prover *p, const double *x)
 {
     char why[128];
     int zero;
-    if (pv_box_set(&p->box, x, 0, &zero, why, sizeof why)) return INFINITY;
-    pv_grad(p->G, &p->box);
+    if (p->obj.set(p->obj.ctx, x, 0, &zero, why, sizeof why)) return INFINITY;
+    p->obj.eval(p->obj.ctx, NULL, p->G, NULL);
     return pv_norm_upper(p->G, p->P);
 }
 
@@ -78,7 +111,12 @@ static void newton_centre(pv_prover *p, double *c)
     const int P = p->P;
     double g = grad_bound_at(p, c);
     for (int it = 0; it < 8 && g > 0; it++) {
-        if (mn_popul_hessian(p->work, c, p->Hf)) return;
+        if (p->obj.float_hess) {
+            if (p->obj.float_hess(p->obj.ctx, c, p->Hf)) return;
+        } else {
+            p->obj.eval(p->obj.ctx, NULL, NULL, p->H);
+            pv_midpoints(p->Hf, p->H); /* p->G still holds the gradient at c */
+        }
         for (int a = 0; a < P; a++) p->step[a] = arf_get_d(arb_midref(p->G + a), ARF_RND_NEAR);
         if (LAPACKE_dsysv(LAPACK_ROW_MAJOR, 'U', P, 1, p->Hf, P, p->ipiv, p->step, 1) != 0) return;
         for (int a = 0; a < P; a++) p->cand[a] = c[a] - p->step[a];
@@ -110,8 +148,8 @@ static int try_radius(pv_prover *p, const double *c, double r, double g, double 
                       char *why, size_t len)
 {
     int zero;
-    if (pv_box_set(&p->box, c, r, &zero, why, len)) return 1;
-    pv_hess(p->H, &p->box);
+    if (p->obj.set(p->obj.ctx, c, r, &zero, why, len)) return 1;
+    p->obj.eval(p->obj.ctx, NULL, NULL, p->H);
     *spread = pv_spread(p->H, p->M);
     arb_t m, sp;
     arb_init(m), arb_init(sp);
@@ -181,20 +219,19 @@ static void fail(mn_prove_result *res, const char *fmt, ...)
     va_end(ap);
 }
 
-static void result_init(mn_prove_result *res)
+void pv_result_init(mn_prove_result *res)
 {
     memset(res, 0, sizeof *res);
     res->radius = res->shift = res->within = res->grad_upper = res->lambda_lower = NAN;
     res->lambda_mid = res->hess_spread = res->loss_lower = res->loss_upper = NAN;
 }
 
-/* Steps 1-4 with p's buffers; c (P) is the point on entry, the centre on return. */
-static void prove_with(pv_prover *p, mn_prove_result *res, double *c)
+void pv_prove_with(pv_prover *p, mn_prove_result *res, double *c)
 {
     const int P = p->P;
     char why[160];
     int zero;
-    if (pv_box_set(&p->box, c, 0, &zero, why, sizeof why)) {
+    if (p->obj.set(p->obj.ctx, c, 0, &zero, why, sizeof why)) {
         if (zero) fail(res, "not differentiable: %s", why);
         else fail(res, "not smooth: %s (F is C^2 but not C^3 there; the proof's ball must avoid it)", why);
         return;
@@ -209,10 +246,8 @@ static void prove_with(pv_prover *p, mn_prove_result *res, double *c)
     res->shift = dist_upper(c, given, P);
     free(given);
     /* step 3 at the centre */
-    pv_box_set(&p->box, c, 0, &zero, why, sizeof why); /* smooth: Newton kept only smooth points */
-    pv_value(p->F, &p->box);
-    pv_grad(p->G, &p->box);
-    pv_hess(p->H, &p->box);
+    p->obj.set(p->obj.ctx, c, 0, &zero, why, sizeof why); /* smooth: Newton kept only smooth points */
+    p->obj.eval(p->obj.ctx, p->F, p->G, p->H);
     const double g = pv_norm_upper(p->G, P);
     res->grad_upper = g;
     res->loss_upper = pv_upper(p->F);
@@ -273,8 +308,16 @@ static void prove_with(pv_prover *p, mn_prove_result *res, double *c)
     res->lambda_lower = mu;
     res->hess_spread = spread;
     final_bounds(res, p->F);
-    res->spurious = res->loss_lower > 0;
-    if (!res->spurious) fail(res, "a strict local minimum, but its value is not proved > 0");
+    if (isnan(p->global_upper)) {
+        fail(res, "a strict local minimum; spurious unknown: no upper bound of the global value given");
+        return;
+    }
+    res->spurious = res->loss_lower > p->global_upper;
+    if (!res->spurious) {
+        if (p->global_upper == 0) fail(res, "a strict local minimum, but its value is not proved > 0");
+        else fail(res, "a strict local minimum, but its value is not proved > %.17g (the global value's upper bound)",
+                  p->global_upper);
+    }
 }
 
 static mn_status check_point(int n, int k, const double *W)
@@ -290,7 +333,7 @@ static mn_status check_point(int n, int k, const double *W)
 mn_status mn_prove_population(mn_prove_result *res, double *centre, int n, int k, const double *W)
 {
     const double t0 = omp_get_wtime();
-    result_init(res);
+    pv_result_init(res);
     pv_prover p;
     mn_status st = pv_prover_alloc(&p, n, k);
     if (st) return st;
@@ -304,7 +347,7 @@ mn_status mn_prove_population(mn_prove_result *res, double *centre, int n, int k
         return mn_fail(MN_ENOMEM, "prove: out of memory");
     }
     memcpy(c, W, (size_t)p.P * sizeof *c);
-    prove_with(&p, res, c);
+    pv_prove_with(&p, res, c);
     if (centre) memcpy(centre, c, (size_t)p.P * sizeof *c);
     free(c);
     pv_prover_free(&p);

@@ -19,11 +19,11 @@ typedef struct {
 } entry;
 
 #define INSTR (MN_CMD_SPECTRUM | MN_CMD_SLICE | MN_CMD_PATH)
-#define MODEL (MN_CMD_EVAL | MN_CMD_TRAIN | MN_CMD_SWEEP | MN_CMD_CERTIFY | MN_CMD_REGIONS | INSTR)
+#define MODEL (MN_CMD_EVAL | MN_CMD_TRAIN | MN_CMD_SWEEP | MN_CMD_CERTIFY | MN_CMD_REGIONS | INSTR | MN_CMD_PROVE)
 #define TRAINING (MN_CMD_TRAIN | MN_CMD_SWEEP)
 #define DYNAMICS (MN_CMD_RESIDUAL | MN_CMD_IMPLICIT)
 #define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN | MN_CMD_ARENA | MN_CMD_SADDLES | DYNAMICS)
-#define ALLCMD 0x3ffffu
+#define ALLCMD 0x7ffffu
 #define OFF(m) offsetof(mn_options, m)
 #define BIG 1e300
 #define TINY 1e-300
@@ -60,7 +60,7 @@ static const entry table[] = {
     {{"extra", MN_OPTION_TEXT, MN_CMD_SAFRAN, 0, 0, "LIST", "n - k values (default 0,1)"}, NONE, 0},
     {{"data-seed", MN_OPTION_SEED, MODEL, 0, 0, "S", "generator seed (1)"}, F_SEED, OFF(data_seed)},
     {{"flip", MN_OPTION_REAL, MODEL, 0, 1, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"}, F_DOUBLE, OFF(flip)},
-    {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS | MN_CMD_SPECTRUM | MN_CMD_SLICE, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
+    {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS | MN_CMD_SPECTRUM | MN_CMD_SLICE | MN_CMD_PROVE, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
     {{"hessian", MN_OPTION_FLAG, MN_CMD_EVAL, 0, 0, NULL, "also print the Hessian and its eigenvalues"}, NONE, 0},
     {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, certify: always; sweep, summary, experiments: instead of the table)"}, NONE, 0},
     {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_SADDLES | MN_CMD_BALANCE | MN_CMD_REGIONS | DYNAMICS | MN_CMD_SPECTRUM | MN_CMD_SLICE, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir, saddles), data and start (balance) (1)"}, F_SEED, OFF(seed)},
@@ -149,6 +149,9 @@ static const entry table[] = {
     {{"points", MN_OPTION_INT, MN_CMD_SLICE | MN_CMD_PATH, 2, 100000, "N", "grid points per axis (slice: 51 in 1-D, 25 in 2-D; path: 101)"}, NONE, 0},
     {{"nodes", MN_OPTION_INT, MN_CMD_PATH, 1, 10000, "K", "values of t in the Bezier fit's mean loss (32)"}, NONE, 0},
     {{"fit-steps", MN_OPTION_INT, MN_CMD_PATH, 0, 1e9, "N", "L-BFGS steps at most of the Bezier fit (500)"}, NONE, 0},
+    {{"global-upper", MN_OPTION_REAL, MN_CMD_PROVE, -BIG, BIG, "V", "prove network: a proven upper bound of the global minimum value (spurious: the minimum's value is proved above it)"}, NONE, 0},
+    {{"cert", MN_OPTION_TEXT, MN_CMD_PROVE, 0, 0, "OUT", "prove network: write a certificate (JSON) when proved"}, NONE, 0},
+    {{"global-point", MN_OPTION_TEXT, MN_CMD_PROVE, 0, 0, "FILE", "prove network: parameters of a good point; its loss, enclosed in balls, bounds the global value"}, NONE, 0},
     {{"help", MN_OPTION_FLAG, ALLCMD, 0, 0, NULL, "this help"}, NONE, 0},
 };
 #define NTABLE ((int)(sizeof table / sizeof *table))
