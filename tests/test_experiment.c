@@ -54,6 +54,35 @@ static void test_option_table(void **state)
     assert_null(mn_option_find("s", MN_CMD_TRAIN, 1)); /* seed, steps, skip, ...: ambiguous */
 }
 
+/* List values: ranges A..B:S and comma lists, each element checked against
+ * the entry's range, every rejection one mn_fail line naming the option. */
+static void test_option_lists(void **state)
+{
+    (void)state;
+    int v[8], n = -1;
+    const mn_option *w = mn_option_find("width", MN_CMD_RANK, 0), *r = mn_option_find("ratio", MN_CMD_KARHADKAR, 0);
+    assert_true(w && r && w->kind == MN_OPTION_TEXT && mn_option_find("width", MN_CMD_LIU, 0)->kind == MN_OPTION_INT);
+    assert_int_equal(mn_option_int_list(v, 8, &n, w, "10..40"), MN_OK);
+    assert_int_equal(n, 4);
+    assert_true(v[0] == 10 && v[3] == 40);
+    assert_int_equal(mn_option_int_list(v, 8, &n, w, "5..50:20"), MN_OK);
+    assert_true(n == 3 && v[0] == 5 && v[1] == 25 && v[2] == 45);
+    assert_int_equal(mn_option_int_list(v, 8, &n, w, "7,3,9"), MN_OK);
+    assert_true(n == 3 && v[0] == 7 && v[1] == 3 && v[2] == 9);
+    assert_int_equal(mn_option_int_list(v, 8, &n, w, "10..5"), MN_EINVAL); /* A > B */
+    assert_non_null(strstr(mn_last_error(), "--width '10..5' is not a range"));
+    assert_int_equal(mn_option_int_list(v, 8, &n, w, "0,3"), MN_EINVAL); /* below lo = 1 */
+    assert_non_null(strstr(mn_last_error(), "out of range"));
+    assert_int_equal(mn_option_int_list(v, 8, &n, w, "1..9"), MN_EINVAL); /* 9 values > max 8 */
+    assert_int_equal(mn_option_int_list(v, 8, &n, w, "1,,2"), MN_EINVAL);
+    assert_int_equal(mn_option_int_list(v, 8, &n, w, "1..4:0"), MN_EINVAL);
+    double x[4];
+    assert_int_equal(mn_option_real_list(x, 4, &n, r, "0.25,2"), MN_OK);
+    assert_true(n == 2 && x[0] == 0.25 && x[1] == 2.0);
+    assert_int_equal(mn_option_real_list(x, 4, &n, r, "0"), MN_EINVAL); /* below lo = 1e-3 */
+    assert_int_equal(mn_option_real_list(x, 4, &n, r, "0.5,nan"), MN_EINVAL);
+}
+
 static void test_setting_model(void **state)
 {
     (void)state;
@@ -126,6 +155,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_option_table),
+        cmocka_unit_test(test_option_lists),
         cmocka_unit_test(test_setting_model),
         cmocka_unit_test(test_safran_shamir_plan),
     };

@@ -136,20 +136,24 @@ enum {
     MN_CMD_IMPLICIT = 32768, /* minima experiment implicit-bias */
     MN_CMD_PATH = 65536,     /* minima path */
     MN_CMD_DEMO = 131072,    /* minima demo, the main job */
-    MN_CMD_PROVE = 262144    /* minima prove network */
+    MN_CMD_PROVE = 262144,   /* minima prove network */
+    MN_CMD_RANK = 524288,    /* minima regions rank */
+    MN_CMD_KARHADKAR = 1048576, /* minima experiment karhadkar */
+    MN_CMD_LIU = 2097152     /* minima experiment liu */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
     MN_OPTION_REAL, /* a finite number in [lo, hi] */
     MN_OPTION_INT,  /* an integer in [lo, hi] */
     MN_OPTION_SEED, /* a non-negative 64-bit integer */
-    MN_OPTION_TEXT  /* a string (a name, a path, a list), checked where it is used */
+    MN_OPTION_TEXT  /* a string (a name, a path, a list), checked where it is used;
+                     * a list's elements lie in [lo, hi] (mn_option_int_list) */
 } mn_option_kind;
 typedef struct {
     const char *name; /* long name, without "--" */
     mn_option_kind kind;
     unsigned cmds;    /* MN_CMD_* bits of the commands that take it */
-    double lo, hi;    /* REAL and INT: the accepted range */
+    double lo, hi;    /* REAL, INT and lists: the accepted range (of each element) */
     const char *arg;  /* the value's placeholder in help ("X"), NULL for flags */
     const char *help; /* one line; the default in parentheses */
 } mn_option;
@@ -171,6 +175,11 @@ mn_status mn_option_of(const mn_option **o, const char *name, unsigned cmd, cons
 mn_status mn_option_real(double *out, const mn_option *o, const char *value);
 mn_status mn_option_int(long *out, const mn_option *o, const char *value);
 mn_status mn_option_seed(uint64_t *out, const mn_option *o, const char *value);
+/* A list value of option o: "10,20,30", "10..100" (step 10) or "5..50:5"
+ * (integers), "0.25,0.5" (reals); *n = its length (at most max), each
+ * element in [o->lo, o->hi]. */
+mn_status mn_option_int_list(int *out, int max, int *n, const mn_option *o, const char *value);
+mn_status mn_option_real_list(double *out, int max, int *n, const mn_option *o, const char *value);
 
 /* The options of one network run (a setting): model, data, optimiser,
  * certificate. String members point into the caller's values (not copied):

@@ -1,66 +1,50 @@
 /* minima regions rank | genuine: activation regions of one-hidden-layer
  * ReLU networks (the library's src/regions/). */
-#include <getopt.h>
 #include <omp.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "cli_lists.h"
 
-static void usage_rank(FILE *f)
+/* The options of regions rank; the table (src/run/options.c) checks kinds and ranges. */
+typedef struct {
+    int d0, n, trials, lp_trials, threads, widths[256], nw;
+    uint64_t seed;
+} rank_opts;
+
+static mn_status rank_set(void *ctx, const mn_option *d, const char *v)
 {
-    fprintf(f,
-            "usage: minima regions rank --d0 D --n N --width W1,W2,.. [--trials T] [--lp-trials L]\n"
-            "                           [--seed S] [--threads T] [--json]\n"
-            "Random activation regions as Karhadkar et al. sample them (X ~ N(0, I), W and b uniform in\n"
-            "+-1/sqrt(d0), v ~ N(0, 1)); per width one JSON line with the count and fraction of regions\n"
-            "whose Jacobian in (W, b) has full rank n. Rank: singular values above\n"
-            "tol = s_max max(n, p) eps (numpy's matrix_rank); a smallest singular value within a\n"
-            "factor 100 of tol is borderline and decided by the exact generic rank over GF(2^31 - 1).\n"
-            "  --d0 D          input dimension, 1..10000\n"
-            "  --n N           samples, 1..10000\n"
-            "  --width LIST    hidden widths: W1,W2,.. or A..B (step A) or A..B:S; each needs\n"
-            "                  width (d0 + 1) >= n, the least for a rank n\n"
-            "  --trials T      regions per width (100)\n"
-            "  --lp-trials L   of them, also the LP test of a zero-loss minimum in the region, y ~ N(0, 1) (0)\n"
-            "  --seed S        base seed (1)\n"
-            "  --threads T     OpenMP threads (all cores)\n"
-            "  --json          JSON lines (the default and only format)\n");
+    rank_opts *o = ctx;
+    const char *nm = d->name;
+    if (!strcmp(nm, "json")) return MN_OK;
+    if (!strcmp(nm, "width")) return mn_option_int_list(o->widths, 256, &o->nw, d, v);
+    if (!strcmp(nm, "seed")) return mn_option_seed(&o->seed, d, v);
+    int *dst = !strcmp(nm, "d0") ? &o->d0 : !strcmp(nm, "n") ? &o->n : !strcmp(nm, "trials") ? &o->trials : NULL;
+    if (!dst) dst = !strcmp(nm, "lp-trials") ? &o->lp_trials : &o->threads;
+    long l;
+    const mn_status st = mn_option_int(&l, d, v);
+    if (!st) *dst = (int)l;
+    return st;
 }
 
 static int cmd_rank(int argc, char **argv)
 {
     const char *cmd = "regions rank";
-    int d0 = 0, n = 0, trials = 100, lp_trials = 0, threads = omp_get_max_threads(), widths[256], nw = 0;
-    long lv;
-    uint64_t seed = 1;
-    static const struct option opts[] = {{"d0", 1, 0, 'd'},      {"n", 1, 0, 'n'},       {"width", 1, 0, 'w'},
-                                         {"trials", 1, 0, 't'},  {"lp-trials", 1, 0, 'l'}, {"seed", 1, 0, 's'},
-                                         {"threads", 1, 0, 'T'}, {"json", 0, 0, 'j'},    {"help", 0, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    opterr = 0;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'd': bad = cli_long(cmd, "d0", optarg, 1, 10000, &lv), d0 = (int)lv; break;
-        case 'n': bad = cli_long(cmd, "n", optarg, 1, 10000, &lv), n = (int)lv; break;
-        case 'w': bad = cli_int_list(cmd, "width", optarg, 1, 100000, widths, 256, &nw); break;
-        case 't': bad = cli_long(cmd, "trials", optarg, 1, 1000000, &lv), trials = (int)lv; break;
-        case 'l': bad = cli_long(cmd, "lp-trials", optarg, 0, 1000000, &lv), lp_trials = (int)lv; break;
-        case 's': bad = cli_u64(cmd, "seed", optarg, &seed); break;
-        case 'T': bad = cli_long(cmd, "threads", optarg, 1, 4096, &lv), threads = (int)lv; break;
-        case 'j': break;
-        case 'h': usage_rank(stdout); return 0;
-        case ':': return cli_bad(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_bad(cmd, "unknown option '%s' (see minima %s --help)", argv[optind - 1], cmd);
-        }
-        if (bad) return 1;
-    }
-    if (optind < argc) return cli_bad(cmd, "unexpected argument '%s'", argv[optind]);
+    rank_opts o = {.trials = 100, .threads = omp_get_max_threads(), .seed = 1};
+    static const char intro[] =
+        "usage: minima regions rank --d0 D --n N --width W1,W2,.. [options]\n"
+        "Random activation regions as Karhadkar et al. sample them (X ~ N(0, I), W and b uniform in\n"
+        "+-1/sqrt(d0), v ~ N(0, 1)); per width one JSON line with the count and fraction of regions\n"
+        "whose Jacobian in (W, b) has full rank n. Rank: singular values above\n"
+        "tol = s_max max(n, p) eps (numpy's matrix_rank); a smallest singular value within a\n"
+        "factor 100 of tol is borderline and decided by the exact generic rank over GF(2^31 - 1).\n"
+        "Lists: W1,W2,.. or A..B (step A) or A..B:S.\n\noptions:\n";
+    const int r = cli_args(cmd, MN_CMD_RANK, intro, argc, argv, rank_set, NULL, &o);
+    if (r) return r == 2 ? 0 : 1;
+    const int d0 = o.d0, n = o.n, trials = o.trials, lp_trials = o.lp_trials, threads = o.threads, nw = o.nw;
+    const int *widths = o.widths;
+    const uint64_t seed = o.seed;
     if (!d0 || !n || !nw) return cli_bad(cmd, "--d0, --n and --width are required");
     if (lp_trials > trials) return cli_bad(cmd, "--lp-trials %d is more than --trials %d", lp_trials, trials);
     for (int k = 0; k < nw; k++)

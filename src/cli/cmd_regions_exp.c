@@ -1,14 +1,12 @@
 /* minima experiment karhadkar | liu: the activation-region experiments of
  * Karhadkar, Murray, Tseran & Montufar (full-rank fraction over grids of
  * n, width and d0) and of Bo Liu (genuine cell minima on real data). */
-#include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "cli_lists.h"
 
 #define MAXV 64
 
@@ -21,67 +19,51 @@ typedef struct {
     const char *plot;
 } kh_opts;
 
-static void kh_usage(FILE *f)
+static mn_status kh_set(void *ctx, const mn_option *d, const char *v)
 {
-    fprintf(f,
-            "usage: minima experiment karhadkar [--grid d0|ratio|both] [--d0 1,2,3,5] [--ratio 0.25,0.5,1,2]\n"
-            "         [--n 10..100] [--width 10..100] [--trials 100] [--lp-trials 0] [--seed S]\n"
-            "         [--threads T] [--json] [--plot PREFIX]\n"
-            "Karhadkar, Murray, Tseran, Montufar, 'Mildly overparameterized ReLU networks have a favorable\n"
-            "loss landscape': the fraction of random activation regions whose Jacobian in the hidden layer\n"
-            "has full rank n (no bad differentiable local minimum there), over two grids:\n"
-            "  d0 grid:    d0 constant (each --d0 value), n x width\n"
-            "  ratio grid: d0 = max(1, round(ratio n)) (each --ratio value), n x width\n"
-            "Cells with width (d0 + 1) < n cannot have rank n: fraction 0, no SVD run.\n"
-            "  --trials T      regions per cell (100)\n"
-            "  --lp-trials L   of them, also the LP: a zero-loss global minimum in the region, y ~ N(0, 1) (0)\n"
-            "  --plot PREFIX   heatmaps PREFIX-d0.{png,svg}, PREFIX-ratio.{png,svg} (and -lp- ones with L > 0)\n"
-            "  --threads T     OpenMP threads (all cores); results do not depend on it\n"
-            "Lists: 1,2,3 or A..B (step A) or A..B:S. Not stored in a results database (the grid takes\n"
-            "seconds); rerunning recomputes.\n");
+    kh_opts *o = ctx;
+    const char *nm = d->name;
+    if (!strcmp(nm, "grid")) {
+        o->do_d0 = !strcmp(v, "d0") || !strcmp(v, "both");
+        o->do_ratio = !strcmp(v, "ratio") || !strcmp(v, "both");
+        if (!o->do_d0 && !o->do_ratio) return mn_fail(MN_EINVAL, "--grid '%s' is not one of d0, ratio, both", v);
+        return MN_OK;
+    }
+    if (!strcmp(nm, "d0")) return mn_option_int_list(o->d0s, MAXV, &o->nd0, d, v);
+    if (!strcmp(nm, "ratio")) return mn_option_real_list(o->ratios, MAXV, &o->nratio, d, v);
+    if (!strcmp(nm, "n")) return mn_option_int_list(o->ns, MAXV, &o->nn, d, v);
+    if (!strcmp(nm, "width")) return mn_option_int_list(o->ws, MAXV, &o->nw, d, v);
+    if (!strcmp(nm, "seed")) return mn_option_seed(&o->seed, d, v);
+    if (!strcmp(nm, "json")) return o->json = 1, MN_OK;
+    if (!strcmp(nm, "plot")) return o->plot = v, MN_OK;
+    int *dst = !strcmp(nm, "trials") ? &o->trials : !strcmp(nm, "lp-trials") ? &o->lp_trials : &o->threads;
+    long l;
+    const mn_status st = mn_option_int(&l, d, v);
+    if (!st) *dst = (int)l;
+    return st;
 }
 
 static int kh_parse(kh_opts *o, int argc, char **argv)
 {
     const char *cmd = "experiment karhadkar";
-    static const struct option opts[] = {
-        {"grid", 1, 0, 'g'},  {"d0", 1, 0, 'd'},      {"ratio", 1, 0, 'r'},    {"n", 1, 0, 'n'},
-        {"width", 1, 0, 'w'}, {"trials", 1, 0, 't'},  {"lp-trials", 1, 0, 'l'}, {"seed", 1, 0, 's'},
-        {"threads", 1, 0, 'T'}, {"json", 0, 0, 'j'}, {"plot", 1, 0, 'p'},     {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const char intro[] =
+        "usage: minima experiment karhadkar [options]\n"
+        "Karhadkar, Murray, Tseran, Montufar, 'Mildly overparameterized ReLU networks have a favorable\n"
+        "loss landscape': the fraction of random activation regions whose Jacobian in the hidden layer\n"
+        "has full rank n (no bad differentiable local minimum there), over two grids:\n"
+        "  d0 grid:    d0 constant (each --d0 value), n x width\n"
+        "  ratio grid: d0 = max(1, round(ratio n)) (each --ratio value), n x width\n"
+        "Cells with width (d0 + 1) < n cannot have rank n: fraction 0, no SVD run. --plot draws heatmaps\n"
+        "PREFIX-d0.{png,svg}, PREFIX-ratio.{png,svg} (and -lp- ones with --lp-trials > 0).\n"
+        "Lists: 1,2,3 or A..B (step A) or A..B:S. Not stored in a results database (the grid takes\n"
+        "seconds); rerunning recomputes.\n\noptions:\n";
     *o = (kh_opts){.nd0 = 4, .d0s = {1, 2, 3, 5}, .nratio = 4, .ratios = {0.25, 0.5, 1, 2}, .trials = 100,
                    .threads = omp_get_max_threads(), .do_d0 = 1, .do_ratio = 1, .seed = 1};
-    cli_int_list(cmd, "n", "10..100", 1, 10000, o->ns, MAXV, &o->nn);
-    cli_int_list(cmd, "width", "10..100", 1, 100000, o->ws, MAXV, &o->nw);
-    opterr = 0;
-    optind = 1;
-    int c;
-    long lv;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'g':
-            o->do_d0 = !strcmp(optarg, "d0") || !strcmp(optarg, "both");
-            o->do_ratio = !strcmp(optarg, "ratio") || !strcmp(optarg, "both");
-            if (!o->do_d0 && !o->do_ratio) return cli_bad(cmd, "--grid '%s': expected d0, ratio or both", optarg);
-            break;
-        case 'd': bad = cli_int_list(cmd, "d0", optarg, 1, 10000, o->d0s, MAXV, &o->nd0); break;
-        case 'r': bad = cli_num_list(cmd, "ratio", optarg, 1e-3, 100, o->ratios, MAXV, &o->nratio); break;
-        case 'n': bad = cli_int_list(cmd, "n", optarg, 1, 10000, o->ns, MAXV, &o->nn); break;
-        case 'w': bad = cli_int_list(cmd, "width", optarg, 1, 100000, o->ws, MAXV, &o->nw); break;
-        case 't': bad = cli_long(cmd, "trials", optarg, 1, 1000000, &lv), o->trials = (int)lv; break;
-        case 'l': bad = cli_long(cmd, "lp-trials", optarg, 0, 1000000, &lv), o->lp_trials = (int)lv; break;
-        case 's': bad = cli_u64(cmd, "seed", optarg, &o->seed); break;
-        case 'T': bad = cli_long(cmd, "threads", optarg, 1, 4096, &lv), o->threads = (int)lv; break;
-        case 'j': o->json = 1; break;
-        case 'p': o->plot = optarg; break;
-        case 'h': kh_usage(stdout); return 2;
-        case ':': return cli_bad(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_bad(cmd, "unknown option '%s' (see minima %s --help)", argv[optind - 1], cmd);
-        }
-        if (bad) return 1;
-    }
-    if (optind < argc) return cli_bad(cmd, "unexpected argument '%s'", argv[optind]);
+    if (mn_option_int_list(o->ns, MAXV, &o->nn, mn_option_find("n", MN_CMD_KARHADKAR, 0), "10..100") ||
+        mn_option_int_list(o->ws, MAXV, &o->nw, mn_option_find("width", MN_CMD_KARHADKAR, 0), "10..100"))
+        return cli_error(cmd);
+    const int r = cli_args(cmd, MN_CMD_KARHADKAR, intro, argc, argv, kh_set, NULL, o);
+    if (r) return r;
     if (o->lp_trials > o->trials) return cli_bad(cmd, "--lp-trials %d is more than --trials %d", o->lp_trials, o->trials);
     if (o->plot && (o->nd0 > 4 || o->nratio > 4))
         return cli_bad(cmd, "--plot draws at most 4 panels: give at most 4 --d0 and --ratio values");
@@ -198,49 +180,33 @@ int cmd_experiment_karhadkar(int argc, char **argv)
     return rc;
 }
 
-static void liu_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: minima experiment liu [data options] [--width W] [--samples N] [--cells C] [--starts S]\n"
-            "         [--steps T] [--lr X] [--tol X] [--seed S] [--threads T] [--json]\n"
-            "Bo Liu, 'Understanding global loss landscape of one-hidden-layer ReLU networks': a d-W-1 ReLU\n"
-            "net with biases and the squared loss. For every k = 0..W, C random cells with k units active:\n"
-            "the cell's least-squares minimum and whether it is genuine (attained inside the open cell, by\n"
-            "an LP); bad = genuine with a loss above the best found + tol. Then S plain GD runs: the\n"
-            "distinct cells each passes through, and whether it ends in the cell it started in.\n"
-            "  data options   --dataset NAME [--labels pm1 --positive C] (default: --dataset digits\n"
-            "                 --positive 0), --generate NAME [--n N ...], or --data FILE --label COL\n"
-            "  --samples N    a seeded subset of N samples (200; 0: all)\n"
-            "  --width W      hidden units (8)\n"
-            "  --cells C      cells per active-unit count (20)\n"
-            "  --starts S     GD runs (20); --steps T steps each (2000); --lr X step (0.05)\n"
-            "  --tol X        bad: loss > best found + X (1e-6)\n"
-            "Features are scaled by 1 / max |x| (digits: pixels 0..16 to 0..1).\n");
-}
-
-/* The options of experiment liu that are its own; the rest go to cli_parse. */
+/* The options of experiment liu: its own, and the data options (run options
+ * for the library's data recipe). */
 typedef struct {
     mn_liu_opts lo;
-    int samples, json;
+    mn_options run;
+    int samples, json, has_data;
 } liu_opts;
 
-static int liu_own(liu_opts *o, const char *name, const char *val)
+static mn_status liu_set(void *ctx, const mn_option *d, const char *v)
 {
-    const char *cmd = "experiment liu";
-    long lv;
-    char *end;
-    if (!strcmp(name, "--width")) return cli_long(cmd, "width", val, 1, 1000, &lv) || ((o->lo.d1 = (int)lv), 0);
-    if (!strcmp(name, "--samples")) return cli_long(cmd, "samples", val, 0, 100000, &lv) || ((o->samples = (int)lv), 0);
-    if (!strcmp(name, "--cells")) return cli_long(cmd, "cells", val, 1, 100000, &lv) || ((o->lo.cells = (int)lv), 0);
-    if (!strcmp(name, "--starts")) return cli_long(cmd, "starts", val, 0, 100000, &lv) || ((o->lo.starts = (int)lv), 0);
-    if (!strcmp(name, "--steps")) return cli_long(cmd, "steps", val, 0, 10000000, &o->lo.steps);
-    if (!strcmp(name, "--threads")) return cli_long(cmd, "threads", val, 1, 4096, &lv) || ((o->lo.threads = (int)lv), 0);
-    double *dst = !strcmp(name, "--lr") ? &o->lo.lr : &o->lo.tol;
-    double v = strtod(val, &end);
-    if (end == val || *end || !isfinite(v) || v < 0 || (dst == &o->lo.lr && v == 0))
-        return cli_bad(cmd, "%s: '%s' is not a %s number", name, val, dst == &o->lo.lr ? "positive" : "non-negative");
-    *dst = v;
-    return 0;
+    liu_opts *o = ctx;
+    const char *nm = d->name;
+    long l = 0;
+    mn_status st = MN_OK;
+    if (!strcmp(nm, "json")) return o->json = 1, MN_OK;
+    if (!strcmp(nm, "lr")) return mn_option_real(&o->lo.lr, d, v);
+    if (!strcmp(nm, "tol")) return mn_option_real(&o->lo.tol, d, v);
+    if (!strcmp(nm, "steps")) return mn_option_int(&o->lo.steps, d, v);
+    int *own = !strcmp(nm, "width") ? &o->lo.d1 : !strcmp(nm, "samples") ? &o->samples : NULL;
+    if (!own) own = !strcmp(nm, "cells") ? &o->lo.cells : !strcmp(nm, "starts") ? &o->lo.starts : NULL;
+    if (!own && !strcmp(nm, "threads")) own = &o->lo.threads;
+    if (own) {
+        if (!(st = mn_option_int(&l, d, v))) *own = (int)l;
+        return st;
+    }
+    o->has_data |= !strcmp(nm, "dataset") || !strcmp(nm, "generate") || !strcmp(nm, "data");
+    return mn_options_set(&o->run, nm, v);
 }
 
 /* A seeded subset of `keep` samples (all when keep is 0 or >= n), the
@@ -279,50 +245,25 @@ int cmd_experiment_liu(int argc, char **argv)
     liu_opts o = {.lo = {.d1 = 8, .cells = 20, .starts = 20, .steps = 2000, .lr = 0.05, .tol = 1e-6,
                          .threads = omp_get_max_threads()},
                   .samples = 200};
-    static const char *const own[] = {"--width", "--samples", "--cells", "--starts", "--steps",
-                                      "--lr",    "--tol",     "--threads"};
-    char **rest = malloc((size_t)(argc + 4) * sizeof *rest);
-    if (!rest) return cli_bad(cmd, "out of memory");
-    int nr = 0, has_data = 0;
-    rest[nr++] = argv[0];
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            free(rest);
-            liu_usage(stdout);
-            return 0;
-        }
-        if (!strcmp(argv[i], "--json")) {
-            o.json = 1;
-            continue;
-        }
-        int mine = 0;
-        for (size_t k = 0; k < sizeof own / sizeof *own; k++) mine |= !strcmp(argv[i], own[k]);
-        if (mine) {
-            if (i + 1 == argc) {
-                free(rest);
-                return cli_bad(cmd, "option '%s' needs a value", argv[i]);
-            }
-            if (liu_own(&o, argv[i], argv[i + 1])) {
-                free(rest);
-                return 1;
-            }
-            i++;
-            continue;
-        }
-        has_data |= !strcmp(argv[i], "--dataset") || !strcmp(argv[i], "--generate") || !strcmp(argv[i], "--data");
-        rest[nr++] = argv[i];
-    }
-    if (!has_data) { /* the MNIST stand-in: digit 0 against the rest */
-        rest[nr++] = "--dataset", rest[nr++] = "digits", rest[nr++] = "--positive", rest[nr++] = "0";
-    }
-    rest[nr] = NULL;
-    cli_opts co = {.cmd = cmd, .cmd_bit = MN_CMD_REGIONS};
-    int r = cli_parse(&co, nr, rest);
-    free(rest);
+    static const char intro[] =
+        "usage: minima experiment liu [options]\n"
+        "Bo Liu, 'Understanding global loss landscape of one-hidden-layer ReLU networks': a d-W-1 ReLU\n"
+        "net with biases and the squared loss. For every k = 0..W, C random cells with k units active:\n"
+        "the cell's least-squares minimum and whether it is genuine (attained inside the open cell, by\n"
+        "an LP); bad = genuine with a loss above the best found + tol. Then S plain GD runs: the\n"
+        "distinct cells each passes through, and whether it ends in the cell it started in.\n"
+        "Data: --dataset NAME [--labels pm1 --positive C] (default: --dataset digits --positive 0),\n"
+        "--generate NAME [--n N ...], or --data FILE --label COL. Features are scaled by 1 / max |x|\n"
+        "(digits: pixels 0..16 to 0..1).\n\noptions:\n";
+    mn_options_default(&o.run);
+    const int r = cli_args(cmd, MN_CMD_LIU, intro, argc, argv, liu_set, NULL, &o);
     if (r) return r == 2 ? 0 : 1;
-    o.lo.seed = co.run.seed;
-    co.run.spec.loss = MN_LOSS_SQUARED;
-    co.run.arch = NULL;
+    if (!o.has_data && /* the MNIST stand-in: digit 0 against the rest */
+        (mn_options_set(&o.run, "dataset", "digits") || mn_options_set(&o.run, "positive", "0")))
+        return cli_error(cmd);
+    if (mn_options_check(&o.run)) return cli_error(cmd);
+    o.lo.seed = o.run.seed;
+    o.run.spec.loss = MN_LOSS_SQUARED;
     mn_data *full = NULL, *data = NULL;
     mn_model *unused = NULL;
     mn_liu_row *rows = malloc((size_t)(o.lo.d1 + 1) * sizeof *rows);
@@ -330,7 +271,7 @@ int cmd_experiment_liu(int argc, char **argv)
     int rc = 1;
     const double t0 = omp_get_wtime();
     if (!rows) mn_fail(MN_ENOMEM, "out of memory");
-    else if (!mn_setting_build(&full, &unused, &co.run) && !liu_data(&data, full, o.samples, co.run.seed) &&
+    else if (!mn_setting_build(&full, &unused, &o.run) && !liu_data(&data, full, o.samples, o.run.seed) &&
              !mn_region_liu(rows, &gd, data, &o.lo))
         rc = 0;
     if (rc) {

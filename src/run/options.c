@@ -23,7 +23,10 @@ typedef struct {
 #define TRAINING (MN_CMD_TRAIN | MN_CMD_SWEEP)
 #define DYNAMICS (MN_CMD_RESIDUAL | MN_CMD_IMPLICIT)
 #define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN | MN_CMD_ARENA | MN_CMD_SADDLES | DYNAMICS)
-#define ALLCMD 0x7ffffu
+#define DATA (MODEL | MN_CMD_LIU)
+#define CELLS (MN_CMD_RANK | MN_CMD_KARHADKAR)
+#define REGIONS (CELLS | MN_CMD_LIU)
+#define ALLCMD 0x3fffffu
 #define OFF(m) offsetof(mn_options, m)
 #define BIG 1e300
 #define TINY 1e-300
@@ -44,26 +47,26 @@ static const entry table[] = {
     {{"eliminate", MN_OPTION_TEXT, MODEL, 0, 0, "E", "none|liang|per-output (none)"}, F_SPECIAL, 0},
     {{"eliminate", MN_OPTION_TEXT, MN_CMD_SAFRAN, 0, 0, "LIST", "none (default), liang, or none,liang (rows with and without): Liang et al.'s neuron a*exp(c.x + b) added"}, NONE, 0},
     {{"lambda", MN_OPTION_REAL, MODEL | MN_CMD_SAFRAN, 0, 1e12, "X", "penalty (lambda/2) a^2 on added neurons (0.01)"}, F_DOUBLE, OFF(spec.lambda)},
-    {{"data", MN_OPTION_TEXT, MODEL | MN_CMD_ELIMINATE, 0, 0, "FILE.csv", "CSV data with a header row"}, F_STR, OFF(data_path)},
-    {{"label", MN_OPTION_TEXT, MODEL | MN_CMD_ELIMINATE, 0, 0, "COL[,COL..]", "label column(s): names or 0-based indices"}, F_STR, OFF(label)},
-    {{"dataset", MN_OPTION_TEXT, MODEL, 0, 0, "NAME", "iris|wine|breast_cancer|digits (Debian python3-sklearn's files)"}, F_STR, OFF(dataset)},
-    {{"labels", MN_OPTION_TEXT, MODEL, 0, 0, "L", "--dataset labels: class|pm1|01|ovr (softmax_ce: class; --positive: pm1; else ovr)"}, F_STR, OFF(labels)},
-    {{"positive", MN_OPTION_INT, MODEL, 0, 1000, "C", "--dataset: the positive class of pm1 / 01 labels"}, F_INT, OFF(positive)},
-    {{"standardize", MN_OPTION_FLAG, MODEL, 0, 0, NULL, "scale features to mean 0, variance 1"}, F_FLAG, OFF(standardize)},
-    {{"generate", MN_OPTION_TEXT, MODEL, 0, 0, "NAME", "xor|spirals|separable|teacher (train default: xor)"}, F_STR, OFF(generate)},
-    {{"n", MN_OPTION_INT, MODEL, 1, 100000000, "N", "generated samples (200)"}, F_INT, OFF(gen_n)},
-    {{"noise", MN_OPTION_REAL, MODEL, 0, 1e6, "X", "generator noise std (xor 0, spirals 0.1)"}, F_DOUBLE, OFF(noise)},
-    {{"margin", MN_OPTION_REAL, MODEL, 0, 1e6, "X", "separable: minimum |u.x| (0.1)"}, F_DOUBLE, OFF(margin)},
-    {{"dim", MN_OPTION_INT, MODEL, 1, MN_MAX_WIDTH, "D", "separable: input dimension (2)"}, F_INT, OFF(gen_dim)},
-    {{"k", MN_OPTION_INT, MODEL, 1, MN_MAX_WIDTH, "K", "teacher: orthonormal ReLU units = input dimension (4)"}, F_INT, OFF(gen_k)},
+    {{"data", MN_OPTION_TEXT, DATA | MN_CMD_ELIMINATE, 0, 0, "FILE.csv", "CSV data with a header row"}, F_STR, OFF(data_path)},
+    {{"label", MN_OPTION_TEXT, DATA | MN_CMD_ELIMINATE, 0, 0, "COL[,COL..]", "label column(s): names or 0-based indices"}, F_STR, OFF(label)},
+    {{"dataset", MN_OPTION_TEXT, DATA, 0, 0, "NAME", "iris|wine|breast_cancer|digits (Debian python3-sklearn's files)"}, F_STR, OFF(dataset)},
+    {{"labels", MN_OPTION_TEXT, DATA, 0, 0, "L", "--dataset labels: class|pm1|01|ovr (softmax_ce: class; --positive: pm1; else ovr)"}, F_STR, OFF(labels)},
+    {{"positive", MN_OPTION_INT, DATA, 0, 1000, "C", "--dataset: the positive class of pm1 / 01 labels"}, F_INT, OFF(positive)},
+    {{"standardize", MN_OPTION_FLAG, DATA, 0, 0, NULL, "scale features to mean 0, variance 1"}, F_FLAG, OFF(standardize)},
+    {{"generate", MN_OPTION_TEXT, DATA, 0, 0, "NAME", "xor|spirals|separable|teacher (train default: xor)"}, F_STR, OFF(generate)},
+    {{"n", MN_OPTION_INT, DATA, 1, 100000000, "N", "generated samples (200)"}, F_INT, OFF(gen_n)},
+    {{"noise", MN_OPTION_REAL, DATA, 0, 1e6, "X", "generator noise std (xor 0, spirals 0.1)"}, F_DOUBLE, OFF(noise)},
+    {{"margin", MN_OPTION_REAL, DATA, 0, 1e6, "X", "separable: minimum |u.x| (0.1)"}, F_DOUBLE, OFF(margin)},
+    {{"dim", MN_OPTION_INT, DATA, 1, MN_MAX_WIDTH, "D", "separable: input dimension (2)"}, F_INT, OFF(gen_dim)},
+    {{"k", MN_OPTION_INT, DATA, 1, MN_MAX_WIDTH, "K", "teacher: orthonormal ReLU units = input dimension (4)"}, F_INT, OFF(gen_k)},
     {{"k", MN_OPTION_TEXT, MN_CMD_SAFRAN, 0, 0, "LIST", "teacher sizes: 6..20 (default), 8, or 6,9,12"}, NONE, 0},
     {{"extra", MN_OPTION_TEXT, MN_CMD_SAFRAN, 0, 0, "LIST", "n - k values (default 0,1)"}, NONE, 0},
-    {{"data-seed", MN_OPTION_SEED, MODEL, 0, 0, "S", "generator seed (1)"}, F_SEED, OFF(data_seed)},
-    {{"flip", MN_OPTION_REAL, MODEL, 0, 1, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"}, F_DOUBLE, OFF(flip)},
+    {{"data-seed", MN_OPTION_SEED, DATA, 0, 0, "S", "generator seed (1)"}, F_SEED, OFF(data_seed)},
+    {{"flip", MN_OPTION_REAL, DATA, 0, 1, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"}, F_DOUBLE, OFF(flip)},
     {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS | MN_CMD_SPECTRUM | MN_CMD_SLICE | MN_CMD_PROVE, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
     {{"hessian", MN_OPTION_FLAG, MN_CMD_EVAL, 0, 0, NULL, "also print the Hessian and its eigenvalues"}, NONE, 0},
-    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, certify: always; sweep, summary, experiments: instead of the table)"}, NONE, 0},
-    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_SADDLES | MN_CMD_BALANCE | MN_CMD_REGIONS | DYNAMICS | MN_CMD_SPECTRUM | MN_CMD_SLICE, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir, saddles), data and start (balance) (1)"}, F_SEED, OFF(seed)},
+    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | REGIONS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, certify: always; sweep, summary, experiments: instead of the table)"}, NONE, 0},
+    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_SADDLES | MN_CMD_BALANCE | MN_CMD_REGIONS | DYNAMICS | MN_CMD_SPECTRUM | MN_CMD_SLICE | REGIONS, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir, saddles, regions rank, karhadkar, liu), data and start (balance) (1)"}, F_SEED, OFF(seed)},
     {{"steps", MN_OPTION_INT, TRAINING, 0, 1e12, "N", "gradient steps at most (20000)"}, F_LONG, OFF(steps)},
     {{"lr", MN_OPTION_REAL, TRAINING, TINY, 1e6, "X", "step size (0.1)"}, F_DOUBLE, OFF(opt.lr)},
     {{"gtol", MN_OPTION_REAL, TRAINING, 0, BIG, "X", "stop when the gradient norm is <= X (1e-8)"}, F_DOUBLE, OFF(gtol)},
@@ -95,7 +98,7 @@ static const entry table[] = {
     {{"grid", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "KEY=V1,V2,..", "a grid axis over any model/training option (repeatable)"}, NONE, 0},
     {{"config", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "FILE.json", "{\"base\": {option: value}, \"grid\": {option: [values]}}"}, NONE, 0},
     {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; arena 10, --quick 3; safran-shamir 1000; saddles 1000, --quick 30; residual: distance targets, 3, --quick 1; implicit-bias: data sets, 3, --quick 1)"}, NONE, 0},
-    {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_DEMO, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
+    {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS | REGIONS | MN_CMD_DEMO, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
     {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_PATH, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; arena: arena.db; safran-shamir, saddles, balance, residual, implicit-bias: none)"}, NONE, 0},
     {{"shard", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "I/N", "only runs whose index % N == I (0/1)"}, NONE, 0},
     {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE | MN_CMD_ARENA | MN_CMD_SADDLES | MN_CMD_BALANCE | DYNAMICS, 0, 0, NULL, "a small grid (residual, implicit-bias: the test suite's, seconds; eliminate: n 100, 3000 steps, 3 restarts: 360 runs, 10-30 s on 2 free cores; arena: n 40, no real data, 3 restarts; saddles: d 2..8, 30 restarts; balance: steps 0.02,0.01, horizon 10)"}, NONE, 0},
@@ -128,7 +131,23 @@ static const entry table[] = {
     {{"family", MN_OPTION_TEXT, MN_CMD_RESIDUAL, 0, 0, "LIST", "target families: pd, negative, distance (all)"}, NONE, 0},
     {{"eps", MN_OPTION_REAL, MN_CMD_RESIDUAL, TINY, 1e6, "X", "converged: loss <= X (1e-8)"}, NONE, 0},
     {{"step-scale", MN_OPTION_REAL, MN_CMD_RESIDUAL, TINY, 1e6, "C", "GD step C / (L max(1, ||Phi||_2)^2) (0.5)"}, NONE, 0},
-    {{"plot", MN_OPTION_TEXT, EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY | INSTR, 0, 0, "PREFIX", "also draw PREFIX.png and PREFIX.svg (needs gnuplot)"}, NONE, 0},
+    {{"grid", MN_OPTION_TEXT, MN_CMD_KARHADKAR, 0, 0, "G", "d0|ratio|both: the grids to run (both)"}, NONE, 0},
+    {{"d0", MN_OPTION_INT, MN_CMD_RANK, 1, 10000, "D", "input dimension, 1..10000 (required)"}, NONE, 0},
+    {{"d0", MN_OPTION_TEXT, MN_CMD_KARHADKAR, 1, 10000, "LIST", "d0 grid: constant input dimensions (1,2,3,5)"}, NONE, 0},
+    {{"ratio", MN_OPTION_TEXT, MN_CMD_KARHADKAR, 1e-3, 100, "LIST", "ratio grid: d0 = max(1, round(ratio n)) (0.25,0.5,1,2)"}, NONE, 0},
+    {{"n", MN_OPTION_INT, MN_CMD_RANK, 1, 10000, "N", "samples, 1..10000 (required)"}, NONE, 0},
+    {{"n", MN_OPTION_TEXT, MN_CMD_KARHADKAR, 1, 10000, "LIST", "samples n (10..100)"}, NONE, 0},
+    {{"width", MN_OPTION_TEXT, CELLS, 1, 100000, "LIST", "hidden widths; each needs width (d0 + 1) >= n, the least for a rank n (rank: required; karhadkar: 10..100)"}, NONE, 0},
+    {{"width", MN_OPTION_INT, MN_CMD_LIU, 1, 1000, "W", "hidden units (8)"}, NONE, 0},
+    {{"trials", MN_OPTION_INT, CELLS, 1, 1000000, "T", "regions per width / cell (100)"}, NONE, 0},
+    {{"lp-trials", MN_OPTION_INT, CELLS, 0, 1000000, "L", "of them, also the LP test of a zero-loss minimum in the region, y ~ N(0, 1) (0)"}, NONE, 0},
+    {{"samples", MN_OPTION_INT, MN_CMD_LIU, 0, 100000, "N", "a seeded subset of N samples (200; 0: all)"}, NONE, 0},
+    {{"cells", MN_OPTION_INT, MN_CMD_LIU, 1, 100000, "C", "cells per active-unit count (20)"}, NONE, 0},
+    {{"starts", MN_OPTION_INT, MN_CMD_LIU, 0, 100000, "S", "GD runs (20)"}, NONE, 0},
+    {{"steps", MN_OPTION_INT, MN_CMD_LIU, 0, 10000000, "T", "steps of each GD run (2000)"}, NONE, 0},
+    {{"lr", MN_OPTION_REAL, MN_CMD_LIU, TINY, BIG, "X", "GD step (0.05)"}, NONE, 0},
+    {{"tol", MN_OPTION_REAL, MN_CMD_LIU, 0, BIG, "X", "bad: loss > best found + X (1e-6)"}, NONE, 0},
+    {{"plot", MN_OPTION_TEXT, EXPERIMENTS | MN_CMD_KARHADKAR | MN_CMD_BALANCE | MN_CMD_SUMMARY | INSTR, 0, 0, "PREFIX", "also draw PREFIX.png and PREFIX.svg (needs gnuplot)"}, NONE, 0},
     {{"out", MN_OPTION_TEXT, MN_CMD_EXPORT | MN_CMD_SLICE, 0, 0, "FILE", "write to FILE (default: standard output)"}, NONE, 0},
     {{"no-timings", MN_OPTION_FLAG, MN_CMD_EXPORT, 0, 0, NULL, "leave out the seconds column (for comparing databases)"}, NONE, 0},
     {{"top", MN_OPTION_INT, MN_CMD_SPECTRUM, 0, 1e6, "K", "the K largest Hessian eigenvalues by Lanczos, with residuals (5; 0: none)"}, NONE, 0},
@@ -214,6 +233,70 @@ mn_status mn_option_seed(uint64_t *out, const mn_option *o, const char *s)
         return mn_fail(MN_EINVAL, "--%s '%s' is not a non-negative integer", o->name, s);
     *out = v;
     return MN_OK;
+}
+
+/* One element of a list, checked against o's range; *end past it. */
+static mn_status list_long(long *v, char **end, const mn_option *o, const char *p, const char *s, const char *like)
+{
+    errno = 0;
+    *v = strtol(p, end, 10);
+    if (*end == p || errno) return mn_fail(MN_EINVAL, "--%s '%s' is not %s", o->name, s, like);
+    if ((double)*v < o->lo || (double)*v > o->hi)
+        return mn_fail(MN_EINVAL, "--%s '%s': %ld is out of range [%.15g, %.15g]", o->name, s, *v, o->lo, o->hi);
+    return MN_OK;
+}
+
+mn_status mn_option_int_list(int *out, int max, int *n, const mn_option *o, const char *s)
+{
+    static const char range[] = "a range A..B or A..B:S (A <= B, step >= 1)";
+    static const char list[] = "a list of integers like 10,20 or a range 10..100";
+    const char *dots = strstr(s, "..");
+    char *end;
+    long a, b, step;
+    *n = 0;
+    if (dots) {
+        if (list_long(&a, &end, o, s, s, range)) return MN_EINVAL;
+        if (end != dots) return mn_fail(MN_EINVAL, "--%s '%s' is not %s", o->name, s, range);
+        if (list_long(&b, &end, o, dots + 2, s, range)) return MN_EINVAL;
+        step = a;
+        if (*end == ':') {
+            errno = 0;
+            const char *p = end + 1;
+            step = strtol(p, &end, 10);
+            if (end == p || errno) step = 0;
+        }
+        if (*end || step < 1 || a > b) return mn_fail(MN_EINVAL, "--%s '%s' is not %s", o->name, s, range);
+        for (long v = a; v <= b; v += step) {
+            if (*n == max) return mn_fail(MN_EINVAL, "--%s '%s' has more than %d values", o->name, s, max);
+            out[(*n)++] = (int)v;
+        }
+        return MN_OK;
+    }
+    for (const char *p = s;; p = end + 1) {
+        if (list_long(&a, &end, o, p, s, list)) return MN_EINVAL;
+        if (*end && *end != ',') return mn_fail(MN_EINVAL, "--%s '%s' is not %s", o->name, s, list);
+        if (*n == max) return mn_fail(MN_EINVAL, "--%s '%s' has more than %d values", o->name, s, max);
+        out[(*n)++] = (int)a;
+        if (!*end) return MN_OK;
+    }
+}
+
+mn_status mn_option_real_list(double *out, int max, int *n, const mn_option *o, const char *s)
+{
+    *n = 0;
+    for (const char *p = s;;) {
+        char *end;
+        errno = 0;
+        const double v = strtod(p, &end);
+        if (end == p || errno || !isfinite(v) || (*end && *end != ','))
+            return mn_fail(MN_EINVAL, "--%s '%s' is not a list of numbers like 0.25,0.5", o->name, s);
+        if (v < o->lo || v > o->hi)
+            return mn_fail(MN_EINVAL, "--%s '%s': %g is out of range [%g, %g]", o->name, s, v, o->lo, o->hi);
+        if (*n == max) return mn_fail(MN_EINVAL, "--%s '%s' has more than %d values", o->name, s, max);
+        out[(*n)++] = v;
+        if (!*end) return MN_OK;
+        p = end + 1;
+    }
 }
 
 void mn_options_default(mn_options *o)
