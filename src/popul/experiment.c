@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minima/dist.h"
 #include "minima/sweep.h"
 #include "popul/internal.h"
 
@@ -366,6 +367,74 @@ static mn_status store_lambda_min(mn_db *db, const slot *sl, int restarts)
     return st;
 }
 
+/* The runs through the run pool (minima/dist.h): task t is restart
+ * t % restarts of row order[t / restarts]; its result is the run, then its
+ * end point (P doubles). */
+typedef struct {
+    const mn_popul_spec *specs;
+    const mn_popul_opts *opts;
+    const int *order;
+    slot *sl;
+    pending *pend;
+    int restarts, nspecs, rows_done;
+    uint64_t base_seed;
+    long ndone, ntask;
+} popul_job;
+
+static mn_status popul_task(void *ctx, void **tls, long t, void *result, size_t *len)
+{
+    const popul_job *J = ctx;
+    const int s = J->order[t / J->restarts], r = (int)(t % J->restarts);
+    mn_popul_runner *R = *tls;
+    mn_status st = MN_OK;
+    if (!R || !same_spec(&R->spec, &J->specs[s])) {
+        mn_popul_runner_free(R);
+        *tls = NULL;
+        if ((st = mn_popul_runner_alloc(&R, &J->specs[s]))) return st;
+        *tls = R;
+    }
+    const size_t P = J->sl[s].P;
+    mn_popul_run q;
+    double *pt = (double *)((unsigned char *)result + sizeof q);
+    const double t0 = omp_get_wtime();
+    if ((st = mn_popul_run_with(R, &q, J->opts, J->base_seed, r, 0))) return st;
+    memcpy(pt, R->th, P * sizeof *pt);
+    /* GD end points are accurate to ||grad|| / lambda_min only, which for
+     * flat minima exceeds dedup_tol: compare sharpened copies */
+    if (q.cls == MN_POPUL_SPURIOUS && !q.polished && (st = mn_popul_refine(R, pt))) return st;
+    q.seconds = omp_get_wtime() - t0;
+    memcpy(result, &q, sizeof q);
+    *len = sizeof q + P * sizeof *pt;
+    return MN_OK;
+}
+
+static void popul_tls_free(void *ctx, void *tls)
+{
+    mn_popul_runner_free(tls);
+}
+
+static mn_status popul_commit(void *ctx, long t, const void *result, size_t len)
+{
+    popul_job *J = ctx;
+    const int s = J->order[t / J->restarts], r = (int)(t % J->restarts);
+    slot *sl = &J->sl[s];
+    if (len != sizeof *sl->res + sl->P * sizeof(double))
+        return mn_fail(MN_EINVAL, "popul: run %ld: a result of %zu bytes, not %zu", t, len,
+                       sizeof *sl->res + sl->P * sizeof(double));
+    double *pt = sl->pts + (size_t)r * sl->P;
+    memcpy(&sl->res[r], result, sizeof *sl->res);
+    memcpy(pt, (const unsigned char *)result + sizeof *sl->res, sl->P * sizeof *pt);
+    /* the row's wall span, on this process's clock (runs may come from other ranks) */
+    const double t1 = omp_get_wtime();
+    sl->t_first = fmin(sl->t_first, t1 - sl->res[r].seconds);
+    sl->t_last = fmax(sl->t_last, t1);
+    J->ndone++, J->rows_done += !--sl->left;
+    if (J->opts->progress) J->opts->progress(J->opts->progress_ctx, J->ndone, J->ntask, J->rows_done, J->nspecs);
+    if (!J->pend) return MN_OK;
+    to_db_row(&J->pend->rows[J->pend->n++], &sl->res[r], sl->id, pt, sl->P);
+    return J->pend->n == PENDING_MAX || t1 - J->pend->last > 2.0 ? flush(J->pend) : MN_OK;
+}
+
 mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const mn_popul_spec *specs, int nspecs,
                                  const mn_popul_opts *opts, int restarts, uint64_t base_seed, int threads,
                                  mn_db *db)
@@ -423,54 +492,41 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
         for (int r = 0; r < restarts; r++) sl[s].left += !sl[s].done[r];
         ndone += restarts - sl[s].left, rows_done += !sl[s].left;
     }
-    mn_status worst = MN_OK;
-    char why[256] = "";
-#pragma omp parallel num_threads(nthr)
-    {
-        mn_popul_runner *R = NULL; /* sized for the row of the last task */
-        mn_status mine = MN_OK;
-#pragma omp for schedule(dynamic)
-        for (long t = 0; t < ntask; t++) {
-            if (mine) continue;
-            const int s = order[t / restarts], r = (int)(t % restarts);
-            if (sl[s].done[r]) continue;
-            if (!R || !same_spec(&R->spec, &specs[s])) {
-                mn_popul_runner_free(R);
-                R = NULL;
-                if ((mine = mn_popul_runner_alloc(&R, &specs[s]))) continue;
-            }
-            const double t0 = omp_get_wtime();
-            mine = mn_popul_run_with(R, &sl[s].res[r], opts, base_seed, r, 0);
-            if (mine) continue;
-            double *pt = sl[s].pts + (size_t)r * sl[s].P;
-            memcpy(pt, R->th, sl[s].P * sizeof *pt);
-            /* GD end points are accurate to ||grad|| / lambda_min only, which
-             * for flat minima exceeds dedup_tol: compare sharpened copies */
-            if (sl[s].res[r].cls == MN_POPUL_SPURIOUS && !sl[s].res[r].polished) mine = mn_popul_refine(R, pt);
-            const double t1 = omp_get_wtime();
-            sl[s].res[r].seconds = t1 - t0;
-#pragma omp critical(mn_popul_time)
-            {
-                sl[s].t_first = fmin(sl[s].t_first, t0);
-                sl[s].t_last = fmax(sl[s].t_last, t1);
-                ndone++, rows_done += !--sl[s].left;
-                if (opts->progress) opts->progress(opts->progress_ctx, ndone, ntask, rows_done, nspecs);
-            }
-            if (pend && !mine) {
-#pragma omp critical(mn_popul_db)
-                {
-                    to_db_row(&pend->rows[pend->n++], &sl[s].res[r], sl[s].id, pt, sl[s].P);
-                    if (pend->n == PENDING_MAX || t1 - pend->last > 2.0) mine = flush(pend);
-                }
-            }
-        }
-        keep_error(&worst, why, sizeof why, mine);
-        mn_popul_runner_free(R);
+    /* In an MPI job rank 0 alone holds the database and the results: the
+     * other ranks run what it hands out, then leave the rows to it. */
+    const int worker = mn_dist_rank() > 0;
+    long *list = malloc((size_t)ntask * sizeof *list);
+    if (!list) {
+        st = mn_fail(MN_ENOMEM, "popul: out of memory for %ld runs", ntask);
+        goto restore;
     }
+    long npend = 0;
+    uint64_t key = 0xcbf29ce484222325ULL;
+    size_t maxp = 0;
+    for (long t = 0; t < ntask; t++)
+        if (!worker && !sl[order[t / restarts]].done[t % restarts]) list[npend++] = t;
+    for (int s = 0; s < nspecs && !st; s++) { /* what every rank must agree on */
+        char canon[512];
+        st = mn_popul_canon(canon, sizeof canon, &specs[s], opts, base_seed);
+        key = mn_hash_bytes(key, canon, strlen(canon) + 1);
+        if (sl[s].P > maxp) maxp = sl[s].P;
+    }
+    key = mn_hash_bytes(key, &restarts, sizeof restarts);
+    popul_job J = {.specs = specs, .opts = opts, .order = order, .sl = sl, .pend = pend, .restarts = restarts,
+                   .nspecs = nspecs, .rows_done = rows_done, .base_seed = base_seed, .ndone = ndone, .ntask = ntask};
+    const mn_dist_job job = {.ctx = &J, .result_bytes = sizeof(mn_popul_run) + maxp * sizeof(double),
+                             .threads = nthr, .key = key, .run = popul_task, .tls_free = popul_tls_free,
+                             .commit = popul_commit};
+    if (!st) st = mn_dist_run(&job, list, npend);
+    free(list);
     /* what finished is stored even when a run failed */
-    if (pend && (st = flush(pend)) && !worst) goto restore;
-    if (worst) {
-        st = mn_fail(worst, "%s", why);
+    if (pend) {
+        mn_status fs = flush(pend);
+        if (!st) st = fs;
+    }
+    if (st) goto restore;
+    if (worker) {
+        memset(rows, 0, (size_t)nspecs * sizeof *rows);
         goto restore;
     }
     for (int s = 0; s < nspecs; s++) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "minima.h"
+#include "minima/dist.h"
 #include "minima/sweep.h"
 
 static double now(void)
@@ -276,10 +277,94 @@ static void progress_show(progress *p, int final)
 }
 
 /* ------------------------------------------------------------------ */
+/* The runs through the run pool (minima/dist.h): task s * R + r is
+ * restart r of setting s; its result is the row, then its end point. */
 typedef struct {
-    int s;  /* index into settings */
-    long r; /* restart */
-} item;
+    const mn_sweep_setting *settings;
+    long R;
+    mn_db *db;
+    progress *pg;
+    long ndone;
+} sweep_job;
+
+typedef struct {
+    mn_work *work; /* for setting work_s */
+    int work_s;
+} sweep_tls;
+
+static mn_status sweep_task(void *ctx, void **tlsp, long task, void *result, size_t *len)
+{
+    const sweep_job *J = ctx;
+    const int si = (int)(task / J->R);
+    const long r = task % J->R;
+    const mn_sweep_setting *set = &J->settings[si];
+    sweep_tls *t = *tlsp;
+    if (!t) {
+        if (!(t = *tlsp = malloc(sizeof *t))) return mn_fail(MN_ENOMEM, "out of memory");
+        t->work = NULL, t->work_s = -1;
+    }
+    mn_status rs = MN_OK;
+    if (t->work_s != si) {
+        mn_work_free(t->work);
+        t->work = NULL, t->work_s = -1;
+        rs = mn_work_alloc(&t->work, set->model, mn_data_n(set->data));
+        if (!rs) t->work_s = si;
+    }
+    mn_run_row row = {0};
+    if (!rs) rs = mn_sweep_one(&row, set, r, t->work);
+    if (rs) { /* say which run failed; the message is thread-local */
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s", mn_last_error());
+        free(row.theta);
+        return mn_fail(rs, "setting '%s', restart %ld: %s", set->canon, r, msg);
+    }
+    unsigned char *out = result;
+    const size_t nt = row.theta ? row.ntheta : 0;
+    if (nt) memcpy(out + sizeof row, row.theta, nt * sizeof *row.theta);
+    free(row.theta);
+    row.theta = NULL, row.ntheta = nt;
+    memcpy(out, &row, sizeof row);
+    *len = sizeof row + nt * sizeof(double);
+    return MN_OK;
+}
+
+static void sweep_tls_free(void *ctx, void *tls)
+{
+    sweep_tls *t = tls;
+    mn_work_free(t->work);
+    free(t);
+}
+
+static mn_status sweep_commit(void *ctx, long task, const void *result, size_t len)
+{
+    sweep_job *J = ctx;
+    mn_run_row row;
+    memcpy(&row, result, sizeof row);
+    if (len != sizeof row + row.ntheta * sizeof(double))
+        return mn_fail(MN_EINVAL, "run %ld: a result of %zu bytes, not %zu", task, len,
+                       sizeof row + row.ntheta * sizeof(double));
+    double *theta = NULL;
+    if (row.ntheta) {
+        if (!(theta = malloc(row.ntheta * sizeof *theta))) return mn_fail(MN_ENOMEM, "out of memory");
+        memcpy(theta, (const unsigned char *)result + sizeof row, row.ntheta * sizeof *theta);
+    }
+    row.theta = theta;
+    row.setting = J->settings[task / J->R].db_id; /* the ids are rank 0's */
+    mn_status st = mn_db_insert(J->db, &row, 1);
+    free(theta);
+    if (!st) J->pg->done = ++J->ndone, progress_show(J->pg, 0);
+    return st;
+}
+
+/* The hash every rank of an MPI job must agree on: the settings' canonical
+ * strings, the restarts and the shard. */
+static uint64_t sweep_key(const mn_sweep_setting *settings, int nsettings, const mn_sweep_opts *o)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int s = 0; s < nsettings; s++) h = mn_hash_bytes(h, settings[s].canon, strlen(settings[s].canon) + 1);
+    const long ctl[3] = {o->restarts, o->shard, o->nshards};
+    return mn_hash_bytes(h, ctl, sizeof ctl);
+}
 
 mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting *settings, int nsettings,
                        const mn_sweep_opts *o)
@@ -292,21 +377,27 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
         return mn_fail(MN_EINVAL, "shard %ld/%ld: need 0 <= shard < shards", o->shard, o->nshards);
     const long R = o->restarts;
     if ((long)nsettings > 0x7fffffffL / R) return mn_fail(MN_EINVAL, "too many runs (settings x restarts)");
+    /* In an MPI job, rank 0 alone reads and writes the database and hands
+     * out the runs; the other ranks get theirs from it. */
+    const int ranks = mn_dist_size(), worker = mn_dist_rank() > 0;
     unsigned char *done = malloc((size_t)R);
-    item *list = malloc((size_t)nsettings * (size_t)R * sizeof *list + 1);
+    long *list = malloc((size_t)nsettings * (size_t)R * sizeof *list + 1);
     if (!done || !list) {
         free(done), free(list);
         return mn_fail(MN_ENOMEM, "out of memory for %d x %ld runs", nsettings, R);
     }
     long n = 0;
+    size_t maxp = 0;
     mn_status st = MN_OK;
-    for (int s = 0; s < nsettings && !st; s++) { /* every setting's data checked before any run */
+    for (int s = 0; s < nsettings; s++)
+        if (mn_model_nparams(settings[s].model) > maxp) maxp = mn_model_nparams(settings[s].model);
+    for (int s = 0; s < nsettings && !st && !worker; s++) { /* every setting's data checked before any run */
         char key[64];
         if (!settings[s].data) continue;
         mn_data_key(key, sizeof key, settings[s].data);
         st = mn_db_setting_data(db, settings[s].db_id, settings[s].canon, key);
     }
-    for (int s = 0; s < nsettings && !st; s++) {
+    for (int s = 0; s < nsettings && !st && !worker; s++) {
         if ((st = mn_db_done(done, db, settings[s].db_id, R))) break;
         for (long r = 0; r < R; r++) {
             if (((long)s * R + r) % o->nshards != o->shard) continue;
@@ -314,22 +405,23 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
             if (done[r])
                 stats->skipped++;
             else
-                list[n++] = (item){s, r};
+                list[n++] = (long)s * R + r;
         }
     }
     free(done);
-    if (st || n == 0) {
+    if (st || (n == 0 && ranks == 1)) {
         free(list);
         stats->seconds = now() - t0;
         return st;
     }
 
-    progress pg = {.f = o->progress, .todo = n, .t0 = now(), .last = 0, .last_decile = 0};
+    progress pg = {.f = worker ? NULL : o->progress, .todo = n, .t0 = now(), .last = 0, .last_decile = 0};
     pg.tty = o->tty >= 0 ? o->tty : (o->progress && isatty(fileno(o->progress)));
     if (pg.f) {
         fprintf(pg.f, "sweep: %ld runs to do", n);
         if (stats->skipped) fprintf(pg.f, " (%ld already stored)", stats->skipped);
-        fprintf(pg.f, " on %d thread%s\n", o->threads, o->threads == 1 ? "" : "s");
+        if (ranks > 1) fprintf(pg.f, " on %d MPI ranks,", ranks);
+        fprintf(pg.f, " on %d thread%s%s\n", o->threads, o->threads == 1 ? "" : "s", ranks > 1 ? " each" : "");
         fflush(pg.f);
     }
     /* One OpenBLAS thread for the whole parallel region: set here, once, so
@@ -337,62 +429,18 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
      * leaves it alone when it is already 1). */
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads != 1) openblas_set_num_threads(1);
-    int failed = 0;
-    mn_status fst = MN_OK;
-    char fmsg[512] = "";
-    long ndone = 0;
-
-#pragma omp parallel num_threads(o->threads)
-    {
-        mn_work *work = NULL;
-        int work_s = -1;
-#pragma omp for schedule(dynamic, 1)
-        for (long k = 0; k < n; k++) {
-            int stop;
-#pragma omp atomic read
-            stop = failed;
-            if (stop) continue;
-            const mn_sweep_setting *set = &settings[list[k].s];
-            mn_status rs = MN_OK;
-            if (work_s != list[k].s) {
-                mn_work_free(work);
-                work = NULL, work_s = -1;
-                rs = mn_work_alloc(&work, set->model, mn_data_n(set->data));
-                if (!rs) work_s = list[k].s;
-            }
-            mn_run_row row = {0};
-            if (!rs) rs = mn_sweep_one(&row, set, list[k].r, work);
-            if (rs) { /* say which run failed; the message is thread-local */
-                char msg[400];
-                snprintf(msg, sizeof msg, "%s", mn_last_error());
-                mn_fail(rs, "setting '%s', restart %ld: %s", set->canon, list[k].r, msg);
-            }
-#pragma omp critical(mn_sweep_writer)
-            {
-                if (!rs && !failed) rs = mn_db_insert(db, &row, 1);
-                if (rs && !failed) {
-                    fst = rs;
-                    snprintf(fmsg, sizeof fmsg, "%s", mn_last_error());
-#pragma omp atomic write
-                    failed = 1;
-                } else if (!rs) {
-                    ndone++;
-                    pg.done = ndone;
-                    progress_show(&pg, 0);
-                }
-            }
-            free(row.theta);
-        }
-        mn_work_free(work);
-    }
-
+    sweep_job J = {.settings = settings, .R = R, .db = db, .pg = &pg};
+    const mn_dist_job job = {.ctx = &J, .result_bytes = sizeof(mn_run_row) + maxp * sizeof(double),
+                             .threads = o->threads, .key = sweep_key(settings, nsettings, o), .run = sweep_task,
+                             .tls_free = sweep_tls_free, .commit = sweep_commit};
+    st = mn_dist_run(&job, list, n);
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     free(list);
-    stats->done = ndone;
+    stats->done = J.ndone;
     stats->seconds = now() - t0;
-    if (!failed)
+    if (!st)
         progress_show(&pg, 1);
     else if (pg.f && pg.tty)
         fputc('\n', pg.f);
-    return failed ? mn_fail(fst, "%s", fmsg) : MN_OK;
+    return st;
 }
