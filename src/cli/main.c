@@ -45,7 +45,7 @@ static int dispatch(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("minima %s\n", MN_VERSION);
+        printf("minima %s%s\n", MN_VERSION, mn_dist_have_mpi() ? " (MPI)" : "");
         return 0;
     }
     for (int i = 0; i < NCMD; i++)
