@@ -24,8 +24,18 @@ int mn_dist_solo(int on)
 }
 
 #ifndef MN_HAVE_MPI
+/* Started by a launcher for several ranks, each would run the whole job
+ * and write the same database: refused. */
 mn_status mn_dist_init(int *argc, char ***argv)
 {
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && atol(v) > 1)
+            return mn_fail(MN_EINVAL, "started by an MPI launcher for %ld ranks, but built without MPI (install "
+                                      "libopenmpi-dev and rebuild, or run one process)",
+                           atol(v));
+    }
     return MN_OK;
 }
 void mn_dist_finish(int status) {}
