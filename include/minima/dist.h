@@ -21,9 +21,12 @@
  * `threads` threads and, on one more thread, hands chunks of the list to
  * the other ranks as they ask (a rank asks again while it still has work:
  * its threads never wait for a round trip), and commits the results they
- * send back. A chunk is min(T, max(1, unassigned / (2 N))) tasks for a rank
- * of T threads: whole chunks while the list is long, single tasks at the
- * end, so runs whose times differ by 100x still end together. Results are
+ * send back. A rank of T threads asks for W = T tasks (or, when its tasks
+ * take less than 5 ms, as many as fill 5 ms of its T threads) while fewer
+ * than W wait in its queue; a chunk is min(2 W, max(1, unassigned / (2 N)))
+ * tasks: whole
+ * chunks while the list is long, single tasks at the end, so runs whose
+ * times differ by 100x still end together. Results are
  * committed in the order they arrive; a database keyed by (setting,
  * restart) does not depend on that order.
  *

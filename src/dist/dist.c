@@ -68,6 +68,12 @@ int mn_dist_failed(mn_dist_failure *f)
     return v;
 }
 
+void mn_dist_check_all(mn_dist_failure *f, long n)
+{
+    if (!f->failed && f->committed != n)
+        mn_dist_note_failure(f, mn_fail(MN_EINVAL, "dist: %ld of %ld runs committed", f->committed, n), NULL);
+}
+
 /* Runs one task and, on success, commits it (one commit at a time). */
 mn_status mn_dist_do_one(const mn_dist_job *j, void **tls, long task, unsigned char *buf, mn_dist_failure *f)
 {
@@ -79,6 +85,7 @@ mn_status mn_dist_do_one(const mn_dist_job *j, void **tls, long task, unsigned c
 #pragma omp critical(mn_dist_commit)
     {
         if (!rs && !f->failed) rs = j->commit(j->ctx, task, buf, len);
+        f->committed += !rs;
         mn_dist_note_failure(f, rs, NULL);
     }
     return rs;
@@ -103,6 +110,7 @@ mn_status mn_dist_run_local(const mn_dist_job *j, const long *tasks, long n)
         if (tls) j->tls_free(j->ctx, tls);
         free(buf);
     }
+    mn_dist_check_all(&f, n);
     return f.failed ? mn_fail(f.status, "%s", f.msg) : MN_OK;
 }
 

@@ -4,13 +4,15 @@
  * pool, and its main thread (the only one that calls MPI: MPI_THREAD_FUNNELED)
  * serves the other ranks: a chunk for each ASK, a commit for each RESULT.
  * Rank R > 0: its main thread keeps a local queue filled (it ASKs while the
- * tasks not yet started are fewer than its threads, so they never wait for a
- * round trip), sends each result as it is done, and says DONE when rank 0
+ * tasks not yet started are fewer than its threads, or than fill 5 ms of
+ * its threads when tasks are shorter, so they never wait for a round trip), sends each result as it is done, and says DONE when rank 0
  * has no more and its queue is empty. Rank 0 sends chunks with MPI_Isend and
  * only ever blocks in a commit, so a rank blocked sending a large result
- * cannot deadlock against it. Idle main threads sleep 100 us between polls:
- * they take no core from the threads that run. */
+ * cannot deadlock against it. Idle main threads nap between polls, and
+ * every wait is a non-blocking call tested between naps: they take no core
+ * from the threads that run. */
 #ifdef MN_HAVE_MPI
+#include <math.h>
 #include <mpi.h>
 #include <omp.h>
 #include <stdint.h>
@@ -22,6 +24,7 @@
 
 enum { TAG_ASK = 1, TAG_WORK, TAG_RESULT, TAG_ERR, TAG_DONE };
 #define MAX_CHUNK 4096 /* tasks in one chunk */
+#define HORIZON 5e-3   /* seconds of work a rank's threads keep queued */
 
 static int g_started, g_rank, g_size = 1;
 /* 1 when no rank can be waiting for this one: before MPI starts, and after
@@ -71,10 +74,28 @@ int mn_dist_size(void)
     return g_size;
 }
 
-static void nap(void)
+/* Idle waits: 50 us, doubling while nothing happens, at most 1 ms (an idle
+ * poller costs next to no CPU, a busy one answers within 50 us); *idle = 0
+ * after any activity. */
+static void nap(int *idle)
 {
-    const struct timespec t = {0, 100000};
+    const long us = *idle < 5 ? 50L << *idle : 1000;
+    const struct timespec t = {0, us * 1000};
     nanosleep(&t, NULL);
+    if (*idle < 5) ++*idle;
+}
+
+/* Waits for a non-blocking send or collective, napping: blocking MPI calls
+ * spin at 100% of a core, taken from the threads that run (ranks of an
+ * oversubscribed node, or waiting for rank 0's last runs). */
+static void wait_req(MPI_Request *r)
+{
+    int done = 0, idle = 0;
+    for (;;) {
+        MPI_Test(r, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        nap(&idle);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -87,16 +108,16 @@ typedef struct {
     mn_dist_failure f;
 } root_state;
 
-/* Up to `want` tasks from the list: whole chunks while it is long, single
+/* Up to `most` tasks from the list: whole chunks while it is long, single
  * tasks at its end. */
-static int take(root_state *s, long *out, int want)
+static int take(root_state *s, long *out, int most)
 {
     int m = 0;
 #pragma omp critical(mn_dist_queue)
     if (!mn_dist_failed(&s->f)) {
         const long left = s->n - s->next, fair = left / (2 * (long)g_size);
         long c = fair < 1 ? 1 : fair;
-        if (c > want) c = want;
+        if (c > most) c = most;
         if (c > left) c = left;
         for (m = 0; m < c; m++) out[m] = s->tasks[s->next++];
     }
@@ -116,26 +137,27 @@ static void serve(root_state *s)
         mn_dist_note_failure(&s->f, e, NULL);
     }
     for (int r = 0; req && r < g_size; r++) req[r] = MPI_REQUEST_NULL;
-    int active = g_size - 1;
+    int active = g_size - 1, idle = 0;
     while (active > 0) {
         int flag = 0;
         MPI_Status ms;
         MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &ms);
         if (!flag) {
-            nap();
+            nap(&idle);
             continue;
         }
+        idle = 0;
         const int src = ms.MPI_SOURCE;
         int cnt = 0;
         MPI_Get_count(&ms, MPI_BYTE, &cnt);
         if (ms.MPI_TAG == TAG_ASK) {
             int want = 0;
             MPI_Recv(&want, 1, MPI_INT, src, TAG_ASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            if (want > MAX_CHUNK) want = MAX_CHUNK;
+            if (want > MAX_CHUNK / 2) want = MAX_CHUNK / 2;
             int m = 0;
             if (chunks) {
                 MPI_Wait(&req[src], MPI_STATUS_IGNORE); /* the previous chunk's buffer */
-                m = take(s, chunks + (size_t)src * MAX_CHUNK, want);
+                m = take(s, chunks + (size_t)src * MAX_CHUNK, 2 * want);
                 MPI_Isend(chunks + (size_t)src * MAX_CHUNK, m, MPI_LONG, src, TAG_WORK, MPI_COMM_WORLD, &req[src]);
             } else {
                 MPI_Send(&m, 0, MPI_LONG, src, TAG_WORK, MPI_COMM_WORLD);
@@ -146,8 +168,11 @@ static void serve(root_state *s)
             long task;
             memcpy(&task, rbuf, sizeof task);
 #pragma omp critical(mn_dist_commit)
-            if (!s->f.failed) mn_dist_note_failure(&s->f, j->commit(j->ctx, task, rbuf + sizeof task,
-                                                                     (size_t)cnt - sizeof task), NULL);
+            if (!s->f.failed) {
+                mn_status cs = j->commit(j->ctx, task, rbuf + sizeof task, (size_t)cnt - sizeof task);
+                s->f.committed += !cs;
+                mn_dist_note_failure(&s->f, cs, NULL);
+            }
         } else if (ms.MPI_TAG == TAG_ERR) {
             char text[520] = "";
             int code = MN_EINVAL;
@@ -204,9 +229,11 @@ typedef struct out_msg {
 
 typedef struct {
     const mn_dist_job *j;
-    long *queue;      /* (2 * MAX_CHUNK) tasks received, not yet started */
+    long *queue;      /* (MAX_CHUNK + MAX_CHUNK / 2) tasks received, not yet started */
     int head, tail;   /* queue[head..tail) */
     int running;      /* tasks started, result not yet queued */
+    long nrun;        /* tasks run here, and their seconds (the chunk size) */
+    double run_s;
     int quit;         /* the main thread is done: compute threads leave */
     out_msg *out, **out_end; /* results to send, in order */
     mn_dist_failure f;
@@ -216,6 +243,7 @@ static void worker_compute(worker_state *w)
 {
     const mn_dist_job *j = w->j;
     void *tls = NULL;
+    int idle = 0;
     for (;;) {
         long task = -1;
         int quit;
@@ -226,11 +254,13 @@ static void worker_compute(worker_state *w)
         }
         if (task < 0) {
             if (quit) break;
-            nap();
+            nap(&idle);
             continue;
         }
+        idle = 0;
         out_msg *m = malloc(sizeof *m + sizeof task + j->result_bytes);
         size_t len = 0;
+        const double t0 = omp_get_wtime();
         mn_status rs = m ? j->run(j->ctx, &tls, task, m->data + sizeof task, &len)
                          : mn_fail(MN_ENOMEM, "out of memory for a result of %zu bytes", j->result_bytes);
         if (!rs && len > j->result_bytes)
@@ -246,6 +276,7 @@ static void worker_compute(worker_state *w)
                 m = NULL;
             }
             w->running--;
+            w->nrun++, w->run_s += omp_get_wtime() - t0;
         }
         free(m);
     }
@@ -254,7 +285,7 @@ static void worker_compute(worker_state *w)
 
 static void worker_talk(worker_state *w, int threads)
 {
-    int asked = 0, stopped = 0, err_sent = 0;
+    int asked = 0, stopped = 0, err_sent = 0, idle = 0;
     long *got = malloc(MAX_CHUNK * sizeof *got);
     if (!got) {
         mn_status e = mn_fail(MN_ENOMEM, "out of memory for the MPI buffers");
@@ -263,15 +294,19 @@ static void worker_talk(worker_state *w, int threads)
     }
     for (;;) {
         int busy = 0, waiting, running, failed;
+        double mean = 0; /* seconds per task so far */
         out_msg *send;
 #pragma omp critical(mn_dist_queue)
         {
             send = w->out, w->out = NULL, w->out_end = &w->out;
             waiting = w->tail - w->head, running = w->running, failed = w->f.failed;
+            if (w->nrun) mean = w->run_s / (double)w->nrun;
         }
         for (out_msg *m = send, *nx; m; m = nx) {
             nx = m->next;
-            MPI_Send(m->data, m->len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+            MPI_Request rq;
+            MPI_Isend(m->data, m->len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD, &rq);
+            wait_req(&rq);
             free(m);
             busy = 1;
         }
@@ -283,8 +318,12 @@ static void worker_talk(worker_state *w, int threads)
             MPI_Send(text, (int)(sizeof code + strlen(w->f.msg) + 1), MPI_CHAR, 0, TAG_ERR, MPI_COMM_WORLD);
             err_sent = 1;
         }
-        if (!asked && !stopped && !failed && waiting < threads) {
-            int want = threads < MAX_CHUNK ? threads : MAX_CHUNK;
+        /* T tasks, or as many as fill HORIZON seconds of T threads when
+         * tasks are short (rank 0 answers within ~1 ms) */
+        const double per = mean > 0 ? ceil(HORIZON / mean) : 1;
+        const double wt = (double)threads * (per < 1 ? 1 : per);
+        const int want = wt < MAX_CHUNK / 2 ? (int)wt : MAX_CHUNK / 2; /* queue: < want + 2 want */
+        if (!asked && !stopped && !failed && waiting < want) {
             MPI_Send(&want, 1, MPI_INT, 0, TAG_ASK, MPI_COMM_WORLD);
             asked = 1;
         }
@@ -314,7 +353,10 @@ static void worker_talk(worker_state *w, int threads)
             empty = w->out == NULL && w->running == 0;
             if (empty) break;
         }
-        if (!busy) nap();
+        if (busy)
+            idle = 0;
+        else
+            nap(&idle);
     }
 #pragma omp critical(mn_dist_queue)
     w->quit = 1;
@@ -331,7 +373,9 @@ mn_status mn_dist_run_mpi(const mn_dist_job *j, const long *tasks, long n)
     /* Every rank runs the same runs: compare the keys before any. */
     uint64_t *keys = g_rank == 0 ? malloc((size_t)g_size * sizeof *keys) : NULL;
     uint64_t key = j->key;
-    MPI_Gather(&key, 1, MPI_UINT64_T, keys, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    MPI_Request rq;
+    MPI_Igather(&key, 1, MPI_UINT64_T, keys, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &rq);
+    wait_req(&rq);
     int bad = 0; /* the first rank that differs; -1: out of memory on rank 0 */
     if (g_rank == 0) {
         if (!keys) bad = -1;
@@ -339,7 +383,8 @@ mn_status mn_dist_run_mpi(const mn_dist_job *j, const long *tasks, long n)
             if (keys[r] != keys[0]) bad = r;
         free(keys);
     }
-    MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Ibcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD, &rq);
+    wait_req(&rq);
     if (bad) {
         g_synced = 1;
         if (bad < 0) return mn_fail(MN_ENOMEM, "out of memory on rank 0");
@@ -358,9 +403,10 @@ mn_status mn_dist_run_mpi(const mn_dist_job *j, const long *tasks, long n)
             else
                 root_compute(&s);
         }
+        mn_dist_check_all(&s.f, s.n);
         fail = s.f;
     } else {
-        worker_state w = {.j = j, .queue = malloc(2 * MAX_CHUNK * sizeof(long))};
+        worker_state w = {.j = j, .queue = malloc((MAX_CHUNK + MAX_CHUNK / 2) * sizeof(long))};
         w.out_end = &w.out;
         if (!w.queue) {
             mn_status e = mn_fail(MN_ENOMEM, "out of memory for the task queue");
@@ -377,8 +423,10 @@ mn_status mn_dist_run_mpi(const mn_dist_job *j, const long *tasks, long n)
     }
     /* Rank 0's outcome, to every rank. */
     int code = fail.failed ? (int)fail.status : 0;
-    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    MPI_Bcast(fail.msg, (int)sizeof fail.msg, MPI_CHAR, 0, MPI_COMM_WORLD);
+    MPI_Ibcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD, &rq);
+    wait_req(&rq);
+    MPI_Ibcast(fail.msg, (int)sizeof fail.msg, MPI_CHAR, 0, MPI_COMM_WORLD, &rq);
+    wait_req(&rq);
     g_synced = 1;
     if (!code) return MN_OK;
     return g_rank == 0 ? mn_fail((mn_status)code, "%s", fail.msg)
