@@ -4,8 +4,9 @@ ranks, simulated from measured per-run times.
 
 The simulation follows the pool event by event: N ranks of T threads; rank 0's
 threads take runs from the list one at a time, the other ranks ask rank 0 for
-chunks of min(2 T, max(1, left // (2 N))) runs whenever fewer than T runs wait in
-their queue; every message takes `latency` seconds one way; rank 0's serving
+chunks of min(T, max(1, left // (2 N))) runs whenever fewer than T runs wait in
+their queue (runs here are long: the pool's larger chunks for runs under 5 ms
+are left out); every message takes `latency` seconds one way; rank 0's serving
 thread is one server: it answers asks (`ask` seconds each) and commits every
 result (`commit` seconds each), one at a time in arrival order, and the job
 ends at the last commit. Efficiency = total run time / (N T makespan).
@@ -79,7 +80,7 @@ def simulate(times, N, T, latency, commit, ask):
     def take(want):
         nonlocal nxt
         left = n - nxt
-        c = min(2 * want, max(1, left // (2 * N)), left)
+        c = min(want, max(1, left // (2 * N)), left)
         out = list(range(nxt, nxt + c))
         nxt += c
         return out

@@ -23,7 +23,7 @@
  * its threads never wait for a round trip), and commits the results they
  * send back. A rank of T threads asks for W = T tasks (or, when its tasks
  * take less than 5 ms, as many as fill 5 ms of its T threads) while fewer
- * than W wait in its queue; a chunk is min(2 W, max(1, unassigned / (2 N)))
+ * than W wait in its queue; a chunk is min(W, max(1, unassigned / (2 N)))
  * tasks: whole
  * chunks while the list is long, single tasks at the end, so runs whose
  * times differ by 100x still end together. Results are

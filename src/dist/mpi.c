@@ -23,7 +23,7 @@
 #include "dist/internal.h"
 
 enum { TAG_ASK = 1, TAG_WORK, TAG_RESULT, TAG_ERR, TAG_DONE };
-#define MAX_CHUNK 4096 /* tasks in one chunk */
+#define MAX_CHUNK 1024 /* tasks in one chunk */
 #define HORIZON 5e-3   /* seconds of work a rank's threads keep queued */
 
 static int g_started, g_rank, g_size = 1;
@@ -153,11 +153,11 @@ static void serve(root_state *s)
         if (ms.MPI_TAG == TAG_ASK) {
             int want = 0;
             MPI_Recv(&want, 1, MPI_INT, src, TAG_ASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            if (want > MAX_CHUNK / 2) want = MAX_CHUNK / 2;
+            if (want > MAX_CHUNK) want = MAX_CHUNK;
             int m = 0;
             if (chunks) {
                 MPI_Wait(&req[src], MPI_STATUS_IGNORE); /* the previous chunk's buffer */
-                m = take(s, chunks + (size_t)src * MAX_CHUNK, 2 * want);
+                m = take(s, chunks + (size_t)src * MAX_CHUNK, want);
                 MPI_Isend(chunks + (size_t)src * MAX_CHUNK, m, MPI_LONG, src, TAG_WORK, MPI_COMM_WORLD, &req[src]);
             } else {
                 MPI_Send(&m, 0, MPI_LONG, src, TAG_WORK, MPI_COMM_WORLD);
@@ -229,7 +229,7 @@ typedef struct out_msg {
 
 typedef struct {
     const mn_dist_job *j;
-    long *queue;      /* (MAX_CHUNK + MAX_CHUNK / 2) tasks received, not yet started */
+    long *queue;      /* (2 MAX_CHUNK) tasks received, not yet started */
     int head, tail;   /* queue[head..tail) */
     int running;      /* tasks started, result not yet queued */
     long nrun;        /* tasks run here, and their seconds (the chunk size) */
@@ -322,7 +322,7 @@ static void worker_talk(worker_state *w, int threads)
          * tasks are short (rank 0 answers within ~1 ms) */
         const double per = mean > 0 ? ceil(HORIZON / mean) : 1;
         const double wt = (double)threads * (per < 1 ? 1 : per);
-        const int want = wt < MAX_CHUNK / 2 ? (int)wt : MAX_CHUNK / 2; /* queue: < want + 2 want */
+        const int want = wt < MAX_CHUNK ? (int)wt : MAX_CHUNK; /* queue: < 2 want */
         if (!asked && !stopped && !failed && waiting < want) {
             MPI_Send(&want, 1, MPI_INT, 0, TAG_ASK, MPI_COMM_WORLD);
             asked = 1;
@@ -406,7 +406,7 @@ mn_status mn_dist_run_mpi(const mn_dist_job *j, const long *tasks, long n)
         mn_dist_check_all(&s.f, s.n);
         fail = s.f;
     } else {
-        worker_state w = {.j = j, .queue = malloc((MAX_CHUNK + MAX_CHUNK / 2) * sizeof(long))};
+        worker_state w = {.j = j, .queue = malloc(2 * MAX_CHUNK * sizeof(long))};
         w.out_end = &w.out;
         if (!w.queue) {
             mn_status e = mn_fail(MN_ENOMEM, "out of memory for the task queue");
