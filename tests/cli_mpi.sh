@@ -67,7 +67,16 @@ partial=0
 for round in 1 2 3 4; do
   "${mpi[@]}" -n 3 "$bin" "${K[@]}" --threads 1 --db k.db > /dev/null 2>&1 &
   job=$!
-  sleep "$((RANDOM % 15 + 2))e-1"
+  # a random moment: after a random number of new runs are stored (start-up
+  # time varies with the machine's load), then a random fraction of a second
+  have=$(export_of k.db 2> /dev/null | wc -l)
+  want=$((have + RANDOM % 12 + 1))
+  for _ in $(seq 600); do
+    kill -0 "$job" 2> /dev/null || break
+    [ "$(export_of k.db 2> /dev/null | wc -l)" -ge "$want" ] && break
+    sleep 0.05
+  done
+  sleep "0.$((RANDOM % 5))"
   ranks=$(pgrep -P "$job" | tr '\n' ' ')
   if [ $((round % 2)) = 1 ]; then
     # shellcheck disable=SC2086
