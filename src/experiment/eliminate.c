@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "experiment/internal.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 /* The grid's sizes: the default and quick. */
@@ -191,7 +192,7 @@ mn_status mn_experiment_eliminate(mn_elim_result **out, const mn_elim_plan *p)
     if (!st) res->summary = xr.summary, res->n = xr.n, res->done = xr.done, res->skipped = xr.skipped,
              res->seconds = xr.seconds;
     if (res) res->cells = cells, res->restarts = restarts;
-    if (!st && p->plot) {
+    if (!st && p->plot && mn_dist_rank() == 0) {
         /* the figure's labels are the cells' words; the summary keeps its own */
         mn_summary *copy = NULL;
         int nc = 0;
