@@ -15,7 +15,7 @@ static mn_status hessian(void *params, const double *x, double *h) /* (2 x 2) */
 }
 int main(void)
 {
-    const mn_objective f = {.n = 2, .fdf = fdf, .hessian = hessian};
+    const mn_objective f = {.n = 2, .fdf = fdf, .hessian = hessian, .nonnegative = 1}; /* a sum of squares */
     mn_opt_params prm;
     mn_opt_params_default(&prm), prm.kind = MN_OPT_LBFGS;
     mn_optim *opt;

@@ -466,31 +466,51 @@ int mn_elim_drifts(const mn_model *model, const mn_data *data, const double *mid
 /* Classes, decided in this order (the first that applies):
  *   DIVERGED       the run diverged (the caller says so), or theta, the loss,
  *                  the gradient or its norm (mn_norm2) is not finite at the point;
- *   GLOBAL         loss <= global_loss + global_tol, or (zero_error set)
- *                  training accuracy 1 for a margin / softmax loss; this
- *                  needs no stationarity: the value itself is the certificate;
+ *   GLOBAL         loss <= global_loss + global_tol (global_loss known, not
+ *                  NaN; unknown, 0 stands in for it: every loss is >= 0), or
+ *                  (zero_error set) training accuracy 1 for a margin / softmax
+ *                  loss; this needs no stationarity: the value itself is the
+ *                  certificate;
  *   NOT_CONVERGED  free-gradient norm > gtol;
  *   SADDLE         stationary, lambda_min < -eig_tol (a strict saddle);
- *   SPURIOUS       stationary, lambda_min > +eig_tol, loss above global: a
- *                  strict local minimum that is not global;
+ *   SPURIOUS       stationary, lambda_min > +eig_tol, loss above a known
+ *                  global_loss: a strict local minimum that is not global;
+ *   MINIMUM        the same with the global value unknown (global_loss NaN,
+ *                  the default): a strict local minimum, global or not;
  *   DEGENERATE     stationary, |lambda_min| <= eig_tol, not global: the
  *                  second-order test is inconclusive (a flat minimum, e.g.
  *                  dead ReLU units, or a degenerate saddle); also a point
  *                  with no free parameter.
  * lambda_* are eigenvalues of the Hessian restricted to the free parameters.
  * At a ReLU kink (near_kink) the Hessian is that of the active side only:
- * the class is reported but is one-sided evidence. */
+ * the class is reported but is one-sided evidence.
+ * BEST_FOUND and SPURIOUS_VS_BEST are never given to a single point: the
+ * summary of a setting (mn_summarize) splits its MINIMUM runs by the lowest
+ * loss any run of the setting reached, the best found (not a proven global
+ * value): within global_tol of it BEST_FOUND, above it SPURIOUS_VS_BEST. */
 typedef enum {
     MN_CLASS_GLOBAL,
     MN_CLASS_SPURIOUS,
     MN_CLASS_SADDLE,
     MN_CLASS_DEGENERATE,
     MN_CLASS_NOT_CONVERGED,
-    MN_CLASS_DIVERGED
+    MN_CLASS_DIVERGED,
+    MN_CLASS_MINIMUM,
+    MN_CLASS_BEST_FOUND,
+    MN_CLASS_SPURIOUS_VS_BEST
 } mn_class;
-#define MN_NCLASS 6
-/* "global", "spurious", "saddle", "degenerate", "not-converged", "diverged". */
+#define MN_NCLASS 9
+/* "global", "spurious", "saddle", "degenerate", "not-converged", "diverged",
+ * "minimum", "best-found", "spurious (vs best found)". */
 const char *mn_class_name(mn_class c);
+/* 1 for the classes of a strict local minimum above the global value, known
+ * (SPURIOUS) or best found (SPURIOUS_VS_BEST). */
+int mn_class_is_spurious(mn_class c);
+/* The summary-time class of a run of class c with the given loss, against
+ * best, the lowest loss over all runs of its setting: MINIMUM becomes
+ * BEST_FOUND when loss <= best + global_tol (the test GLOBAL uses), else
+ * SPURIOUS_VS_BEST; every other class is returned unchanged. */
+mn_class mn_class_vs_best(mn_class c, double loss, double best, double global_tol);
 
 /* The class rules above, the one copy every run kind uses (network runs
  * through mn_certify, population runs through their protocol): what a
@@ -512,7 +532,8 @@ int mn_curvature_sign(double lambda_min, double eig_tol);
 typedef struct {
     double gtol;        /* stationary when the free-gradient norm <= gtol (1e-6) */
     double eig_tol;     /* eigenvalues within +-eig_tol count as zero (MN_EIG_TOL) */
-    double global_loss; /* the known or declared global value (0) */
+    double global_loss; /* the known or declared global value; NaN (the default):
+                           unknown, a strict minimum is then MINIMUM */
     double global_tol;  /* global when loss <= global_loss + global_tol (1e-6) */
     int zero_error;     /* classification: zero training error also counts as global */
     int max_dense;      /* full Hessian up to this many free parameters (2000); Lanczos beyond */
@@ -546,6 +567,12 @@ typedef struct {
  * MN_ELAPACK; a non-finite evaluation is not an error (class DIVERGED). */
 mn_status mn_certify(mn_cert *out, const mn_model *model, mn_work *work, const mn_data *data,
                      const double *theta, int diverged, const mn_cert_opts *opts);
+/* Is a certified point (certified with global_loss) a bad local minimum?
+ * 1: stationary, not global, and no escape found (escaped = 0); 0: not (a
+ * global point, a saddle, not stationary, diverged, or an escape exists);
+ * -1: undecided, a minimum (MINIMUM, or DEGENERATE) with no escape whose
+ * global value is not known (global_loss NaN). */
+int mn_cert_bad(const mn_cert *c, int escaped, double global_loss);
 
 
 /* Judging a run: one rule for every defence. A defence changes the network
@@ -692,6 +719,22 @@ mn_status mn_sym_eig(double *evals, double *a, int n);
 double mn_norm2(const double *x, size_t n, const unsigned char *mask);
 /* Hessian restricted to the free parameters: sub (nf x nf) from hess (P x P). */
 int mn_restrict(double *sub, const double *hess, const unsigned char *mask, int p);
+
+/* ------------------------------------------------------------------ */
+/* Memory.                                                             */
+/* Physical memory of the machine in bytes (sysconf; 0 when unknown). */
+double mn_phys_bytes(void);
+/* MN_ENOMEM, one line naming `what`, the estimate and the limit, when an
+ * estimated `bytes` exceeds physical memory (or is not a number); MN_OK
+ * otherwise. Called before large allocations: data sets (mn_data_alloc),
+ * workspaces, optimisers, Hessians, Lanczos, and a whole run or sweep
+ * (mn_setting_run_bytes). */
+mn_status mn_mem_check(double bytes, const char *what);
+/* Bytes an optimiser of kind prm->kind allocates for P parameters (nf free,
+ * nsamples samples for SGD); a Newton polish is kind MN_OPT_NEWTON. */
+double mn_optim_bytes(size_t P, size_t nf, int nsamples, const mn_opt_params *prm);
+/* Bytes of one evaluation workspace (mn_work_alloc) for n samples. */
+double mn_work_bytes(const mn_model *model, int n);
 
 #ifdef __cplusplus
 }

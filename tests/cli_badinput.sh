@@ -46,9 +46,20 @@ W="sweep --data $tmp/chg.csv --label y --steps 5 --restarts 1"
 printf 'x1,x2,y\n0.5,1.25,1\n-0.75,0.3,-1\n1.5,-2.5,1\n' > "$tmp/chg.csv"
 # shellcheck disable=SC2086
 "$bin" $W --db "$tmp/chg2.db" > /dev/null 2>&1
+# A database whose setting names data that is no longer a plain file: a
+# FIFO (reading it would block) and /dev/zero (it never ends).
+cp "$tmp/good.csv" "$tmp/ff.csv"
+"$bin" sweep --data "$tmp/ff.csv" --label y --steps 5 --restarts 1 --db "$tmp/ff.db" > /dev/null 2>&1
+rm "$tmp/ff.csv" && mkfifo "$tmp/ff.csv"
+cp "$tmp/ff.db" "$tmp/zero.db"
+sqlite3 "$tmp/zero.db" "UPDATE settings SET options = replace(options, '$tmp/ff.csv', '/dev/zero')"
 
 # description | arguments | expected part of the message
 cases=(
+  "a network of ~2^31 parameters: past physical memory|train --arch 2-46000-46000-1|(estimate), more than the"
+  "sweep: threads x runs past physical memory|sweep --generate xor --arch 2-2000-2000-1 --threads 4096 --restarts 1 --db $tmp/thr.db|the sweep (4096 runs at a time) needs about"
+  "summary: the database names a FIFO as data|summary $tmp/ff.db|not a regular file"
+  "summary: the database names /dev/zero as data|summary $tmp/zero.db|not a regular file"
   "missing data file|eval --data $tmp/none.csv --label y --params $tmp/p33|cannot open"
   "data path is a directory|eval --data $tmp/dir.csv --label y --params $tmp/p33|dir.csv"
   "empty CSV|eval --data $tmp/empty.csv --label y --params $tmp/p33|empty"
@@ -149,6 +160,22 @@ cases=(
   "balance: negative horizon|experiment balance --horizon -1|--horizon '-1' is out of range"
   "balance: an option it does not take|experiment balance --restarts 3|does not apply"
   "balance: SQLite file not ours|experiment balance --quick --db $tmp/theirs.db|not a minima sweep database"
+  "residual: depth zero|experiment residual --depth 0|--depth '0'"
+  "residual: fractional depth|experiment residual --depth 2,1.5|--depth '2,1.5'"
+  "residual: depth listed twice|experiment residual --depth 2,2|distinct integers"
+  "residual: condition number below 1|experiment residual --kappa 0.5|--kappa '0.5'"
+  "residual: unknown target family|experiment residual --family pd,spd|--family 'pd,spd'"
+  "residual: d out of range|experiment residual --d 0|out of range"
+  "residual: zero steps|experiment residual --max-iter 0|out of range"
+  "residual: empty figure prefix|experiment residual --plot=|needs a value"
+  "residual: database in a missing folder|experiment residual --quick --db $tmp/none/r.db|$tmp/none/r.db"
+  "implicit-bias: unknown network|experiment implicit-bias --nets rnn|--nets 'rnn'"
+  "implicit-bias: depth zero|experiment implicit-bias --depth 0|--depth '0'"
+  "implicit-bias: unknown teacher|experiment implicit-bias --teacher sparse|--teacher 'sparse'"
+  "implicit-bias: zero step|experiment implicit-bias --lr 0|out of range"
+  "implicit-bias: polygon of 3 sides|experiment implicit-bias --directions 3|out of range"
+  "implicit-bias: no samples|experiment implicit-bias --n 0|out of range"
+  "implicit-bias: residual's option|experiment implicit-bias --kappa 2|kappa"
   "prove: point row too long|prove population --k 2 --n 2 --point $tmp/pt23|expected 2 numbers"
   "prove: too few rows|prove population --k 2 --n 2 --point $tmp/pt12|expected 2 rows"
   "prove: NaN in the point|prove population --k 2 --n 2 --point $tmp/ptnan|non-finite value 'nan'"

@@ -25,10 +25,10 @@ fi
 "${E[@]}" --quick --threads 2 --db q.db > q.out 2> q.err
 check "quick: exit 0" test $? = 0
 check "quick: 120 settings x 3 restarts run" grep -q "120 settings x 3 restarts: 360 runs done now, 0 already stored" q.err
-check "header" grep -qE '^data +loss +defence +runs +global +0-err +spur\. +sad/deg +diverg +n-conv +med\|a\| +med\|a\|e\^b +med b +med it +med ms +us/it$' q.out
+check "header" grep -qE '^data +loss +defence +runs +global +best +0-err +spur\. +spur\.bf +sad/deg +diverg +n-conv +med\|a\| +med\|a\|e\^b +med b +med it +med ms +us/it$' q.out
 rows=$(grep -cE '^(separable|xor|spirals|teacher)' q.out)
 check "120 setting rows (got $rows)" test "$rows" = 120
-check "every row has 16 fields" awk '/^(separable|xor|spirals|teacher)/ && NF != 16 { bad = 1 } END { exit bad }' q.out
+check "every row has 18 fields" awk '/^(separable|xor|spirals|teacher)/ && NF != 18 { bad = 1 } END { exit bad }' q.out
 for d in separable xor spirals teacher; do
   for f in "" '\+flip0\.1'; do
     for l in poly_hinge logistic squared; do
@@ -41,16 +41,16 @@ done
 check "no per-output rows for one-output data" test "$(grep -c ' per-output ' q.out)" = 0
 # the classes add up to 100%; percentages within [0, 100]
 check "classes add up to 100%" awk '/^(separable|xor|spirals|teacher)/ {
-    s = $5 + $7 + $8 + $9 + $10; if (s < 99.7 || s > 100.3) bad = 1
-    for (i = 5; i <= 10; i++) if ($i != "-" && ($i < 0 || $i > 100)) bad = 1 } END { exit bad }' q.out
+    s = $5 + $6 + $8 + $9 + $10 + $11 + $12; if (s < 99.7 || s > 100.3) bad = 1
+    for (i = 5; i <= 12; i++) if ($i != "-" && ($i < 0 || $i > 100)) bad = 1 } END { exit bad }' q.out
 # added-neuron medians only where there is an added neuron
-check "no neuron columns without a neuron" awk '/^(separable|xor|spirals|teacher)/ && $3 != "liang" && ($11 != "-" || $12 != "-" || $13 != "-") { bad = 1 } END { exit bad }' q.out
-check "neuron columns with a neuron" awk '/^(separable|xor|spirals|teacher)/ && $3 == "liang" && $11 == "-" { bad = 1 } END { exit bad }' q.out
+check "no neuron columns without a neuron" awk '/^(separable|xor|spirals|teacher)/ && $3 != "liang" && ($13 != "-" || $14 != "-" || $15 != "-") { bad = 1 } END { exit bad }' q.out
+check "neuron columns with a neuron" awk '/^(separable|xor|spirals|teacher)/ && $3 == "liang" && $13 == "-" { bad = 1 } END { exit bad }' q.out
 # zero training error is at least as common as a global certificate (margin losses)
-check "0-err >= global" awk '/^(separable|xor|spirals|teacher)/ && $2 != "squared" && $6 + 0.05 < $5 { bad = 1 } END { exit bad }' q.out
+check "0-err >= global" awk '/^(separable|xor|spirals|teacher)/ && $2 != "squared" && $7 + 0.05 < $5 { bad = 1 } END { exit bad }' q.out
 # the failure mode: logistic + liang on separable data diverges
 line=$(grep -E '^separable +logistic +liang ' q.out)
-div=$(echo "$line" | awk '{print $9}')
+div=$(echo "$line" | awk '{print $11}')
 check "logistic+liang+separable: diverged runs ($div%)" awk -v d="$div" 'BEGIN { exit !(d > 0) }'
 check "logistic+liang+separable: no global run" test "$(echo "$line" | awk '{print $5}')" = 0.0
 check "logistic+none+separable: global runs" awk -v g="$(grep -E '^separable +logistic +none ' q.out | awk '{print $5}')" 'BEGIN { exit !(g > 0) }'
@@ -78,7 +78,8 @@ if command -v python3 > /dev/null; then
 import json, sys
 for line in open("q.json"):
     o = json.loads(line)
-    s = o["global"] + o["spurious"] + o["saddle_or_degenerate"] + o["diverged"] + o["not_converged"]
+    s = (o["global"] + o["best_found"] + o["spurious"] + o["spurious_vs_best_found"] + o["saddle_or_degenerate"]
+         + o["diverged"] + o["not_converged"])
     assert abs(s - 1) < 1e-12, o
     assert o["runs"] == 3
 '

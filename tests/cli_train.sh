@@ -32,7 +32,7 @@ for opt in gd momentum nesterov adam sgd lbfgs newton pgd; do
     check "$opt output has $k" 'grep -q "\"$k\":" <<< "$out1"'
   done
   check "$opt class is a class name" \
-    'grep -Eq "^(global|spurious|saddle|degenerate|not-converged|diverged)$" <<< "$(key class "$out1")"'
+    'grep -Eq "^(global|spurious|minimum|saddle|degenerate|not-converged|diverged)$" <<< "$(key class "$out1")"'
 done
 # Momentum really differs from GD (the option reaches the optimiser).
 a=$("$bin" train --optimizer momentum --momentum 0.5 --steps 50)

@@ -621,6 +621,34 @@ static void test_accuracy_squared(void **state)
     mn_model_free(model);
 }
 
+/* The rules that use the global value: against the best found (summaries)
+ * and the bad-minimum verdict, decided only when the global value is known
+ * or the point is no minimum. */
+static void test_best_found_rules(void **state)
+{
+    (void)state;
+    assert_int_equal(mn_class_vs_best(MN_CLASS_MINIMUM, 0.5 + 1e-7, 0.5, 1e-6), MN_CLASS_BEST_FOUND);
+    assert_int_equal(mn_class_vs_best(MN_CLASS_MINIMUM, 0.5 + 2e-6, 0.5, 1e-6), MN_CLASS_SPURIOUS_VS_BEST);
+    assert_int_equal(mn_class_vs_best(MN_CLASS_SPURIOUS, 0.5, 0.5, 1e-6), MN_CLASS_SPURIOUS);
+    assert_int_equal(mn_class_vs_best(MN_CLASS_SADDLE, 0.5, 0.5, 1e-6), MN_CLASS_SADDLE);
+    assert_true(mn_class_is_spurious(MN_CLASS_SPURIOUS_VS_BEST) && mn_class_is_spurious(MN_CLASS_SPURIOUS));
+    assert_false(mn_class_is_spurious(MN_CLASS_BEST_FOUND) || mn_class_is_spurious(MN_CLASS_MINIMUM));
+    assert_string_equal(mn_class_name(MN_CLASS_SPURIOUS_VS_BEST), "spurious (vs best found)");
+    mn_cert c = {.cls = MN_CLASS_MINIMUM};
+    assert_int_equal(mn_cert_bad(&c, 0, NAN), -1);
+    assert_int_equal(mn_cert_bad(&c, 1, NAN), 0);
+    c.cls = MN_CLASS_DEGENERATE;
+    assert_int_equal(mn_cert_bad(&c, 0, NAN), -1);
+    assert_int_equal(mn_cert_bad(&c, 0, 0.0), 1);
+    c.cls = MN_CLASS_SPURIOUS;
+    assert_int_equal(mn_cert_bad(&c, 0, 0.0), 1);
+    c.cls = MN_CLASS_SADDLE;
+    assert_int_equal(mn_cert_bad(&c, 0, NAN), 0);
+    mn_cert_opts o;
+    mn_cert_opts_default(&o);
+    assert_true(isnan(o.global_loss)); /* unknown unless the caller says */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -629,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_lanczos_vs_dense), cmocka_unit_test(test_global_teacher),
         cmocka_unit_test(test_catalogue),        cmocka_unit_test(test_catalogue_symmetries),
         cmocka_unit_test(test_class_rules),      cmocka_unit_test(test_accuracy_squared),
+        cmocka_unit_test(test_best_found_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -246,11 +246,11 @@ static void test_schema_resume_export(void **state)
     char line[1024];
     assert_non_null(fgets(line, sizeof line, f));
     assert_string_equal(line, "setting,options,restart,seed,optimizer,iterations,loss,grad_norm,theta_norm,"
-                              "lambda_min,lambda_max,kink_margin,class,near_kink,accuracy,elim_a,elim_b,"
+                              "lambda_min,lambda_max,kink_margin,class,best_loss,near_kink,accuracy,elim_a,elim_b,"
                               "elim_w_norm,elim_a_exp_b,reason\n");
     assert_non_null(fgets(line, sizeof line, f));
     assert_string_equal(line, "1,\"act=relu\",0,8070450532247928832,gd,100,9.9999999999999998e-13,"
-                              "1.0000000000000001e-09,3.5,0.5,2.3849999999999998,inf,global,0,,,,,,\n");
+                              "1.0000000000000001e-09,3.5,0.5,2.3849999999999998,inf,global,9.9999999999999998e-13,0,,,,,,\n");
     int lines = 2;
     while (fgets(line, sizeof line, f)) lines++;
     assert_int_equal(lines, 4);
@@ -544,6 +544,75 @@ static void test_summary(void **state)
     mn_db_close(db);
 }
 
+/* Certified minima of unknown global value (class "minimum" in the
+ * database) are classified at summary time against the best found: the
+ * lowest loss any run of the setting reached, whatever its class, within
+ * the setting's global-tol. A lower not-converged run makes every minimum
+ * spurious (vs best found); a wider global-tol takes more in. The export
+ * shows the same classes and the best found. */
+static void test_best_found(void **state)
+{
+    (void)state;
+    mn_db *db;
+    assert_int_equal(mn_db_open(&db, tmp_path("b.db"), 1), MN_OK);
+    int64_t s1, s2, s3;
+    assert_int_equal(mn_db_setting(&s1, db, "act=tanh", "{\"act\":\"tanh\"}"), MN_OK);
+    assert_int_equal(mn_db_setting(&s2, db, "act=tanh global-tol=0.3", "{\"act\":\"tanh\",\"global-tol\":\"0.3\"}"),
+                     MN_OK);
+    assert_int_equal(mn_db_setting(&s3, db, "act=softplus", "{\"act\":\"softplus\"}"), MN_OK);
+    /* s1 and s2: minima at 0.4363 (three, within 1e-7) and 0.7355, a saddle
+     * above; s3: the same minima and a not-converged run at 0.1361 */
+    const int64_t set[3] = {s1, s2, s3};
+    mn_run_row r[3][6];
+    for (int k = 0; k < 3; k++) {
+        r[k][0] = row(set[k], 0, MN_CLASS_MINIMUM, 0.43630223456524042, 0.5);
+        r[k][1] = row(set[k], 1, MN_CLASS_MINIMUM, 0.43630223456524042 + 5e-8, 0.5);
+        r[k][2] = row(set[k], 2, MN_CLASS_MINIMUM, 0.4363022345652402, 0.5);
+        r[k][3] = row(set[k], 3, MN_CLASS_MINIMUM, 0.73552136996240247, 0.25);
+        r[k][4] = row(set[k], 4, MN_CLASS_SADDLE, 0.9, -0.5);
+        r[k][5] = row(set[k], 5, k == 2 ? MN_CLASS_NOT_CONVERGED : MN_CLASS_DIVERGED, k == 2 ? 0.13607224 : NAN,
+                      NAN);
+        assert_int_equal(mn_db_insert(db, r[k], 6), MN_OK);
+    }
+    mn_summary *s;
+    int n;
+    assert_int_equal(mn_summarize(&s, &n, db, NULL, 0, NULL, NULL), MN_OK);
+    assert_int_equal(n, 3);
+    /* s1: the commonest minimum is the best found, not "spurious" */
+    assert_true(s[0].best_loss == 0.4363022345652402);
+    assert_int_equal(s[0].vs_best, 4);
+    assert_int_equal(s[0].count[MN_CLASS_BEST_FOUND], 3);
+    assert_int_equal(s[0].count[MN_CLASS_SPURIOUS_VS_BEST], 1);
+    assert_int_equal(s[0].count[MN_CLASS_MINIMUM] + s[0].count[MN_CLASS_SPURIOUS] + s[0].count[MN_CLASS_GLOBAL], 0);
+    assert_int_equal(s[0].nspurious, 1);
+    assert_true(s[0].spurious_loss == 0.73552136996240247);
+    assert_int_equal(s[0].distinct_losses, 1);
+    /* s2: global-tol 0.3 puts 0.7355 within the best found (0.4363 + 0.3) */
+    assert_true(s[1].global_tol == 0.3);
+    assert_int_equal(s[1].count[MN_CLASS_BEST_FOUND], 4);
+    assert_int_equal(s[1].nspurious, 0);
+    /* s3: a lower loss reached (not converged): every minimum lies above it */
+    assert_true(s[2].best_loss == 0.13607224);
+    assert_int_equal(s[2].count[MN_CLASS_BEST_FOUND], 0);
+    assert_int_equal(s[2].count[MN_CLASS_SPURIOUS_VS_BEST], 4);
+    assert_int_equal(s[2].distinct_losses, 3); /* 0.4363 and 0.4363 + 5e-8 differ by more than 1e-9 relative */
+    mn_summary_free(s, n);
+
+    FILE *f = exported(db, "b.csv");
+    char line[2048];
+    int best = 0, above = 0, minimum = 0;
+    while (fgets(line, sizeof line, f)) {
+        best += strstr(line, ",best-found,0.436302234565240") != NULL; /* then best_loss */
+        above += strstr(line, ",spurious (vs best found),") != NULL;
+        minimum += strstr(line, ",minimum,") != NULL;
+    }
+    fclose(f);
+    assert_int_equal(best, 3 + 4);
+    assert_int_equal(above, 1 + 4);
+    assert_int_equal(minimum, 0);
+    mn_db_close(db);
+}
+
 /* The data key: content, not path; a setting keeps the key of its first
  * runs, refuses another one, and merge refuses to mix two data sets. */
 static void test_data_key(void **state)
@@ -634,7 +703,7 @@ static void test_export_nulls(void **state)
     char line[1024];
     assert_non_null(fgets(line, sizeof line, f));
     assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, "1,\"act=relu\",0,5,,3,,,,,,,,0,,,,,,\n");
+    assert_string_equal(line, "1,\"act=relu\",0,5,,3,,,,,,,,,0,,,,,,\n");
     fclose(f);
     mn_db_close(db);
 }
@@ -652,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_export_nulls),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_best_found),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -144,14 +144,14 @@ static void test_columns(void **state)
     assert_non_null(fgets(line, sizeof line, f));
     assert_non_null(strstr(line, ",accuracy,elim_a,elim_b,elim_w_norm,elim_a_exp_b,reason\n"));
     assert_non_null(fgets(line, sizeof line, f));
-    assert_non_null(strstr(line, ",diverged,0,1,-0.1875,3.25,2.5,"));
+    assert_non_null(strstr(line, ",diverged,0.125,0,1,-0.1875,3.25,2.5,")); /* best_loss: the lowest loss */
     assert_non_null(strstr(line, ",\"added neuron 1 drifts to infinity: |a| 0.3 -> 0.2, b 3 -> 3.5\"\n"));
     assert_non_null(fgets(line, sizeof line, f));
     assert_true(line[strlen(line) - 2] == ','); /* not diverged: no reason */
     assert_non_null(fgets(line, sizeof line, f));
     assert_non_null(strstr(line, ",-inf,\"the loss is not finite (inf)\"\n"));
     assert_non_null(fgets(line, sizeof line, f));
-    assert_non_null(strstr(line, ",global,0,0.75,,,,,\n"));
+    assert_non_null(strstr(line, ",global,0.125,0,0.75,,,,,\n"));
     fclose(f);
 
     /* summary: medians over the runs with added neurons, zero-error count */

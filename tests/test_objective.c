@@ -112,6 +112,38 @@ static void test_popul_derivatives(void **state)
 /* The padded view (n x kp, padding held at 0) is the plain objective: the
  * same value and gradient bit for bit, the same Hessian entries, the same
  * free-parameter spectrum (k = 3: five padding columns per row). */
+/* The residual network's loss: derivatives at a point off the identity
+ * (d 3, depth 4, layers I + 0.3 N(0, 1), a non-symmetric target), and at
+ * the identity start every layer's gradient is I - Phi. */
+static void test_residual_derivatives(void **state)
+{
+    (void)state;
+    enum { D = 3, L = 4, N = L * D * D };
+    double phi[D * D], x[N], g[N], f;
+    random_point(phi, D * D, 1.0, 17);
+    random_point(x, N, 0.3, 18);
+    for (int l = 0; l < L; l++)
+        for (int i = 0; i < D; i++) x[l * D * D + i * D + i] += 1;
+    mn_objective *obj;
+    assert_int_equal(mn_resid_objective_alloc(&obj, D, L, phi), MN_OK);
+    assert_int_equal((int)obj->n, N);
+    check_derivatives(obj, x, 1e-5, 1e-6);
+    memset(x, 0, sizeof x);
+    for (int l = 0; l < L; l++)
+        for (int i = 0; i < D; i++) x[l * D * D + i * D + i] = 1;
+    assert_int_equal(mn_objective_fdf(obj, x, &f, g), MN_OK);
+    double want = 0;
+    for (int k = 0; k < D * D; k++) {
+        const double e = (k % (D + 1) == 0) - phi[k];
+        want += e * e / 2;
+        for (int l = 0; l < L; l++) assert_true(fabs(g[l * D * D + k] - e) <= 1e-15);
+    }
+    assert_true(fabs(f - want) <= 1e-14);
+    mn_objective_free(obj);
+    assert_int_equal(mn_resid_objective_alloc(&obj, 0, L, phi), MN_EINVAL);
+    assert_null(obj);
+}
+
 static void test_popul_padded(void **state)
 {
     (void)state;
@@ -204,7 +236,13 @@ static void test_rosenbrock(void **state)
     const double classic[6] = {-1.2, 1, 1, 1, 1, 1}, half[6] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
     mn_optim *o = lbfgs_to_end(f, classic);
     mn_cert c;
+    /* the global value unknown to the caller: a strict minimum, no more */
     assert_int_equal(mn_certify_objective(&c, f, mn_optim_theta(o), 0, NULL), MN_OK);
+    assert_int_equal(c.cls, MN_CLASS_MINIMUM);
+    mn_cert_opts known;
+    mn_cert_opts_default(&known);
+    known.global_loss = 0; /* rosenbrock's, at (1, ..., 1) */
+    assert_int_equal(mn_certify_objective(&c, f, mn_optim_theta(o), 0, &known), MN_OK);
     assert_int_equal(c.cls, MN_CLASS_SPURIOUS);
     assert_true(c.loss > 3.9 && c.loss < 4.0 && mn_optim_theta(o)[0] < -0.9);
     assert_true(c.lambda_min > 1e-3 && isinf(c.kink_margin) && !c.near_kink);
@@ -504,6 +542,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_testfn_derivatives), cmocka_unit_test(test_popul_derivatives),
+        cmocka_unit_test(test_residual_derivatives),
         cmocka_unit_test(test_popul_padded),       cmocka_unit_test(test_popul_global),
         cmocka_unit_test(test_rosenbrock),
         cmocka_unit_test(test_strict_saddle),      cmocka_unit_test(test_chain),

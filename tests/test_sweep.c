@@ -113,7 +113,7 @@ static void assert_same_runs(mn_db *db, const mn_sweep_setting *set, mn_db *ref,
             assert_int_equal(mn_db_point(&ta, &nta, db, set[i].db_id, r), MN_OK);
             assert_int_equal(mn_db_point(&tb, &ntb, ref, rset[i].db_id, r), MN_OK);
             assert_true(nta == ntb && (nta == 0 || !memcmp(ta, tb, nta * sizeof *ta)));
-            assert_true((nta > 0) == (a[r].cls == MN_CLASS_SPURIOUS));
+            assert_true((nta > 0) == (a[r].cls == MN_CLASS_SPURIOUS || a[r].cls == MN_CLASS_MINIMUM));
             free(ta), free(tb);
         }
         free(a), free(b);
@@ -140,7 +140,7 @@ static void test_threads_resume_shards(void **state)
     int spectra = 0, spurious = 0;
     for (long r = 0; r < na; r++) {
         spectra += isfinite(a[r].lambda_min) != 0;
-        spurious += a[r].cls == MN_CLASS_SPURIOUS;
+        spurious += a[r].cls == MN_CLASS_MINIMUM; /* noisy xor: the global value is unknown */
     }
     assert_true(spectra >= 2);
     assert_true(spurious >= 2); /* so stored end points are compared below */
@@ -215,7 +215,7 @@ static void test_bad_options(void **state)
 /* L-BFGS on tanh xor (2-2-1): from seed 12 the weights grow to ~4400 while
  * the loss stays at 0.839466 to 9 digits and the gradient vanishes -- once
  * reported a converged "degenerate" minimum, now diverged with the norms as
- * evidence; from seed 1 it ends at a genuine spurious minimum (norm 4.54),
+ * evidence; from seed 1 it ends at a genuine strict minimum (norm 4.54),
  * which the drift rule leaves alone. theta_norm is the end point's norm. */
 static void test_drift_to_infinity(void **state)
 {
@@ -235,7 +235,7 @@ static void test_drift_to_infinity(void **state)
     assert_true(isfinite(row.loss) && row.loss > 0.8);
     free(row.theta);
     assert_int_equal(mn_run_seeded(&row, &s, 1, w, end), MN_OK);
-    assert_int_equal(row.cls, MN_CLASS_SPURIOUS);
+    assert_int_equal(row.cls, MN_CLASS_MINIMUM); /* a strict minimum; noisy xor's global value is unknown */
     assert_int_equal(row.reason[0], 0);
     assert_true(row.theta_norm > 1 && row.theta_norm < 10 && row.theta_norm == mn_norm2(end, P, NULL));
     free(row.theta);

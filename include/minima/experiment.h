@@ -21,6 +21,11 @@
  *                   homogeneous networks under GD, drift against the step;
  *                   matrix factorisation from unbalanced starts
  *                   (src/experiment/balance.c)
+ *   residual        Bartlett, Helmbold & Long (ICML 2018): GD from the
+ *                   identity on deep linear residual nets (src/experiment/residual.c)
+ *   implicit-bias   Gunasekar, Lee, Soudry & Srebro (NeurIPS 2018): the direction
+ *                   GD's linear predictor takes, fully connected vs convolutional
+ *                   (src/experiment/implicit_bias.c, max_margin.c)
  *
  * Conventions are those of minima.h: mn_status returns with a one-line
  * mn_last_error(), outputs first, every *_free accepts NULL.
@@ -319,6 +324,178 @@ void mn_balance_result_free(mn_balance_result *r);
 /* Drift against step (log-log, one curve per activation, slope-1 guide) and
  * the factorisation runs' loss against iterations (src/plot/balance_plot.c). */
 mn_status mn_balance_plot(const mn_balance_result *r, const char *prefix);
+/* residual                                                            */
+
+/* Bartlett, Helmbold & Long (ICML 2018): GD from Theta_i = I on the
+ * population loss (1/2) ||Theta_L ... Theta_1 - Phi||_F^2
+ * (mn_resid_objective_alloc) for three families of d x d targets Phi:
+ *   pd        symmetric positive definite, eigenvalues kappa^(-1/2) ..
+ *             kappa^(1/2) (geometric), random eigenvectors;
+ *   negative  symmetric with one eigenvalue -mu, the others 0.5 .. 2;
+ *   distance  I + s G / ||G||_2 with G Gaussian (not symmetric).
+ * The step is step_scale / (L max(1, ||Phi||_2)^2). A run converges when
+ * the loss is <= eps; for symmetric Phi and L >= 2 the loss of exact GD
+ * never goes below the floor (1/2) sum over negative eigenvalues lambda of
+ * lambda^2 (docs/residual.md). */
+#define MN_RESID_MAX_LIST 32
+
+typedef enum { MN_RESID_PD, MN_RESID_NEGATIVE, MN_RESID_DISTANCE } mn_resid_family;
+#define MN_RESID_NFAMILY 3
+const char *mn_resid_family_name(mn_resid_family f); /* "pd", "negative", "distance" */
+
+typedef struct {
+    int quick;                                 /* the small grid (defaults of the lists below) */
+    int d;                                     /* Phi is d x d (8) */
+    int depth[MN_RESID_MAX_LIST], ndepth;      /* 0: 1,2,4,8,16,32,64 (quick 1,2,8) */
+    double kappa[MN_RESID_MAX_LIST]; int nkappa; /* pd condition numbers; 0: 2,8,32 (quick 2,8) */
+    double mu[MN_RESID_MAX_LIST]; int nmu;     /* negative eigenvalues -mu; 0: 0.1,0.5,1 (quick 0.5) */
+    double dist[MN_RESID_MAX_LIST]; int ndist; /* ||Phi - I||_2; 0: 0.25,0.5,0.75,1,1.5,2 (quick 0.5,2) */
+    int families;                              /* bits 1 << mn_resid_family; 0: all */
+    int restarts;                              /* distance targets per setting; <= 0: 3 (quick 1); the
+                                                  symmetric families take one: GD from I depends only on
+                                                  the spectrum of a symmetric Phi (docs/residual.md) */
+    double eps;                                /* converged: loss <= eps (1e-8) */
+    double step_scale;                         /* (0.5) */
+    long max_iter;                             /* GD steps per run; <= 0: 20000 (quick 5000) */
+    uint64_t seed;                             /* base seed of the targets (1) */
+    int threads;                               /* <= 0: all cores */
+    const char *db_path;                       /* store and resume (NULL: none) */
+    const char *plot;                          /* figure PREFIX (NULL: none) */
+} mn_resid_plan;
+
+typedef struct {
+    mn_resid_family family;
+    int depth;
+    double param;          /* kappa, mu or s */
+    int restarts, converged, loaded;
+    double iter_median;    /* median steps to eps over the converged runs (NaN: none) */
+    long iter_max;         /* most steps to eps over the converged runs (-1: none) */
+    double loss_max;       /* largest final loss over the runs */
+    double floor;          /* the proven floor, largest over the runs (0 for pd; NaN for distance) */
+    int above_floor;       /* runs whose loss never went below floor (1 - 1e-12) (negative, L >= 2) */
+    int neg_det;           /* targets with det Phi < 0 (every negative target; some distance ones) */
+    double gap_min;        /* least (lowest loss - floor) / floor over the runs (negative family) */
+    double asym;           /* largest max_i ||Theta_i - Theta_1||_F / ||Theta_1||_F at the end */
+    double step;           /* the step of restart 0 */
+    double seconds;        /* wall time of the runs done now */
+} mn_resid_row;
+
+typedef struct {
+    int n;              /* rows: family, then depth, then parameter */
+    mn_resid_row *rows; /* (n) */
+    mn_resid_plan plan; /* the plan with its defaults resolved */
+    long done, skipped; /* runs done now, runs found stored */
+} mn_resid_result;
+
+void mn_resid_plan_default(mn_resid_plan *p);
+/* Sets a plan option from its command-line name and value (flags: NULL):
+ * quick, d, depth, kappa, mu, dist, family, restarts, eps, step-scale,
+ * max-iter, seed, threads, db, plot. */
+mn_status mn_resid_plan_set(mn_resid_plan *p, const char *name, const char *value);
+/* Runs what the database does not hold, summarises, draws the figure. */
+mn_status mn_experiment_residual(mn_resid_result **out, const mn_resid_plan *p);
+void mn_resid_result_free(mn_resid_result *r);
+
+/* ------------------------------------------------------------------ */
+/* implicit-bias                                                       */
+
+/* Gunasekar, Lee, Soudry & Srebro (NeurIPS 2018): on linearly separable
+ * data with the logistic loss, GD's end-to-end linear predictor beta
+ * (f(x) = <x, beta>) of an L-layer linear network converges in direction
+ * to the hard-margin SVM solution when the layers are fully connected, and
+ * to a stationary point of min ||DFT(beta)||_{2/L} s.t. y_i <x_i, beta> >= 1
+ * when the first L - 1 layers are full-width circular convolutions
+ * (src/experiment/implicit_bias.c). The comparison points: */
+
+/* The hard-margin SVM through the origin, min (1/2)||beta||^2 s.t.
+ * y_i <x_i, beta> >= 1 (x: n x d row-major, y: -1/+1), by dual coordinate
+ * ascent, with its KKT conditions measured: */
+typedef struct {
+    double min_margin; /* primal feasibility: min_i y_i <x_i, beta> (>= 1 - 1e-9, else an error) */
+    double slackness;  /* complementary slackness: max_i a_i |y_i <x_i, beta> - 1| */
+    double gap;        /* duality gap (||beta||^2 - sum a) / ||beta||^2 (<= 1e-9, else an error) */
+    double norm;       /* ||beta|| = 1 / the margin */
+    int support;       /* support vectors (a_i > 0) */
+    long sweeps;       /* coordinate sweeps done */
+} mn_svm_kkt;
+/* beta (d). Stationarity holds by construction (beta = sum a_i y_i x_i).
+ * MN_ERANGE (one line) when the data are not separable through the origin. */
+mn_status mn_svm_hard_margin(double *beta, mn_svm_kkt *kkt, const double *x, const double *y, int n, int d);
+
+/* min sum_k |DFT(beta)_k| s.t. y_i <x_i, beta> >= 1 as a GLPK LP, |z|
+ * replaced by the regular m-gon max_j Re(z e^{-2 pi i j / m}) (m >= 4),
+ * which lies in [cos(pi/m) |z|, |z|]: */
+typedef struct {
+    double lower;      /* the LP's value: <= the true minimum */
+    double upper;      /* sum_k |DFT(beta)_k| of the LP's beta: >= the true minimum */
+    double bound;      /* 1 / cos(pi / m): upper <= bound * lower, the approximation's guarantee */
+    double min_margin; /* min_i y_i <x_i, beta> */
+} mn_l1dft_info;
+mn_status mn_l1dft_margin(double *beta, mn_l1dft_info *info, const double *x, const double *y, int n, int d, int m);
+/* |DFT(beta)_k|, k = 0..d-1 (unnormalised, e^{-2 pi i k j / d}). */
+void mn_dft_abs(double *mag, const double *beta, int d);
+
+/* The experiment. Data: x_i ~ N(0, I_d), y_i = sign <x_i, w*> with w* one
+ * cosine of a random frequency (or Gaussian), a fresh set per restart. Networks without biases, linear
+ * units, logistic loss: fully connected dense:d x (L-1) then dense:1, or
+ * convolutional conv1d x (L-1) then dense:1 (L = 1: both are <w, x>);
+ * mn_model_init's random start, plain GD with step lr for max_iter steps;
+ * beta read off the network as f(e_j). */
+#define MN_IB_MAX_LIST 16
+
+typedef struct {
+    int quick;                           /* the small grid (defaults below) */
+    int d, n;                            /* features (16) and samples (32) */
+    int depth[MN_IB_MAX_LIST], ndepth;   /* 0: 1,2,3,5 (quick 1,2,3) */
+    int nets;                            /* bit 0 fully connected, bit 1 convolutional; 0: both */
+    int teacher_freq;                    /* 1 (default): w* one frequency pair, cos(2 pi k0 j / d + phi); 0: Gaussian */
+    int restarts;                        /* data sets; <= 0: 3 (quick 1) */
+    double lr;                           /* GD step (0.05) */
+    long max_iter;                       /* GD steps; <= 0: 100000 (quick 20000) */
+    int directions;                      /* m of the m-gon in the l1-DFT LP (64) */
+    uint64_t seed;                       /* base seed of data and initialisations (1) */
+    int threads;                         /* <= 0: all cores */
+    const char *db_path;                 /* store and resume (NULL: none) */
+    const char *plot;                    /* figure PREFIX (NULL: none) */
+} mn_ib_plan;
+
+typedef struct {
+    int conv;                /* 0 fully connected, 1 convolutional */
+    int depth;
+    int restarts, loaded;
+    double cos_svm_mean, cos_svm_min; /* cosine of beta to the SVM direction over the data sets */
+    double cos_l1_mean, cos_l1_min;   /* to the l1-DFT LP solution (NaN unless conv with L = 2) */
+    double eff_freq;         /* mean (sum_k |b_k|)^2 / sum_k |b_k|^2, b = DFT(beta): 1..d, lower is sparser */
+    /* beta scaled to margin 1 against the two optima, largest over the data
+     * sets: ||beta|| / ||beta_svm|| (>= 1; 1 at the SVM direction) and
+     * sum_k |DFT(beta)_k| / the LP's value (>= 1 / cos(pi/m); about 1 at the
+     * l1-DFT optimum). NaN when beta does not separate the data. */
+    double l2_ratio, l1_ratio;
+    double loss_max;         /* largest final training loss */
+    double acc_min;          /* smallest training accuracy */
+    double seconds;          /* wall time of the runs done now */
+} mn_ib_row;
+
+typedef struct {
+    int n;                    /* rows: networks (fc, conv), then depths */
+    mn_ib_row *rows;          /* (n) */
+    mn_ib_plan plan;          /* the plan with its defaults resolved */
+    int ndata;                /* data sets (= restarts) */
+    mn_svm_kkt *svm;          /* (ndata) the SVM's KKT measures */
+    mn_l1dft_info *l1;        /* (ndata) the LP's bracket */
+    double svm_eff, l1_eff;   /* mean effective frequencies of the SVM and LP solutions */
+    /* |DFT(beta)| / its largest entry on data set 0 (d each): per row, then SVM, then LP */
+    double *spectra;          /* ((n + 2) x d) */
+    long done, skipped;       /* runs done now, runs found stored */
+} mn_ib_result;
+
+void mn_ib_plan_default(mn_ib_plan *p);
+/* Sets a plan option from its command-line name and value (flags: NULL):
+ * quick, d, n, depth, nets, restarts, lr, max-iter, directions, seed,
+ * threads, db, plot. */
+mn_status mn_ib_plan_set(mn_ib_plan *p, const char *name, const char *value);
+mn_status mn_experiment_implicit_bias(mn_ib_result **out, const mn_ib_plan *p);
+void mn_ib_result_free(mn_ib_result *r);
 
 #ifdef __cplusplus
 }

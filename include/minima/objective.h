@@ -9,7 +9,8 @@
  * Instances: the network on data (mn_net_objective_alloc), the Safran-Shamir
  * population loss (mn_popul_objective_alloc in minima/popul.h), analytic
  * test functions (mn_testfn_objective_alloc), the octopus of chained saddles
- * (mn_octopus_objective_alloc), or a caller's own: fill an
+ * (mn_octopus_objective_alloc), the deep linear residual network's
+ * population loss (mn_resid_objective_alloc), or a caller's own: fill an
  * mn_objective (n, params, fdf, and hvp or hessian) and pass its address;
  * see docs/example_objective.c. Every hook gets `params` first.
  *
@@ -45,6 +46,11 @@ struct mn_objective {
     /* Optional mask (n): 1 = free, 0 = held at its value. NULL: all free.
      * Optimisers move, and certificates measure, the free entries only. */
     const unsigned char *mask;
+    /* Optional. 1: f >= 0 everywhere (the network's losses, the population
+     * loss, rosenbrock, chain), so a value <= global_tol certifies a global
+     * minimum even when the caller does not know the global value (mn_cert_opts
+     * global_loss NaN). 0 (the zero default): nothing known. */
+    int nonnegative;
 
     /* Optional extras of objectives with samples (the network on data). */
     int nsamples; /* samples the value averages over (0: none) */
@@ -88,6 +94,16 @@ size_t mn_objective_hessian_scratch(const mn_objective *f);
  * max(1, |Ritz value|)). Deterministic. nf must be >= 1. */
 mn_status mn_spectrum_extremes(double *lmin, double *lmax, const mn_objective *f, const double *x, int max_dense,
                                int lanczos_iter, double lanczos_tol);
+/* Lanczos keeps one vector of nf doubles per step, all of them (full
+ * reorthogonalisation): the steps are capped so that they take at most
+ * MN_LANCZOS_MAX_BYTES, but never below MN_LANCZOS_MIN_STEPS (a constant
+ * bound, not the machine's, so results do not depend on the machine; up to
+ * ~894,000 free parameters the default 300 steps fit). The Lanczos steps
+ * for nf free parameters, and the bytes mn_spectrum_extremes allocates. */
+#define MN_LANCZOS_MAX_BYTES ((size_t)2 << 30)
+#define MN_LANCZOS_MIN_STEPS 30
+int mn_lanczos_steps(size_t nf, int lanczos_iter);
+double mn_spectrum_bytes(size_t P, size_t nf, int max_dense, int lanczos_iter);
 
 /* ------------------------------------------------------------------ */
 /* Instances.                                                          */
@@ -136,6 +152,16 @@ typedef struct {
 /* The constants of the octopus (d in 1..MN_OCTOPUS_MAX_D, curvatures in (0, 1000]). */
 mn_status mn_octopus_init(mn_octopus *c, int d, double gamma, double L);
 mn_status mn_octopus_objective_alloc(mn_objective **out, int d, double gamma, double L);
+/* The population loss of a deep linear residual network (Bartlett, Helmbold
+ * and Long, ICML 2018) with isotropic inputs:
+ *   f(Theta_1, ..., Theta_L) = (1/2) ||Theta_L ... Theta_1 - Phi||_F^2,
+ * x = [Theta_1; ...; Theta_L], each d x d row-major (n = L d^2); phi (d x d,
+ * row-major) is copied. Exact gradient and Hessian-vector products
+ * (O(L d^3) each); one thread at a time. d in 1..MN_RESID_MAX_D, L in
+ * 1..MN_RESID_MAX_L. */
+#define MN_RESID_MAX_D 64
+#define MN_RESID_MAX_L 1024
+mn_status mn_resid_objective_alloc(mn_objective **out, int d, int L, const double *phi);
 
 /* ------------------------------------------------------------------ */
 /* The engine on any objective. The network forms in minima.h

@@ -140,7 +140,11 @@ mn_status mn_db_merge(mn_db *db, const char *in_path, long *added, long *skipped
  * restart; the columns of the runs table (theta left out) after the setting
  * id and its canonical string; doubles as %.17g, text (options, reason) in
  * double quotes, NULL as an empty field. timings = 0 leaves out the seconds
- * column (for comparisons). */
+ * column (for comparisons). After class, best_loss: the lowest finite loss
+ * of the setting's runs (the best found); a run stored as "minimum" (a
+ * certified minimum, global value unknown) is exported with its summary
+ * class against it, "best-found" or "spurious (vs best found)"
+ * (mn_class_vs_best, the setting's global_tol). */
 mn_status mn_db_export_csv(mn_db *db, FILE *out, int timings);
 /* The stored end point of a run (*theta malloc'ed, *n doubles), or *theta =
  * NULL when none is stored (not a spurious run). */

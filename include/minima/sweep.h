@@ -130,7 +130,9 @@ enum {
     MN_CMD_REGIONS = 256,  /* minima regions genuine, experiment liu */
     MN_CMD_ARENA = 512,    /* minima experiment arena */
     MN_CMD_SADDLES = 4096, /* minima experiment saddles */
-    MN_CMD_BALANCE = 8192  /* minima experiment balance */
+    MN_CMD_BALANCE = 8192, /* minima experiment balance */
+    MN_CMD_RESIDUAL = 16384, /* minima experiment residual */
+    MN_CMD_IMPLICIT = 32768  /* minima experiment implicit-bias */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
@@ -212,12 +214,23 @@ mn_status mn_options_check(mn_options *o);
  * against each other.
  * On failure both are NULL. */
 mn_status mn_setting_build(mn_data **data, mn_model **model, const mn_options *o);
+/* Data sets shared between the settings of a grid: settings whose data
+ * options are the same (every option the data depend on: source, label,
+ * generator and its parameters, seed, flip, standardize) get one mn_data,
+ * owned by the pool and freed with it; the settings that use them must not
+ * free them. */
+typedef struct mn_data_pool mn_data_pool;
+mn_status mn_data_pool_alloc(mn_data_pool **out);
+void mn_data_pool_free(mn_data_pool *pool);
+int mn_data_pool_count(const mn_data_pool *pool); /* distinct data sets built */
+/* mn_setting_build with *data from the pool (pool NULL: the caller's own). */
+mn_status mn_setting_build_pooled(mn_data **data, mn_model **model, const mn_options *o, mn_data_pool *pool);
 /* A setting given as option keys and values (flags "on" / "off"), as the
  * settings table stores it: the options (defaults, then the pairs, then
- * mn_options_check) and what mn_setting_build builds. Values are pointed
- * to by *o: they must outlive it. */
+ * mn_options_check) and what mn_setting_build_pooled builds (pool may be
+ * NULL). Values are pointed to by *o: they must outlive it. */
 mn_status mn_setting_from_pairs(mn_options *o, mn_data **data, mn_model **model, const char *const *keys,
-                                const char *const *vals, int n);
+                                const char *const *vals, int n, mn_data_pool *pool);
 
 /* ------------------------------------------------------------------ */
 /* Runs.                                                               */
@@ -278,6 +291,16 @@ mn_status mn_sweep_one(mn_run_row *row, const mn_sweep_setting *s, long restart,
  * --seed SEED` calls; s->seed, s->canon and s->db_id are not used). end (P),
  * when not NULL, gets the end point. row->restart is -1. */
 mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t seed, mn_work *work, double *end);
+/* Bytes one run of the setting allocates at most (estimate: points,
+ * workspace, optimiser and polish, certification with its dense Hessian or
+ * Lanczos vectors). mn_setting_build checks one run against physical
+ * memory (mn_mem_check), mn_sweep_run `threads` runs and the data sets. */
+double mn_setting_run_bytes(const mn_sweep_setting *s);
+/* The memory of a sweep: `threads` runs at a time, each as large as the
+ * largest setting's, and every distinct data set once, against physical
+ * memory (mn_mem_check). mn_sweep_run calls it first; a front end may call
+ * it before it creates a database. */
+mn_status mn_sweep_memory_check(const mn_sweep_setting *settings, int nsettings, int threads);
 
 typedef struct {
     long restarts;    /* R >= 1 */
@@ -324,6 +347,12 @@ typedef struct {
                                Safran-Shamir runs, mn_popul_distinct (units and inputs
                                permuted, the experiment's dedup_tol) */
     long distinct_losses;   /* spurious losses that differ by > MN_DISTINCT_RTOL relative */
+    double best_loss;       /* the lowest finite loss any run of the setting reached (NaN: none):
+                               the best found, an upper bound on the global value, not a proof */
+    long vs_best;           /* runs classified against best_loss: certified minima whose global
+                               value was unknown (MINIMUM at run time), counted as BEST_FOUND
+                               (loss <= best_loss + global_tol) or SPURIOUS_VS_BEST */
+    double global_tol;      /* the setting's certification global_tol */
     long near_kink;         /* runs ending near a ReLU kink */
     double mean_seconds;
     long zero_error;        /* runs ending with training accuracy 1 (any class) */
@@ -347,6 +376,17 @@ typedef mn_status (*mn_model_builder)(mn_model **model, const char *json, void *
  * object of strings); the data are built only when --arch is absent (the
  * input width comes from them). ctx is unused. */
 mn_status mn_setting_model(mn_model **model, const char *json, void *ctx);
+/* The data file a stored setting names (its JSON options), checked before
+ * anything reads it again (mn_setting_model does, and mn_summarize for
+ * every setting with a builder): MN_EINVAL, one line, when it is not a
+ * regular file (a FIFO, a device such as /dev/zero, a directory) or is
+ * larger than a quarter of physical memory. MN_OK when the setting names no
+ * file, gives --arch / --layers (no data needed), or the file is gone. */
+mn_status mn_setting_data_check(const char *json);
+/* The certification options a stored setting's runs were classified with
+ * (its JSON options over the defaults: global_loss NaN unless the setting
+ * names --global-loss). MN_EFORMAT / MN_EINVAL for options no run took. */
+mn_status mn_setting_cert_opts(mn_cert_opts *out, const char *json);
 
 /* Summaries of the settings with the given ids (ids NULL: every setting in
  * the database, in id order). build may be NULL (no catalogue). */

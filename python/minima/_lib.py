@@ -122,7 +122,8 @@ typedef struct {
 void mn_opt_params_default(mn_opt_params *prm);
 
 typedef enum { MN_CLASS_GLOBAL, MN_CLASS_SPURIOUS, MN_CLASS_SADDLE, MN_CLASS_DEGENERATE,
-               MN_CLASS_NOT_CONVERGED, MN_CLASS_DIVERGED } mn_class;
+               MN_CLASS_NOT_CONVERGED, MN_CLASS_DIVERGED, MN_CLASS_MINIMUM, MN_CLASS_BEST_FOUND,
+               MN_CLASS_SPURIOUS_VS_BEST } mn_class;
 const char *mn_class_name(mn_class c);
 typedef struct {
     double gtol;
@@ -148,6 +149,8 @@ typedef struct {
 double mn_elim_a_exp_b(double a, double b);
 mn_status mn_certify(mn_cert *out, const mn_model *model, mn_work *work, const mn_data *data,
                      const double *theta, int diverged, const mn_cert_opts *opts);
+int mn_cert_bad(const mn_cert *c, int escaped, double global_loss);
+mn_class mn_class_vs_best(mn_class c, double loss, double best, double global_tol);
 
 mn_status mn_embed(double *theta_aug, const mn_model *aug, const mn_model *plain, const double *theta,
                    const double *w0, double b0);
@@ -212,6 +215,7 @@ typedef struct {
     int64_t db_id;
 } mn_sweep_setting;
 mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t seed, mn_work *work, double *end);
+mn_status mn_setting_cert_opts(mn_cert_opts *out, const char *json);
 
 typedef struct mn_db mn_db;
 mn_status mn_db_open(mn_db **out, const char *path, int create);

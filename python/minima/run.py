@@ -247,7 +247,8 @@ def certify(model, theta, X, y, eliminate=None, lambda_=0.01, trials=64, seed=1,
     """Is theta a bad local minimum, and does a defence remove it? What
     `minima certify --point` prints, as a Result: "point" (class, loss,
     grad_norm, lambda_min/max, kink_margin, near_kink, accuracy, escape,
-    bad_local_minimum) and, with eliminate="liang" or "per-output" for a
+    bad_local_minimum: None when the point is a minimum and global_loss is
+    not given, the global value unknown; global_loss) and, with eliminate="liang" or "per-output" for a
     plain model, "defence" (the point embedded with a = 0, the added
     neurons' w drawn `trials` times from `seed` to make |dL/da| largest,
     certified and searched for a verified escape: verdict "escaped" or
@@ -270,8 +271,9 @@ def certify(model, theta, X, y, eliminate=None, lambda_=0.01, trials=64, seed=1,
     check(lib.mn_certify(cert, model._ptr, work, view, _arrays.ptr(theta), 0, co))
     check(lib.mn_find_escape(esc, _arrays.ptr(direction), model._ptr, work, view, _arrays.ptr(theta), co.eig_tol))
     point = {"params": model.n_params, **_cert_dict(cert), "escape": _escape_dict(esc)}
-    point["bad_local_minimum"] = (cert.cls in (lib.MN_CLASS_SPURIOUS, lib.MN_CLASS_DEGENERATE)
-                                  and not esc.escaped)
+    bad = lib.mn_cert_bad(cert, esc.escaped, co.global_loss)
+    point["bad_local_minimum"] = None if bad < 0 else bool(bad)   # None: a minimum, global value unknown
+    point["global_loss"] = None if math.isnan(co.global_loss) else co.global_loss
     out = Result(point=point)
     if eliminate not in (None, "none"):
         spec = ffi.new("mn_spec *", model._spec[0])

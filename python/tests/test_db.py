@@ -35,18 +35,38 @@ def test_rows_are_the_export(sweep_db):
     assert len(rows) == len(want) == 8
     for r, w in zip(rows, want):
         assert r["canon"] == w["options"] and r["restart"] == int(w["restart"]) and r["seed"] == int(w["seed"])
-        assert r["class"] == w["class"] and r["iterations"] == int(w["iterations"])
+        # export prints the summary's class: a minimum against the best found
+        assert r["summary_class"] == w["class"] and r["iterations"] == int(w["iterations"])
+        assert r["best_loss"] == num(w["best_loss"])
+        if r["class"] == "minimum":
+            assert r["summary_class"] == ("best-found" if r["loss"] <= r["best_loss"] + 1e-6
+                                          else "spurious (vs best found)")
+        else:
+            assert r["summary_class"] == r["class"]
         for key in ("loss", "grad_norm", "kink_margin", "accuracy"):
             a, b = r[key], num(w[key])
             assert (a is None and math.isnan(b)) or a == b, key
         assert r["opt_arch"] == "2-2-1" and r["opt_lr"] in ("0.1", "0.2")
-        if r["class"] == "spurious":      # the stored end point: a real spurious minimum of this model
+        if r["class"] in ("spurious", "minimum"):   # the stored end point: a real minimum of this model
             model = minima.Model("2-2-1", act="tanh", loss="squared")
             X, y = minima.generate("xor", n=40, noise=0.2)
             assert r["theta"].shape == (model.n_params,)
             assert r["loss"] == model.loss(r["theta"], X, y)
         else:
             assert r["theta"] is None
+
+
+def test_noisy_xor_minima_against_the_best_found(tmp_path):
+    db = str(tmp_path / "nx.db")
+    subprocess.run([minima.cli_path(), "sweep", "--generate", "xor", "--n", "100", "--noise", "0.1", "--arch", "2-2-1",
+                    "--act", "tanh", "--optimizer", "lbfgs", "--polish", "--steps", "3000", "--restarts", "6",
+                    "--threads", "1", "--db", db], check=True, capture_output=True)
+    rows = minima.read_db(db, frame=False)
+    want = exported(db)
+    minima_rows = [r for r in rows if r["class"] == "minimum"]
+    assert minima_rows                 # noisy xor: global value unknown, minima stored as such
+    assert any(r["summary_class"] == "best-found" for r in minima_rows)
+    assert [r["summary_class"] for r in rows] == [w["class"] for w in want]
 
 
 def test_frame_with_or_without_pandas(sweep_db, monkeypatch):

@@ -1,7 +1,7 @@
 /* Certification of an end point: loss, free-gradient norm, the extreme
  * eigenvalues of the free-parameter Hessian (mn_spectrum_extremes: dense up
  * to max_dense free parameters, Lanczos beyond), the kink margin, and a
- * class (global / spurious / saddle / degenerate / not-converged /
+ * class (global / spurious / minimum / saddle / degenerate / not-converged /
  * diverged), on any objective; mn_certify is the network's form. */
 #include <math.h>
 #include <stdlib.h>
@@ -18,6 +18,9 @@ const char *mn_class_name(mn_class c)
     case MN_CLASS_DEGENERATE: return "degenerate";
     case MN_CLASS_NOT_CONVERGED: return "not-converged";
     case MN_CLASS_DIVERGED: return "diverged";
+    case MN_CLASS_MINIMUM: return "minimum";
+    case MN_CLASS_BEST_FOUND: return "best-found";
+    case MN_CLASS_SPURIOUS_VS_BEST: return "spurious (vs best found)";
     }
     return "unknown";
 }
@@ -35,11 +38,26 @@ mn_class mn_class_decide(const mn_class_facts *f)
     return f->curvature > 0 ? MN_CLASS_SPURIOUS : f->curvature < 0 ? MN_CLASS_SADDLE : MN_CLASS_DEGENERATE;
 }
 
+int mn_class_is_spurious(mn_class c) { return c == MN_CLASS_SPURIOUS || c == MN_CLASS_SPURIOUS_VS_BEST; }
+
+int mn_cert_bad(const mn_cert *c, int escaped, double global_loss)
+{
+    const int candidate = c->cls == MN_CLASS_SPURIOUS || c->cls == MN_CLASS_DEGENERATE || c->cls == MN_CLASS_MINIMUM;
+    if (!candidate || escaped) return 0;
+    return isnan(global_loss) && c->cls != MN_CLASS_SPURIOUS ? -1 : 1;
+}
+
+mn_class mn_class_vs_best(mn_class c, double loss, double best, double global_tol)
+{
+    if (c != MN_CLASS_MINIMUM) return c;
+    return loss <= best + global_tol ? MN_CLASS_BEST_FOUND : MN_CLASS_SPURIOUS_VS_BEST;
+}
+
 void mn_cert_opts_default(mn_cert_opts *o)
 {
     o->gtol = 1e-6;
     o->eig_tol = MN_EIG_TOL;
-    o->global_loss = 0.0;
+    o->global_loss = NAN; /* unknown unless the caller knows it */
     o->global_tol = 1e-6;
     o->zero_error = 0;
     o->max_dense = 2000;
@@ -56,7 +74,7 @@ mn_status mn_certify_objective(mn_cert *out, const mn_objective *f, const double
     *out = (mn_cert){.cls = MN_CLASS_DIVERGED, .loss = NAN, .gnorm = NAN, .lambda_min = NAN,
                      .lambda_max = NAN, .kink_margin = NAN, .near_kink = 0, .accuracy = NAN,
                      .elim_activity = NAN};
-    if (!(opts->gtol >= 0) || !(opts->eig_tol >= 0) || !(opts->global_tol >= 0) || !isfinite(opts->global_loss) ||
+    if (!(opts->gtol >= 0) || !(opts->eig_tol >= 0) || !(opts->global_tol >= 0) || isinf(opts->global_loss) ||
         !(opts->kink_tol >= 0) || opts->max_dense < 0 || opts->lanczos_iter < 1 || !(opts->lanczos_tol > 0))
         return mn_fail(MN_EINVAL, "certification tolerances must be non-negative and finite");
     mn_status st = mn_objective_check(f);
@@ -85,7 +103,10 @@ mn_status mn_certify_objective(mn_cert *out, const mn_objective *f, const double
     /* cls stays DIVERGED, the evidence above filled in: the caller says so, or
      * the gradient norm is past DBL_MAX (its components finite). */
     mn_class_facts facts = {.diverged = diverged || !isfinite(out->gnorm)};
-    facts.global = out->loss <= opts->global_loss + opts->global_tol || (opts->zero_error && out->accuracy == 1.0);
+    /* The reference: the known global value, else 0 for an objective that is
+     * never negative (reaching it proves a global minimum), else none. */
+    const double ref = !isnan(opts->global_loss) ? opts->global_loss : f->nonnegative ? 0.0 : NAN;
+    facts.global = (!isnan(ref) && out->loss <= ref + opts->global_tol) || (opts->zero_error && out->accuracy == 1.0);
     facts.stationary = out->gnorm <= opts->gtol;
     /* The spectrum is computed whenever it can inform the class (a stationary
      * point) or certify a global one; a point that is neither is left NaN. */
@@ -96,6 +117,9 @@ mn_status mn_certify_objective(mn_cert *out, const mn_objective *f, const double
     }
     facts.curvature = nf > 0 ? mn_curvature_sign(out->lambda_min, opts->eig_tol) : 0; /* nothing free: degenerate */
     out->cls = mn_class_decide(&facts);
+    /* a strict minimum with no global value to compare it with: summaries
+     * compare it with the best found (mn_class_vs_best) */
+    if (out->cls == MN_CLASS_SPURIOUS && isnan(opts->global_loss)) out->cls = MN_CLASS_MINIMUM;
 done:
     free(grad);
     return st;

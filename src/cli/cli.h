@@ -73,6 +73,8 @@ int cmd_prove(int argc, char **argv);
 int cmd_experiment_eliminate(int argc, char **argv);
 /* minima experiment arena (argv[0] is "arena"; src/cli/cmd_arena.c) */
 int cmd_experiment_arena(int argc, char **argv);
+int cmd_experiment_residual(int argc, char **argv);
+int cmd_experiment_implicit(int argc, char **argv);
 /* minima regions rank|genuine (src/cli/cmd_regions.c) */
 int cmd_regions(int argc, char **argv);
 /* minima experiment karhadkar|liu (argv[0] is the name; src/cli/cmd_regions_exp.c) */

@@ -62,7 +62,7 @@ static int export_attack(int i, const char *dir)
         } else {
             fprintf(f, "#!/bin/sh\n# %s: %s\nminima certify --arch %s --act relu --loss %s --p %g "
                        "--data \"$(dirname \"$0\")/data.csv\" --label y --point \"$(dirname \"$0\")/point.txt\" "
-                       "--eliminate liang \"$@\"\n",
+                       "--eliminate liang --global-loss 0 \"$@\"\n",
                     mn_attack_name(i), mn_attack_about(i), arch, mn_loss_name(spec.loss), spec.loss_p);
             if (fclose(f)) st = mn_fail(MN_EIO, "cannot write '%s'", path);
         }
@@ -94,6 +94,7 @@ static mn_status judge(int i, double lambda, verdict *v)
     mn_work *w = NULL, *wa = NULL;
     mn_cert_opts co;
     mn_cert_opts_default(&co);
+    co.global_loss = 0; /* every attack's data are fitted exactly by some network of its size */
     mn_status st = mn_attack_build(i, &spec, &data, &theta);
     if (!st) st = mn_model_alloc(&m, &spec);
     if (!st) st = mn_work_alloc(&w, m, mn_data_n(data));
@@ -148,7 +149,7 @@ static int all(double lambda, int json)
             rc = 1;
             continue;
         }
-        int bad = (v.plain.cls == MN_CLASS_SPURIOUS || v.plain.cls == MN_CLASS_DEGENERATE) && !v.ep.escaped;
+        int bad = mn_cert_bad(&v.plain, v.ep.escaped, 0.0) == 1; /* certified against 0 (judge) */
         if (json) {
             jw w;
             jw_begin(&w, stdout);

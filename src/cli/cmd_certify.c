@@ -99,9 +99,13 @@ int cmd_certify(int argc, char **argv)
     jw_int(&w, "params", (long long)P);
     cert_json(&w, &cp);
     escape_json(&w, "escape", &ep);
-    /* A bad local minimum: stationary, not global, and no descent found. */
-    int bad = (cp.cls == MN_CLASS_SPURIOUS || cp.cls == MN_CLASS_DEGENERATE) && !ep.escaped;
-    jw_bool(&w, "bad_local_minimum", bad);
+    /* undecided (null) for a minimum when the global value is not known */
+    const int bad = mn_cert_bad(&cp, ep.escaped, co.global_loss);
+    if (bad < 0)
+        jw_num(&w, "bad_local_minimum", NAN);
+    else
+        jw_bool(&w, "bad_local_minimum", bad);
+    jw_num(&w, "global_loss", co.global_loss);
     jw_end(&w);
     if (aug) {
         jw_obj(&w, "defence");

@@ -40,15 +40,17 @@ static void cell(FILE *f, double x, const char *fmt, int width)
 
 static void table(FILE *f, const mn_elim_cell *e, const mn_summary *s, int n)
 {
-    fprintf(f, "%-18s %-10s %-10s %4s %6s %6s %6s %7s %6s %6s %9s %9s %7s %7s %8s %6s\n", "data", "loss",
-            "defence", "runs", "global", "0-err", "spur.", "sad/deg", "diverg", "n-conv", "med|a|", "med|a|e^b",
+    fprintf(f, "%-18s %-10s %-10s %4s %6s %6s %6s %6s %7s %7s %6s %6s %9s %9s %7s %7s %8s %6s\n", "data", "loss",
+            "defence", "runs", "global", "best", "0-err", "spur.", "spur.bf", "sad/deg", "diverg", "n-conv", "med|a|", "med|a|e^b",
             "med b", "med it", "med ms", "us/it");
     for (int i = 0; i < n; i++) {
         const mn_summary *m = &s[i];
         fprintf(f, "%-18s %-10s %-10s %4ld", e[i].data, e[i].loss, e[i].defence, m->n);
         cell(f, pct(m, m->count[MN_CLASS_GLOBAL]), " %*.1f", 6);
+        cell(f, pct(m, m->count[MN_CLASS_BEST_FOUND]), " %*.1f", 6);
         cell(f, m->with_accuracy ? pct(m, m->zero_error) : NAN, " %*.1f", 6);
         cell(f, pct(m, m->count[MN_CLASS_SPURIOUS]), " %*.1f", 6);
+        cell(f, pct(m, m->count[MN_CLASS_SPURIOUS_VS_BEST]), " %*.1f", 7);
         cell(f, pct(m, m->count[MN_CLASS_SADDLE] + m->count[MN_CLASS_DEGENERATE]), " %*.1f", 7);
         cell(f, pct(m, m->count[MN_CLASS_DIVERGED]), " %*.1f", 6);
         cell(f, pct(m, m->count[MN_CLASS_NOT_CONVERGED]), " %*.1f", 6);
@@ -62,8 +64,11 @@ static void table(FILE *f, const mn_elim_cell *e, const mn_summary *s, int n)
     }
     fprintf(f,
             "(%% of runs: global = certified global, zero training error counting as global for the margin "
-            "losses; 0-err = training accuracy 1 (sign(f) = y, squared loss included) whatever the class; "
-            "spur. = strict local minimum above the global value; sad/deg = saddle or degenerate critical "
+            "losses, and on realizable data the global value 0 for poly_hinge and logistic; best = a strict "
+            "local minimum at the best loss any run of the setting found (the global value unknown: flipped "
+            "labels, squared loss, CSV data; best found, not proven global); 0-err = training accuracy 1 "
+            "(sign(f) = y, squared loss included) whatever the class; spur. = strict local minimum above the "
+            "global value 0; spur.bf = strict local minimum above the best found; sad/deg = saddle or degenerate critical "
             "point; diverg = diverged: non-finite values, parameter norm past 1e8, or an added neuron "
             "drifting to infinity (|a| -> 0, b -> +inf; see the database's reason column); n-conv = not "
             "converged at the step cap (also: added neurons still active). med = median over the runs: "
@@ -89,6 +94,9 @@ static void json_lines(FILE *f, const mn_elim_cell *e, const mn_summary *s, int 
         jw_num(&w, "global", m->frac[MN_CLASS_GLOBAL]);
         jw_num(&w, "zero_error", m->with_accuracy && m->n ? (double)m->zero_error / (double)m->n : NAN);
         jw_num(&w, "spurious", m->frac[MN_CLASS_SPURIOUS]);
+        jw_num(&w, "best_found", m->frac[MN_CLASS_BEST_FOUND]);
+        jw_num(&w, "spurious_vs_best_found", m->frac[MN_CLASS_SPURIOUS_VS_BEST]);
+        jw_num(&w, "best_loss", m->best_loss);
         jw_num(&w, "saddle_or_degenerate", m->n ? m->frac[MN_CLASS_SADDLE] + m->frac[MN_CLASS_DEGENERATE] : NAN);
         jw_num(&w, "diverged", m->frac[MN_CLASS_DIVERGED]);
         jw_num(&w, "not_converged", m->frac[MN_CLASS_NOT_CONVERGED]);

@@ -28,6 +28,8 @@ static const char intro[] =
     "       minima experiment arena [options]       (minima experiment arena --help)\n"
     "       minima experiment saddles [options]     (minima experiment saddles --help)\n"
     "       minima experiment balance [options]     (minima experiment balance --help)\n"
+    "       minima experiment residual [options]    (minima experiment residual --help)\n"
+    "       minima experiment implicit-bias [options] (minima experiment implicit-bias --help)\n"
     "\n"
     "Safran & Shamir (ICML 2018), Tables 1 (n = k) and 2 (n = k + 1): a student of n ReLU\n"
     "units fit to the teacher V = I_k under x ~ N(0, I_k) on the exact population loss;\n"
@@ -50,7 +52,7 @@ static int experiment_name(void *ctx, const char *arg)
     exp_args *a = ctx;
     if (a->have_name) return cli_bad("experiment", "unexpected argument '%s'", arg);
     if (strcmp(arg, "safran-shamir") != 0)
-        return cli_bad("experiment", "unknown experiment '%s' (available: arena, balance, eliminate, karhadkar, liu, safran-shamir, saddles)", arg);
+        return cli_bad("experiment", "unknown experiment '%s' (available: arena, balance, eliminate, implicit-bias, karhadkar, liu, residual, safran-shamir, saddles)", arg);
     a->have_name = 1;
     return 0;
 }
@@ -165,6 +167,8 @@ int cmd_experiment(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "liu")) return cmd_experiment_liu(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "saddles")) return cmd_experiment_saddles(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "balance")) return cmd_experiment_balance(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "residual")) return cmd_experiment_residual(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "implicit-bias")) return cmd_experiment_implicit(argc - 1, argv + 1);
     exp_args a = {.json = 0};
     mn_ss_plan_default(&a.plan);
     const int r = cli_args("experiment", MN_CMD_SAFRAN, intro, argc, argv, set_exp, experiment_name, &a);

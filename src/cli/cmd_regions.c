@@ -2,6 +2,7 @@
  * ReLU networks (the library's src/regions/). */
 #include <getopt.h>
 #include <omp.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,7 +142,10 @@ static int cmd_genuine(int argc, char **argv)
     jw_bool(&w, "on_wall_only", pt.cell.on_wall);
     jw_num(&w, "lp_margin", pt.cell.margin);
     jw_num(&w, "global_loss", ref);
-    jw_bool(&w, "bad_genuine_minimum", pt.cell.genuine && pt.cell.loss > ref + tol);
+    if (isnan(ref) && pt.cell.genuine) /* the global value unknown: undecided */
+        jw_num(&w, "bad_genuine_minimum", NAN);
+    else
+        jw_bool(&w, "bad_genuine_minimum", pt.cell.genuine && pt.cell.loss > ref + tol);
     jw_end(&w);
     rc = fflush(stdout) ? cli_bad(cmd, "cannot write the output") : 0;
     goto done;

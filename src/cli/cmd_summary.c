@@ -22,12 +22,18 @@ static void cell(FILE *f, double x, const char *fmt, int width)
 
 void cli_summary_table(FILE *f, const mn_summary *s, int n)
 {
-    int present[MN_NCLASS] = {0};
-    for (int i = 0; i < n; i++)
+    int present[MN_NCLASS] = {0}, width[MN_NCLASS], vs_best = 0;
+    for (int i = 0; i < n; i++) {
         for (int c = 0; c < MN_NCLASS; c++) present[c] |= s[i].count[c] > 0;
+        vs_best |= s[i].vs_best > 0;
+    }
     fprintf(f, "%4s %6s", "id", "runs");
-    for (int c = 0; c < MN_NCLASS; c++)
-        if (present[c]) fprintf(f, "  %-20s", mn_class_name((mn_class)c));
+    for (int c = 0; c < MN_NCLASS; c++) {
+        const int len = (int)strlen(mn_class_name((mn_class)c));
+        width[c] = len > 20 ? len : 20;
+        if (present[c]) fprintf(f, "  %-*s", width[c], mn_class_name((mn_class)c));
+    }
+    if (vs_best) fprintf(f, " %10s", "best.loss");
     fprintf(f, " %10s %10s %6s %6s %5s  %s\n", "spur.lmin", "spur.loss", "minima", "losses", "kink", "setting");
     for (int i = 0; i < n; i++) {
         const mn_summary *m = &s[i];
@@ -39,8 +45,9 @@ void cli_summary_table(FILE *f, const mn_summary *s, int n)
                 snprintf(buf, sizeof buf, "%5.1f%% [%4.1f,%5.1f]", 100 * m->frac[c], 100 * m->lo[c], 100 * m->hi[c]);
             else
                 snprintf(buf, sizeof buf, "-");
-            fprintf(f, "  %-20s", buf);
+            fprintf(f, "  %-*s", width[c], buf);
         }
+        if (vs_best) fputc(' ', f), cell(f, m->best_loss, "%*.6g", 10);
         fputc(' ', f);
         cell(f, m->spurious_lambda_min, "%*.3g", 10);
         fputc(' ', f);
@@ -51,6 +58,10 @@ void cli_summary_table(FILE *f, const mn_summary *s, int n)
             fprintf(f, " %6s", "?");
         fprintf(f, " %6ld %5ld  %s\n", m->distinct_losses, m->near_kink, m->label);
     }
+    if (vs_best)
+        fprintf(f, "(best-found: a certified minimum at the lowest loss any run of its setting reached, best.loss, "
+                   "within the setting's global-tol; spurious (vs best found): a certified minimum above it. "
+                   "best.loss is the best found, not a proven global value: pass --global-loss when it is known)\n");
     fprintf(f, "(class columns: %% of runs [95%% Wilson interval]; spur.*: means over the spurious minima; "
                "minima: distinct spurious minima up to hidden-unit symmetries: permutations, sign flips, "
                "rescalings (catalogue, tol %g; ? = model not rebuilt); losses: distinct spurious loss values (%g relative); kink: runs ending within "
@@ -76,6 +87,9 @@ static void summary_json(FILE *f, const mn_summary *s, int n)
         jw_str(&w, "label", m->label);
         jw_int(&w, "runs", m->n);
         cli_classes_json(&w, m);
+        /* best found, not proven: the reference of best-found / spurious (vs best found) */
+        jw_num(&w, "best_loss", m->best_loss);
+        jw_int(&w, "classified_vs_best", m->vs_best);
         jw_obj(&w, "spurious");
         jw_int(&w, "count", m->nspurious);
         jw_num(&w, "mean_lambda_min", m->spurious_lambda_min);

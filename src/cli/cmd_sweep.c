@@ -99,7 +99,8 @@ int cmd_sweep(int argc, char **argv)
     long ns = 0;
     int nsum = 0, rc = 1;
     const char **vals = NULL;
-    if (mn_grid_alloc(&g)) goto fail;
+    mn_data_pool *pool = NULL; /* settings that differ only in model or training share their data */
+    if (mn_grid_alloc(&g) || mn_data_pool_alloc(&pool)) goto fail;
     if (o.config && mn_grid_read_config(g, o.config)) goto fail;
     /* the command line's base options, into the grid */
     const char *const *cl_names = o.given;
@@ -147,7 +148,7 @@ int cmd_sweep(int argc, char **argv)
         }
         if (mn_canon(&b[i].canon, &b[i].json, kv, vv, np)) goto fail;
         mn_options so;
-        if (mn_setting_from_pairs(&so, &b[i].data, &b[i].model, all, vals, nk)) {
+        if (mn_setting_from_pairs(&so, &b[i].data, &b[i].model, all, vals, nk, pool)) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", mn_last_error());
             fail("setting %s: %s%s", b[i].canon, msg, "");
@@ -160,9 +161,10 @@ int cmd_sweep(int argc, char **argv)
         s->canon = b[i].canon;
     }
 
-    /* Under MPI, rank 0 alone opens the database (minima/dist.h). */
+    /* memory first: a sweep the machine cannot hold leaves no database
+     * behind; under MPI, rank 0 alone opens the database (minima/dist.h) */
     const int writer = mn_dist_rank() == 0;
-    if (writer && mn_db_open(&db, o.db_path, 1)) goto fail;
+    if (mn_sweep_memory_check(set, (int)ns, threads) || (writer && mn_db_open(&db, o.db_path, 1))) goto fail;
     ids = malloc((size_t)ns * sizeof *ids);
     if (!ids) {
         mn_fail(MN_ENOMEM, "out of memory");
@@ -192,9 +194,9 @@ fail:
 out:
     for (long i = 0; b && i < ns; i++) {
         mn_model_free(b[i].model);
-        mn_data_free(b[i].data);
         free(b[i].canon), free(b[i].json);
     }
+    mn_data_pool_free(pool);
     free(b), free(set), free(vals), free(ids);
     mn_summary_free(sum, nsum);
     mn_db_close(db);

@@ -40,6 +40,7 @@ mn_status mn_data_alloc(mn_data **out, int n, int d, int m)
     mn_status st = check_sizes(n, d, m);
     if (st) return st;
     const size_t count = (size_t)n * ((size_t)d + (size_t)m);
+    if ((st = mn_mem_check((double)count * sizeof(double), "the data set"))) return st;
     mn_data *data = calloc(1, sizeof(mn_data) + count * sizeof(double));
     if (!data)
         return mn_fail(MN_ENOMEM, "data: out of memory for %d x (%d + %d) values", n, d, m);

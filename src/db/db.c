@@ -16,6 +16,7 @@
 
 #include "minima.h"
 #include "minima/record.h"
+#include "minima/sweep.h"
 
 struct mn_db {
     sqlite3 *h;
@@ -786,26 +787,46 @@ static void csv_word(FILE *f, sqlite3_stmt *s, int i)
 mn_status mn_db_export_csv(mn_db *db, FILE *out, int timings)
 {
     sqlite3_stmt *s;
+    /* best_loss: the lowest finite loss of the setting's runs, the best found
+     * that certified minima of unknown global value are classified against
+     * (mn_summarize's rule, mn_class_vs_best) */
     mn_status st = prepare(db, &s,
                            "SELECT r.setting, s.canon, r.restart, r.seed, r.optimizer, r.iterations, r.loss, "
                            "r.grad_norm, r.theta_norm, r.lambda_min, r.lambda_max, r.kink_margin, r.class, "
                            "r.near_kink, r.accuracy, r.elim_a, r.elim_b, r.elim_w_norm, r.elim_a_exp_b, r.reason, "
-                           "r.seconds FROM runs r JOIN settings s ON s.id = r.setting "
-                           "ORDER BY s.canon, r.restart");
+                           "r.seconds, (SELECT MIN(b.loss) FROM runs b WHERE b.setting = r.setting AND "
+                           "b.loss BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308), s.options "
+                           "FROM runs r JOIN settings s ON s.id = r.setting ORDER BY s.canon, r.restart");
     if (st) return st;
     fprintf(out, "setting,options,restart,seed,optimizer,iterations,loss,grad_norm,theta_norm,lambda_min,"
-                 "lambda_max,kink_margin,class,near_kink,accuracy,elim_a,elim_b,elim_w_norm,elim_a_exp_b,reason%s\n",
+                 "lambda_max,kink_margin,class,best_loss,near_kink,accuracy,elim_a,elim_b,elim_w_norm,elim_a_exp_b,"
+                 "reason%s\n",
             timings ? ",seconds" : "");
     int rc;
+    int64_t tol_of = -1; /* the setting whose global_tol is in co */
+    mn_cert_opts co;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        fprintf(out, "%lld,", (long long)sqlite3_column_int64(s, 0));
+        const int64_t id = sqlite3_column_int64(s, 0);
+        fprintf(out, "%lld,", (long long)id);
         csv_text(out, (const char *)sqlite3_column_text(s, 1));
         fprintf(out, ",%lld,%lld,", (long long)sqlite3_column_int64(s, 2), (long long)sqlite3_column_int64(s, 3));
         csv_word(out, s, 4);
         fprintf(out, ",%lld", (long long)sqlite3_column_int64(s, 5));
         for (int i = 6; i <= 11; i++) fputc(',', out), csv_real(out, s, i);
         fputc(',', out);
-        csv_word(out, s, 12);
+        mn_class c = class_of((const char *)sqlite3_column_text(s, 12));
+        if (c == MN_CLASS_MINIMUM && sqlite3_column_type(s, 21) != SQLITE_NULL) {
+            if (tol_of != id) {
+                const char *json = (const char *)sqlite3_column_text(s, 22);
+                if ((st = mn_setting_cert_opts(&co, json ? json : ""))) break;
+                tol_of = id;
+            }
+            c = mn_class_vs_best(c, sqlite3_column_double(s, 6), sqlite3_column_double(s, 21), co.global_tol);
+            fputs(mn_class_name(c), out);
+        } else {
+            csv_word(out, s, 12);
+        }
+        fputc(',', out), csv_real(out, s, 21);
         fprintf(out, ",%d,", sqlite3_column_int(s, 13));
         csv_real(out, s, 14);
         for (int i = 15; i <= 18; i++) fputc(',', out), csv_real(out, s, i);
@@ -814,7 +835,7 @@ mn_status mn_db_export_csv(mn_db *db, FILE *out, int timings)
         if (timings) fputc(',', out), csv_real(out, s, 20);
         fputc('\n', out);
     }
-    if (rc != SQLITE_DONE) st = db_err(db, "reading runs");
+    if (!st && rc != SQLITE_DONE) st = db_err(db, "reading runs");
     sqlite3_finalize(s);
     return st;
 }

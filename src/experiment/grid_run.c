@@ -33,7 +33,7 @@ mn_status mn_xset_probe(int *d, int *m, const mn_xset *s)
     mn_options o;
     mn_data *data = NULL;
     mn_model *model = NULL;
-    mn_status st = mn_setting_from_pairs(&o, &data, &model, s->key, vals, s->nopt);
+    mn_status st = mn_setting_from_pairs(&o, &data, &model, s->key, vals, s->nopt, NULL);
     if (!st) *d = mn_data_d(data), *m = mn_data_m(data);
     mn_model_free(model);
     mn_data_free(data);
@@ -54,7 +54,8 @@ mn_status mn_xset_run(mn_xset_result *out, mn_db **dbp, int64_t *ids, mn_xset *e
     *dbp = NULL;
     mn_sweep_setting *set = calloc((size_t)ns, sizeof *set);
     mn_db *db = NULL;
-    mn_status st = set ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
+    mn_data_pool *pool = NULL; /* settings that differ only in model or training share their data */
+    mn_status st = set ? mn_data_pool_alloc(&pool) : mn_fail(MN_ENOMEM, "out of memory");
     /* every setting built before anything is written */
     for (int i = 0; i < ns && !st; i++) {
         mn_xset *s = &e[i];
@@ -62,7 +63,7 @@ mn_status mn_xset_run(mn_xset_result *out, mn_db **dbp, int64_t *ids, mn_xset *e
         vals_of(vals, s);
         if ((st = mn_canon(&s->canon, &s->json, s->key, vals, s->nopt))) break;
         mn_options o;
-        if ((st = mn_setting_from_pairs(&o, &s->d, &s->model, s->key, vals, s->nopt))) {
+        if ((st = mn_setting_from_pairs(&o, &s->d, &s->model, s->key, vals, s->nopt, pool))) {
             char msg[400];
             snprintf(msg, sizeof msg, "%s", mn_last_error());
             st = mn_fail(st, "setting %s: %s", s->canon, msg);
@@ -72,6 +73,7 @@ mn_status mn_xset_run(mn_xset_result *out, mn_db **dbp, int64_t *ids, mn_xset *e
         t->model = s->model;
         t->data = s->d;
         mn_setting_run(t, &o);
+        if (s->global_zero) t->cert.global_loss = 0;
         t->canon = s->canon;
     }
     /* in an MPI job rank 0 alone writes the database and sums up (minima/dist.h) */
@@ -92,10 +94,10 @@ mn_status mn_xset_run(mn_xset_result *out, mn_db **dbp, int64_t *ids, mn_xset *e
     if (!st && !worker) st = mn_summarize(&out->summary, &out->n, db, ids, ns, NULL, NULL);
     for (int i = 0; i < ns; i++) {
         mn_model_free(e[i].model);
-        mn_data_free(e[i].d);
         free(e[i].canon), free(e[i].json);
         e[i].model = NULL, e[i].d = NULL, e[i].canon = e[i].json = NULL;
     }
+    mn_data_pool_free(pool); /* the settings' data sets */
     free(set);
     if (st) {
         mn_db_close(db);

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "minima/record.h"
 #include "minima/sweep.h"
 
 #define MN_XSET_MAXO 16 /* options of one setting */
@@ -19,6 +20,11 @@ typedef struct {
     mn_data *d;
     mn_model *model;
     char *canon, *json;
+    /* 1: the global value is known to be 0. Declared here, not in the
+     * options: the canonical string, hence every run's seed, stays that of
+     * earlier databases, and the stored classes (spurious vs minimum) say
+     * which; 0: unknown, minima are classified against the best found. */
+    int global_zero;
 } mn_xset;
 
 /* Sets key to the formatted value (a later value replaces an earlier one). */
@@ -48,5 +54,40 @@ mn_status mn_xset_run(mn_xset_result *out, mn_db **db, int64_t *ids, mn_xset *e,
 /* "A..B", "A" or "A,B,C" into list (values lo..hi, at most max of them);
  * 0 when s is not such a list. */
 int mn__exp_parse_list(const char *s, long lo, long hi, int *list, int *count, int max);
+
+/* "a,b,c": distinct finite numbers in [lo, hi], at most max of them, into
+ * list (*count of them). 1 on success, 0 on any fault (empty, a trailing
+ * comma, a word, a value out of range or given twice, too many). */
+int mn_parse_reals(const char *s, double lo, double hi, double *list, int max, int *count);
+/* The same for integers in [lo, hi]. */
+int mn_parse_ints(const char *s, int lo, int hi, int *list, int max, int *count);
+
+/* The options every dynamics plan has (quick, restarts, threads, max-iter,
+ * seed, db, plot), set from the option table's entry o: 1 when `name` was
+ * one of them (*st says whether its value was good), 0 otherwise. */
+typedef struct {
+    int *quick, *restarts, *threads;
+    long *max_iter;
+    uint64_t *seed;
+    const char **db, **plot;
+} mn_exp_common;
+int mn_exp_set_common(mn_status *st, const mn_exp_common *c, const mn_option *o, const char *v);
+
+/* The runs of one setting stored in db (restarts < nr) into runs[0..nr-1],
+ * each with its end point (NULL when none is stored); done[r] = 1 for
+ * them; *loaded grows by their number. */
+mn_status mn_exp_load(mn_run_row *runs, unsigned char *done, long *loaded, mn_db *db, int64_t setting, int nr);
+
+/* One job of an experiment's pool: fills row (its setting, restart, seed and
+ * results; end point malloc'ed). Called from several threads at once. */
+typedef mn_status (*mn_exp_job)(void *ctx, long job, mn_run_row *row);
+/* Runs the jobs order[0..no-1] that are not done[] into runs[job] on
+ * `threads` OpenMP threads (<= 0: all), each stored in db (NULL: none) as
+ * it ends, so a killed experiment resumes; the fields the experiments do
+ * not measure are NaN (lambda_min, lambda_max, accuracy, the added neuron)
+ * and kink_margin INFINITY unless the job sets them. The first error stops
+ * the pool and is returned; *ndone grows by the runs done. */
+mn_status mn_exp_pool(mn_run_row *runs, const unsigned char *done, const long *order, long no, int threads,
+                      mn_db *db, mn_exp_job job, void *ctx, long *ndone);
 
 #endif

@@ -10,7 +10,8 @@
  *     the same point always gives the same numbers;
  *   - full reorthogonalisation (classical Gram-Schmidt, applied twice) against
  *     every earlier Lanczos vector, so no ghost eigenvalues appear and the
- *     memory is lanczos_iter x nfree doubles;
+ *     memory is steps x nfree doubles, the steps capped by
+ *     MN_LANCZOS_MAX_BYTES (mn_lanczos_steps);
  *   - after each step the tridiagonal T_j is diagonalised (LAPACK dstev) and a
  *     Ritz pair (theta, s) has residual ||H y - theta y|| = beta_j |s_j|,
  *     which bounds |theta - lambda| for some eigenvalue lambda; the run stops
@@ -33,9 +34,42 @@
 
 #define MN_LANCZOS_SEED 0x4c616e637a6f73ULL /* "Lanczos" */
 
+int mn_lanczos_steps(size_t nf, int lanczos_iter)
+{
+    size_t k = MN_LANCZOS_MAX_BYTES / sizeof(double) / (nf > 0 ? nf : 1);
+    if (k < MN_LANCZOS_MIN_STEPS) k = MN_LANCZOS_MIN_STEPS;
+    if (k > (size_t)lanczos_iter) k = (size_t)lanczos_iter;
+    if (k > nf) k = nf;
+    return (int)k;
+}
+
+/* The dense route's doubles: the free block, its eigenvalues and the full
+ * Hessian scratch of mn_objective_free_hessian (2 P doubles when it goes column by
+ * column: some parameter frozen, P > 4096). */
+static double dense_doubles(size_t P, size_t nf)
+{
+    return (double)nf * (double)nf + (double)nf + (nf < P && P > 4096 ? 2.0 * (double)P : (double)P * (double)P);
+}
+
+/* The Lanczos route's doubles (the allocations of lanczos_extremes). */
+static double lanczos_doubles(size_t P, size_t nf, int k)
+{
+    return (double)k * (double)nf + 2.0 * (double)P + 1.5 * (double)nf + 5.0 * k + (double)k * k;
+}
+
+double mn_spectrum_bytes(size_t P, size_t nf, int max_dense, int lanczos_iter)
+{
+    if (nf < 1) return 0;
+    const double d = nf <= (size_t)(max_dense > 0 ? max_dense : 0) ? dense_doubles(P, nf)
+                                                                    : lanczos_doubles(P, nf, mn_lanczos_steps(nf, lanczos_iter));
+    return d * sizeof(double);
+}
+
 /* Dense route: the free block of the exact Hessian, all eigenvalues. */
 static mn_status dense_extremes(const mn_objective *f, const double *x, int nf, double *lmin, double *lmax)
 {
+    mn_status st0 = mn_mem_check(dense_doubles(f->n, (size_t)nf) * sizeof(double), "the dense Hessian");
+    if (st0) return st0;
     double *sub = malloc((size_t)nf * nf * sizeof *sub);
     double *ev = malloc((size_t)nf * sizeof *ev);
     mn_status st = sub && ev ? MN_OK : mn_fail(MN_ENOMEM, "out of memory for a %d x %d Hessian", nf, nf);
@@ -51,7 +85,9 @@ static mn_status lanczos_extremes(const mn_objective *f, const double *x, int nf
                                   double lanczos_tol, double *lmin, double *lmax)
 {
     const size_t P = f->n;
-    const int kmax = lanczos_iter < nf ? lanczos_iter : nf;
+    const int kmax = mn_lanczos_steps((size_t)nf, lanczos_iter);
+    mn_status st0 = mn_mem_check(lanczos_doubles(P, (size_t)nf, kmax) * sizeof(double), "Lanczos");
+    if (st0) return st0;
     int *idx = malloc((size_t)nf * sizeof *idx);
     double *q = malloc((size_t)kmax * nf * sizeof *q);         /* Lanczos vectors (kmax x nf) */
     double *v = calloc(2 * P, sizeof *v), *hv = v ? v + P : NULL; /* full-length scratch (P) */

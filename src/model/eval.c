@@ -35,17 +35,32 @@ struct mn_work {
     double *mem;                  /* the one allocation behind all of the above */
 };
 
+/* Doubles per sample of the workspace: z, h, g and their R-forward twins
+ * per layer, the layer input t, rt, and u, e, ru of the added neurons. */
+static size_t work_per_sample(const mn_model *model)
+{
+    const mn_spec *s = &model->spec;
+    size_t total = 0;
+    for (int l = 1; l <= s->depth; l++) total += 6 * (size_t)s->width[l] + (size_t)s->width[l - 1];
+    return total + (size_t)model->maxw + 3 * (size_t)model->nelim;
+}
+
+double mn_work_bytes(const mn_model *model, int n)
+{
+    return (double)work_per_sample(model) * (double)n * sizeof(double);
+}
+
 mn_status mn_work_alloc(mn_work **out, const mn_model *model, int n)
 {
     *out = NULL;
     if (n < 1) return mn_fail(MN_EINVAL, "workspace for %d samples", n);
     const mn_spec *s = &model->spec;
     const int L = s->depth, E = model->nelim;
-    size_t total = 0;
-    for (int l = 1; l <= L; l++) total += 6 * (size_t)s->width[l] + (size_t)s->width[l - 1];
-    total += (size_t)model->maxw + 3 * (size_t)E;
+    const size_t total = work_per_sample(model);
     if (total > SIZE_MAX / sizeof(double) / (size_t)n)
         return mn_fail(MN_ENOMEM, "workspace for %d samples is too large", n);
+    mn_status st = mn_mem_check(mn_work_bytes(model, n), "the evaluation workspace");
+    if (st) return st;
     mn_work *w = calloc(1, sizeof *w);
     double *p = w ? malloc(total * (size_t)n * sizeof(double)) : NULL;
     if (!p) {

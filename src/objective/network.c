@@ -110,6 +110,7 @@ mn_status mn_net_objective_alloc(mn_objective **out, const mn_model *model, mn_w
         .hessian = net_hessian,
         .kink = net_kink,
         .mask = mask,
+        .nonnegative = 1, /* every loss and the added neurons' penalty are >= 0 */
         .nsamples = mn_data_n(data),
         .fdf_rows = net_fdf_rows,
         .accuracy = s->loss == MN_LOSS_SQUARED ? NULL : net_accuracy,

@@ -50,14 +50,16 @@ void mn_popul_objective_view_padded(mn_objective *f, mn_popul_work *w, unsigned 
                         .params = w,
                         .fdf = padded_fdf,
                         .hessian = padded_hessian,
-                        .mask = kp > k ? mask : NULL};
+                        .mask = kp > k ? mask : NULL,
+                        .nonnegative = 1};
 }
 
 static void popul_destroy(void *p) { mn_popul_work_free(p); }
 
 void mn_popul_objective_view(mn_objective *f, mn_popul_work *w)
 {
-    *f = (mn_objective){.n = w->P, .params = w, .fdf = popul_fdf, .hessian = popul_hessian, .kink = popul_kink};
+    *f = (mn_objective){.n = w->P, .params = w, .fdf = popul_fdf, .hessian = popul_hessian, .kink = popul_kink,
+                        .nonnegative = 1}; /* F >= 0, 0 at the teacher */
 }
 
 mn_status mn_popul_objective_alloc(mn_objective **out, const mn_popul_spec *spec)

@@ -130,9 +130,9 @@ mn_status mn_testfn_objective_alloc(mn_objective **out, mn_testfn kind, int n)
     c->n = n;
     *f = (mn_objective){.n = (size_t)n, .params = c, .destroy = free};
     switch (kind) {
-    case MN_TESTFN_ROSENBROCK: f->fdf = rosen_fdf, f->hvp = rosen_hvp; break;
+    case MN_TESTFN_ROSENBROCK: f->fdf = rosen_fdf, f->hvp = rosen_hvp, f->nonnegative = 1; break;
     case MN_TESTFN_SADDLE: f->fdf = saddle_fdf, f->hvp = saddle_hvp, f->hessian = saddle_hessian; break;
-    case MN_TESTFN_CHAIN: f->fdf = chain_fdf, f->hessian = chain_hessian; break;
+    case MN_TESTFN_CHAIN: f->fdf = chain_fdf, f->hessian = chain_hessian, f->nonnegative = 1; break;
     }
     *out = f;
     return MN_OK;

@@ -56,8 +56,10 @@ double mn__optim_norm(const mn_optim *o, const double *g);
 void mn__optim_accept(mn_optim *o, const double *x, double f, const double *g);
 
 mn_status mn__lbfgs_alloc(mn_optim *o);
+double mn__lbfgs_doubles(size_t P, int memory);  /* what mn__lbfgs_alloc allocates */
 mn_status mn__lbfgs_step(mn_optim *o);
 mn_status mn__newton_alloc(mn_optim *o);
+double mn__newton_doubles(size_t P, size_t nf);  /* what mn__newton_alloc allocates */
 mn_status mn__newton_step(mn_optim *o);
 
 #endif

@@ -31,10 +31,16 @@
 
 #include "internal.h"
 
+double mn__lbfgs_doubles(size_t P, int memory)
+{
+    const double m = memory;
+    return 2 * m * (double)P + 2 * m + 3 * (double)P; /* m pairs (s, y), rho, alpha, x, g, direction */
+}
+
 mn_status mn__lbfgs_alloc(mn_optim *o)
 {
     const size_t P = o->P, m = (size_t)o->prm.memory;
-    o->ls = malloc((2 * m * P + 2 * m + 3 * P) * sizeof *o->ls);
+    o->ls = malloc((size_t)mn__lbfgs_doubles(P, o->prm.memory) * sizeof *o->ls);
     if (!o->ls) return mn_fail(MN_ENOMEM, "out of memory for L-BFGS (memory %zu, %zu parameters)", m, P);
     o->ly = o->ls + m * P;
     o->lrho = o->ly + m * P;

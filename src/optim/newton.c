@@ -26,6 +26,14 @@
 
 #define MN_NEWTON_MAX_FREE 4000
 
+double mn__newton_doubles(size_t P, size_t nf)
+{
+    /* the Hessian scratch (as mn_objective_hessian_scratch), the free block,
+     * its eigenvalues and two vectors */
+    const double hsz = nf < P && P > 4096 ? 2.0 * (double)P : (double)P * (double)P;
+    return hsz + (double)nf * (double)nf + 2.0 * (double)nf + 2.0 * (double)P;
+}
+
 mn_status mn__newton_alloc(mn_optim *o)
 {
     const size_t P = o->P, nf = (size_t)o->nf;

@@ -203,12 +203,30 @@ static void pgd_setup(mn_optim *o)
     mn_rng_seed(&o->rng, p->seed);
 }
 
+double mn_optim_bytes(size_t P, size_t nf, int nsamples, const mn_opt_params *prm)
+{
+    double d = 2.0 * (double)P + (double)P / sizeof(double) + (prm->plateau_window + 1.0); /* theta, grad, mask */
+    switch (prm->kind) {
+    case MN_OPT_MOMENTUM:
+    case MN_OPT_NESTEROV:
+    case MN_OPT_PGD: d += (double)P; break;
+    case MN_OPT_ADAM: d += 2.0 * (double)P; break;
+    case MN_OPT_SGD: d += (double)nsamples * sizeof(int) / sizeof(double); break;
+    case MN_OPT_LBFGS: d += mn__lbfgs_doubles(P, prm->memory); break;
+    case MN_OPT_NEWTON: d += mn__newton_doubles(P, nf); break;
+    case MN_OPT_GD: break;
+    }
+    return d * sizeof(double);
+}
+
 mn_status mn_optim_alloc_objective(mn_optim **out, const mn_objective *f, const mn_opt_params *prm,
                                    const double *theta0)
 {
     *out = NULL;
     mn_status st = check_params(prm);
     if (!st) st = mn_objective_check(f);
+    if (!st && prm->kind != MN_OPT_NEWTON) /* Newton refuses past 4000 free parameters first */
+        st = mn_mem_check(mn_optim_bytes(f->n, mn_objective_nfree(f), f->nsamples, prm), "the optimiser");
     if (st) return st;
     mn_optim *o = calloc(1, sizeof *o);
     const size_t P = f->n;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "minima.h"
+#include "minima/experiment.h"
 
 /* s as a gnuplot single-quoted string (a quote is doubled). */
 void mn_gp_str(FILE *f, const char *s);
@@ -20,5 +21,17 @@ mn_status mn_gp_figure(const char *prefix, mn_gp_data_writer data, mn_gp_script_
 /* Opens the loop "do for [fmt in 'png svg'] {", its terminal (width x height)
  * and output PREFIX.fmt; the caller closes it with "unset output\n}". */
 void mn_gp_terminals(FILE *f, const char *prefix, int width, int height);
+
+
+/* The residual experiment's figure PREFIX.png / .svg: steps to eps against
+ * depth (pd, one curve per kappa), lowest loss / floor against depth
+ * (negative, one curve per mu), lowest loss against ||Phi - I|| (distance,
+ * one curve per depth; eps drawn). */
+mn_status mn_resid_plot(const mn_resid_row *rows, int n, double eps, const char *prefix);
+
+/* The implicit-bias experiment's figure: |DFT(beta)| / max against the
+ * frequency on data set 0, one panel per network, a curve per depth, with
+ * the SVM (fully connected) and l1-DFT LP (convolutional) solutions. */
+mn_status mn_ib_plot(const mn_ib_result *r, const char *prefix);
 
 #endif

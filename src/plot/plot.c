@@ -131,7 +131,8 @@ static mn_status write_data(const char *frac_path, const char *loss_path, const 
             if (!isfinite(rows[r].loss)) continue;
             /* a deterministic jitter in [-0.3, 0.3] from the restart index */
             double jit = 0.6 * (double)((rows[r].restart * 0x9E3779B1UL) % 1000) / 999.0 - 0.3;
-            fprintf(f, "%.6f %.9g %d\n", i + jit, fmin(fmax(rows[r].loss, LOSS_FLOOR), LOSS_CEIL), (int)rows[r].cls);
+            const mn_class c = mn_class_vs_best(rows[r].cls, rows[r].loss, s[i].best_loss, s[i].global_tol);
+            fprintf(f, "%.6f %.9g %d\n", i + jit, fmin(fmax(rows[r].loss, LOSS_FLOOR), LOSS_CEIL), (int)c);
             any = 1;
         }
         free(rows);
@@ -164,10 +165,15 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
     mn_gp_str(f, frac);
     fprintf(f, "\nloss = ");
     mn_gp_str(f, loss);
-    fprintf(f, "\nnames = '");
-    for (int c = 0; c < MN_NCLASS; c++) fprintf(f, "%s%s", c ? " " : "", mn_class_name((mn_class)c));
-    fprintf(f, "'\n# colours per class: global, spurious, saddle, degenerate, not-converged, diverged\n"
-               "array colours[6] = ['#2ca02c', '#d62728', '#ff7f0e', '#9467bd', '#7f7f7f', '#1f77b4']\n"
+    fprintf(f, "\narray names[%d] = [", MN_NCLASS);
+    for (int c = 0; c < MN_NCLASS; c++) {
+        if (c) fputs(", ", f);
+        mn_gp_str(f, mn_class_name((mn_class)c));
+    }
+    fprintf(f, "]\n# colours per class: global, spurious, saddle, degenerate, not-converged, diverged, minimum,\n"
+               "# best-found (a paler global), spurious (vs best found) (a paler spurious)\n"
+               "array colours[%d] = ['#2ca02c', '#d62728', '#ff7f0e', '#9467bd', '#7f7f7f', '#1f77b4', '#8c564b', "
+               "'#98df8a', '#ff9896']\n"
                "do for [fmt in 'png svg'] {\n"
                "  if (fmt eq 'png') {\n"
                "    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
@@ -179,7 +185,7 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
                "    set terminal svg size %d,%d noenhanced font 'sans,10' background '#ffffff'\n"
                "  }\n"
                "  set output ",
-            W, H, W, H, W, H);
+            MN_NCLASS, W, H, W, H, W, H);
     mn_gp_str(f, prefix);
     fprintf(f, " . '.' . fmt\n"
                "  set multiplot layout 2,1\n"
@@ -212,10 +218,10 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
     for (int c = 0; c < MN_NCLASS; c++) {
         if (!present[c]) continue;
         if (dense)
-            fprintf(f, "%sfrac using %d title word(names, %d) lc rgb colours[%d]", first ? "" : ", \\\n    ",
+            fprintf(f, "%sfrac using %d title names[%d] lc rgb colours[%d]", first ? "" : ", \\\n    ",
                     3 + 3 * c, c + 1, c + 1);
         else
-            fprintf(f, "%sfrac using %d:%d:%d title word(names, %d) lc rgb colours[%d]",
+            fprintf(f, "%sfrac using %d:%d:%d title names[%d] lc rgb colours[%d]",
                     first ? "" : ", \\\n    ", 3 + 3 * c, 4 + 3 * c, 5 + 3 * c, c + 1, c + 1);
         first = 0;
     }
@@ -230,7 +236,7 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
     first = 1;
     for (int c = 0; c < MN_NCLASS; c++) {
         if (!present[c]) continue;
-        fprintf(f, "%sloss using 1:($3 == %d ? $2 : 1/0) with points pt 7 ps 0.6 lc rgb colours[%d] title word(names, %d)",
+        fprintf(f, "%sloss using 1:($3 == %d ? $2 : 1/0) with points pt 7 ps 0.6 lc rgb colours[%d] title names[%d]",
                 first ? "" : ", \\\n    ", c, c + 1, c + 1);
         first = 0;
     }

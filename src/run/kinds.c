@@ -19,7 +19,7 @@ static mn_status spurious_points(double ***pts, long **idx, long *m, int *fits, 
     *m = 0, *fits = 1;
     if (!*pts || !*idx) return mn_fail(MN_ENOMEM, "out of memory");
     for (long r = 0; r < nr && *fits; r++) {
-        if (rows[r].cls != MN_CLASS_SPURIOUS) continue;
+        if (!mn_class_is_spurious(rows[r].cls)) continue;
         size_t n;
         mn_status st = mn_db_point(&(*pts)[*m], &n, db, setting, rows[r].restart);
         if (st) return st;
@@ -93,7 +93,7 @@ static mn_status network_distinct(long *count, mn_db *db, int64_t setting, const
     *count = -1;
     if (!build) return MN_OK;
     long nsp = 0;
-    for (long r = 0; r < nr; r++) nsp += rows[r].cls == MN_CLASS_SPURIOUS;
+    for (long r = 0; r < nr; r++) nsp += mn_class_is_spurious(rows[r].cls);
     if (nsp == 0) {
         *count = 0;
         return MN_OK;

@@ -20,7 +20,8 @@ typedef struct {
 
 #define MODEL (MN_CMD_EVAL | MN_CMD_TRAIN | MN_CMD_SWEEP | MN_CMD_CERTIFY | MN_CMD_REGIONS)
 #define TRAINING (MN_CMD_TRAIN | MN_CMD_SWEEP)
-#define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN | MN_CMD_ARENA | MN_CMD_SADDLES)
+#define DYNAMICS (MN_CMD_RESIDUAL | MN_CMD_IMPLICIT)
+#define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN | MN_CMD_ARENA | MN_CMD_SADDLES | DYNAMICS)
 #define ALLCMD 0xffffu
 #define OFF(m) offsetof(mn_options, m)
 #define BIG 1e300
@@ -61,7 +62,7 @@ static const entry table[] = {
     {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
     {{"hessian", MN_OPTION_FLAG, MN_CMD_EVAL, 0, 0, NULL, "also print the Hessian and its eigenvalues"}, NONE, 0},
     {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, sweep, certify: the default and only format)"}, NONE, 0},
-    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_SADDLES | MN_CMD_BALANCE | MN_CMD_REGIONS, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir, saddles), data and start (balance) (1)"}, F_SEED, OFF(seed)},
+    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_SADDLES | MN_CMD_BALANCE | MN_CMD_REGIONS | DYNAMICS, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir, saddles), data and start (balance) (1)"}, F_SEED, OFF(seed)},
     {{"steps", MN_OPTION_INT, TRAINING, 0, 1e12, "N", "gradient steps at most (20000)"}, F_LONG, OFF(steps)},
     {{"lr", MN_OPTION_REAL, TRAINING, TINY, 1e6, "X", "step size (0.1)"}, F_DOUBLE, OFF(opt.lr)},
     {{"gtol", MN_OPTION_REAL, TRAINING, 0, BIG, "X", "stop when the gradient norm is <= X (1e-8)"}, F_DOUBLE, OFF(gtol)},
@@ -85,18 +86,18 @@ static const entry table[] = {
     {{"polish", MN_OPTION_FLAG, TRAINING, 0, 0, NULL, "end with a Newton polish to a rounding-level gradient"}, F_FLAG, OFF(polish)},
     {{"cert-gtol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, 0, BIG, "X", "certify: stationary when the gradient norm is <= X (1e-6)"}, F_DOUBLE, OFF(cert.gtol)},
     {{"eig-tol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY, 0, BIG, "X", "certify: eigenvalues within +-X count as zero (1e-8)"}, F_DOUBLE, OFF(cert.eig_tol)},
-    {{"global-loss", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY | MN_CMD_REGIONS, -BIG, BIG, "X", "certify: the known global loss value (0)"}, F_DOUBLE, OFF(cert.global_loss)},
+    {{"global-loss", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY | MN_CMD_REGIONS, -BIG, BIG, "X", "certify: the known global loss value (default: unknown; minima are then classified against the best found)"}, F_DOUBLE, OFF(cert.global_loss)},
     {{"global-tol", MN_OPTION_REAL, TRAINING | MN_CMD_CERTIFY | MN_CMD_REGIONS, 0, BIG, "X", "certify: global when loss <= global-loss + X (1e-6)"}, F_DOUBLE, OFF(cert.global_tol)},
     {{"zero-error", MN_OPTION_FLAG, TRAINING | MN_CMD_CERTIFY, 0, 0, NULL, "certify: zero training error also counts as global (margin and softmax losses)"}, F_FLAG, OFF(cert.zero_error)},
     {{"point", MN_OPTION_TEXT, MN_CMD_CERTIFY, 0, 0, "FILE", "the point to certify (params format, plain network)"}, NONE, 0},
     {{"trials", MN_OPTION_INT, MN_CMD_CERTIFY, 1, 100000, "N", "random draws of the added neuron's w (64)"}, F_INT, OFF(trials)},
     {{"grid", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "KEY=V1,V2,..", "a grid axis over any model/training option (repeatable)"}, NONE, 0},
     {{"config", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "FILE.json", "{\"base\": {option: value}, \"grid\": {option: [values]}}"}, NONE, 0},
-    {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; arena 10, --quick 3; safran-shamir 1000; saddles 1000, --quick 30)"}, NONE, 0},
+    {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; arena 10, --quick 3; safran-shamir 1000; saddles 1000, --quick 30; residual: distance targets, 3, --quick 1; implicit-bias: data sets, 3, --quick 1)"}, NONE, 0},
     {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
-    {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_BALANCE, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; arena: arena.db; safran-shamir, saddles, balance: none)"}, NONE, 0},
+    {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_BALANCE, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; arena: arena.db; safran-shamir, saddles, balance, residual, implicit-bias: none)"}, NONE, 0},
     {{"shard", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "I/N", "only runs whose index % N == I (0/1)"}, NONE, 0},
-    {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE | MN_CMD_ARENA | MN_CMD_SADDLES | MN_CMD_BALANCE, 0, 0, NULL, "a small grid (eliminate: n 100, 3000 steps, 3 restarts, about a minute; arena: n 40, no real data, 3 restarts; saddles: d 2..8, 30 restarts; balance: steps 0.02,0.01, horizon 10)"}, NONE, 0},
+    {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE | MN_CMD_ARENA | MN_CMD_SADDLES | MN_CMD_BALANCE | DYNAMICS, 0, 0, NULL, "a small grid (residual, implicit-bias: the test suite's, seconds; eliminate: n 100, 3000 steps, 3 restarts, about a minute; arena: n 40, no real data, 3 restarts; saddles: d 2..8, 30 restarts; balance: steps 0.02,0.01, horizon 10)"}, NONE, 0},
     {{"quiet", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "no progress line on stderr (shown only when stderr is a terminal)"}, NONE, 0},
     {{"prove", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "prove each distinct spurious minimum in ball arithmetic (minima prove): a proved column, distinct proved / distinct found"}, NONE, 0},
     {{"no-shortcuts", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "the plain protocol: no early global classification, no Newton polish"}, NONE, 0},
@@ -112,6 +113,20 @@ static const entry table[] = {
     {{"acts", MN_OPTION_TEXT, MN_CMD_BALANCE, 0, 0, "LIST", "activations: relu,leaky_relu,linear,tanh,sigmoid (default: all five)"}, NONE, 0},
     {{"steps", MN_OPTION_TEXT, MN_CMD_BALANCE, 0, 0, "LIST", "GD steps in (0, 1]: 0.04,0.02,0.01,0.005 (default)"}, NONE, 0},
     {{"horizon", MN_OPTION_REAL, MN_CMD_BALANCE, 1e-6, 1e6, "T", "time step x iterations every run covers (20; --quick 10)"}, NONE, 0},
+    {{"max-iter", MN_OPTION_INT, DYNAMICS, 1, 2000000000, "N", "GD steps per run (residual 20000, --quick 5000; implicit-bias 100000, --quick 20000)"}, NONE, 0},
+    {{"d", MN_OPTION_INT, DYNAMICS, 1, 64, "D", "residual: Phi is D x D (8); implicit-bias: features (16)"}, NONE, 0},
+    {{"depth", MN_OPTION_TEXT, DYNAMICS, 0, 0, "LIST", "depths L (residual 1,2,4,8,16,32,64, --quick 1,2,8; implicit-bias 1,2,3,5, --quick 1,2,3)"}, NONE, 0},
+    {{"n", MN_OPTION_INT, MN_CMD_IMPLICIT, 1, 100000, "N", "samples (32)"}, NONE, 0},
+    {{"teacher", MN_OPTION_TEXT, MN_CMD_IMPLICIT, 0, 0, "NAME", "labels y = sign <x, w*>: gaussian (w* ~ N(0, I)) or frequency (w* one cosine) (frequency)"}, NONE, 0},
+    {{"nets", MN_OPTION_TEXT, MN_CMD_IMPLICIT, 0, 0, "LIST", "fc, conv or fc,conv (both)"}, NONE, 0},
+    {{"lr", MN_OPTION_REAL, MN_CMD_IMPLICIT, TINY, 1e6, "X", "GD step (0.05)"}, NONE, 0},
+    {{"directions", MN_OPTION_INT, MN_CMD_IMPLICIT, 4, 100000, "M", "sides of the polygon standing for |z| in the l1-DFT LP (64)"}, NONE, 0},
+    {{"kappa", MN_OPTION_TEXT, MN_CMD_RESIDUAL, 0, 0, "LIST", "condition numbers of the positive definite targets (2,8,32; --quick 2,8)"}, NONE, 0},
+    {{"mu", MN_OPTION_TEXT, MN_CMD_RESIDUAL, 0, 0, "LIST", "the negative eigenvalue -mu of the negative targets (0.1,0.5,1; --quick 0.5)"}, NONE, 0},
+    {{"dist", MN_OPTION_TEXT, MN_CMD_RESIDUAL, 0, 0, "LIST", "||Phi - I||_2 of the distance targets (0.25,0.5,0.75,1,1.5,2; --quick 0.5,2)"}, NONE, 0},
+    {{"family", MN_OPTION_TEXT, MN_CMD_RESIDUAL, 0, 0, "LIST", "target families: pd, negative, distance (all)"}, NONE, 0},
+    {{"eps", MN_OPTION_REAL, MN_CMD_RESIDUAL, TINY, 1e6, "X", "converged: loss <= X (1e-8)"}, NONE, 0},
+    {{"step-scale", MN_OPTION_REAL, MN_CMD_RESIDUAL, TINY, 1e6, "C", "GD step C / (L max(1, ||Phi||_2)^2) (0.5)"}, NONE, 0},
     {{"plot", MN_OPTION_TEXT, EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, "PREFIX", "also draw PREFIX.png and PREFIX.svg (needs gnuplot)"}, NONE, 0},
     {{"out", MN_OPTION_TEXT, MN_CMD_EXPORT, 0, 0, "FILE", "write to FILE (default: standard output)"}, NONE, 0},
     {{"no-timings", MN_OPTION_FLAG, MN_CMD_EXPORT, 0, 0, NULL, "leave out the seconds column (for comparing databases)"}, NONE, 0},

@@ -3,7 +3,10 @@
  * a sweep, from an experiment's plan or from a database's stored options. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "minima.h"
 #include "minima/sweep.h"
@@ -64,10 +67,89 @@ static int default_outputs(const mn_options *o, const mn_data *data)
     return K;
 }
 
+/* ------------------------------------------------------------------ */
+/* A pool of data sets shared between settings: keyed by everything
+ * build_data reads, so settings that differ only in model or training
+ * options get one copy. */
+struct mn_data_pool {
+    int n, cap;
+    char **recipe;
+    mn_data **data;
+};
+
+mn_status mn_data_pool_alloc(mn_data_pool **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
+}
+
+void mn_data_pool_free(mn_data_pool *p)
+{
+    if (!p) return;
+    for (int i = 0; i < p->n; i++) free(p->recipe[i]), mn_data_free(p->data[i]);
+    free(p->recipe), free(p->data), free(p);
+}
+
+int mn_data_pool_count(const mn_data_pool *p) { return p ? p->n : 0; }
+
+/* The options build_data reads, as one string (doubles exact, %a). */
+static char *data_recipe(const mn_options *o)
+{
+    const char *fmt = "data=%s label=%s dataset=%s labels=%s positive=%d ce=%d generate=%s default=%s n=%d "
+                      "noise=%a margin=%a dim=%d k=%d seed=%llu flip=%a standardize=%d";
+#define RECIPE_ARGS                                                                                              \
+    o->data_path ? o->data_path : "-", o->label ? o->label : "-", o->dataset ? o->dataset : "-",                  \
+        o->labels ? o->labels : "-", o->positive, o->spec.loss == MN_LOSS_SOFTMAX_CE,                             \
+        o->generate ? o->generate : "-", o->default_generate ? o->default_generate : "-", o->gen_n, o->noise,     \
+        o->margin, o->gen_dim, o->gen_k, (unsigned long long)o->data_seed, o->flip, o->standardize
+    const int len = snprintf(NULL, 0, fmt, RECIPE_ARGS);
+    char *r = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    if (r) snprintf(r, (size_t)len + 1, fmt, RECIPE_ARGS);
+#undef RECIPE_ARGS
+    return r;
+}
+
+/* *data from the pool, built and added when new. */
+static mn_status pooled_data(mn_data **data, const mn_options *o, mn_data_pool *p)
+{
+    *data = NULL;
+    char *r = data_recipe(o);
+    if (!r) return mn_fail(MN_ENOMEM, "out of memory");
+    for (int i = 0; i < p->n; i++)
+        if (!strcmp(p->recipe[i], r)) {
+            free(r);
+            *data = p->data[i];
+            return MN_OK;
+        }
+    if (p->n == p->cap) {
+        const int cap = p->cap ? 2 * p->cap : 8;
+        char **nr = realloc(p->recipe, (size_t)cap * sizeof *nr);
+        if (nr) p->recipe = nr;
+        mn_data **nd = nr ? realloc(p->data, (size_t)cap * sizeof *nd) : NULL;
+        if (nd) p->data = nd, p->cap = cap;
+        if (!nr || !nd) {
+            free(r);
+            return mn_fail(MN_ENOMEM, "out of memory");
+        }
+    }
+    mn_status st = build_data(data, o);
+    if (st) {
+        free(r);
+        return st;
+    }
+    p->recipe[p->n] = r, p->data[p->n] = *data, p->n++;
+    return MN_OK;
+}
+
 mn_status mn_setting_build(mn_data **data, mn_model **model, const mn_options *o)
 {
+    return mn_setting_build_pooled(data, model, o, NULL);
+}
+
+mn_status mn_setting_build_pooled(mn_data **data, mn_model **model, const mn_options *o, mn_data_pool *pool)
+{
     *model = NULL;
-    mn_status st = build_data(data, o);
+    mn_status st = pool ? pooled_data(data, o, pool) : build_data(data, o);
     if (st) return st;
     mn_spec spec = o->spec;
     if (o->arch && o->layers) {
@@ -84,9 +166,17 @@ mn_status mn_setting_build(mn_data **data, mn_model **model, const mn_options *o
     }
     if (!st) st = mn_model_alloc(model, &spec);
     if (!st) st = mn_model_check_data(*model, *data);
+    if (!st) { /* before any run allocates: what one run needs */
+        mn_sweep_setting t = {.model = *model, .data = *data};
+        mn_setting_run(&t, o);
+        char what[128];
+        snprintf(what, sizeof what, "one run of this network (%zu parameters, %d samples)",
+                 mn_model_nparams(*model), mn_data_n(*data));
+        st = mn_mem_check(mn_setting_run_bytes(&t), what);
+    }
     if (st) {
         mn_model_free(*model);
-        mn_data_free(*data);
+        if (!pool) mn_data_free(*data); /* a pooled data set stays the pool's */
         *model = NULL;
         *data = NULL;
     }
@@ -105,22 +195,20 @@ static mn_status options_from_pairs(mn_options *o, const char *const *keys, cons
 }
 
 mn_status mn_setting_from_pairs(mn_options *o, mn_data **data, mn_model **model, const char *const *keys,
-                                const char *const *vals, int n)
+                                const char *const *vals, int n, mn_data_pool *pool)
 {
     *data = NULL, *model = NULL;
     mn_status st = options_from_pairs(o, keys, vals, n);
-    return st ? st : mn_setting_build(data, model, o);
+    return st ? st : mn_setting_build_pooled(data, model, o, pool);
 }
 
-mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
+/* The run options of a stored setting (the settings table's JSON object of
+ * strings). The text options point into *tree, which the caller deletes
+ * (cJSON_Delete) after the last use of o. */
+static mn_status options_from_json(mn_options *o, cJSON **tree, const char *json)
 {
-    (void)ctx;
-    *model = NULL;
-    cJSON *j = cJSON_Parse(json);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return mn_fail(MN_EFORMAT, "setting options are not a JSON object");
-    }
+    cJSON *j = *tree = cJSON_Parse(json);
+    if (!cJSON_IsObject(j)) return mn_fail(MN_EFORMAT, "setting options are not a JSON object");
     const char *keys[MN_GRID_MAX_KEYS], *vals[MN_GRID_MAX_KEYS];
     int n = 0;
     mn_status st = MN_OK;
@@ -128,8 +216,55 @@ mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
         if (n == MN_GRID_MAX_KEYS || !cJSON_IsString(it)) st = mn_fail(MN_EFORMAT, "unexpected setting options");
         else keys[n] = it->string, vals[n] = it->valuestring, n++;
     }
+    return st ? st : options_from_pairs(o, keys, vals, n);
+}
+
+mn_status mn_setting_cert_opts(mn_cert_opts *out, const char *json)
+{
     mn_options o;
-    if (!st) st = options_from_pairs(&o, keys, vals, n);
+    cJSON *tree;
+    mn_status st = options_from_json(&o, &tree, json);
+    if (!st) *out = o.cert;
+    cJSON_Delete(tree);
+    return st;
+}
+
+/* What a stored setting's data file may be before it is read again: a
+ * regular file (a FIFO would block, a device such as /dev/zero never ends)
+ * of at most a quarter of physical memory. */
+static mn_status stored_data_ok(const mn_options *o)
+{
+    struct stat sb;
+    if (!o->data_path || o->arch || o->layers || stat(o->data_path, &sb)) return MN_OK; /* not read, or gone */
+    if (!S_ISREG(sb.st_mode))
+        return mn_fail(MN_EINVAL, "the stored setting's data '%s' is not a regular file (a FIFO, device or "
+                                  "directory): not read", o->data_path);
+    const double limit = mn_phys_bytes() / 4;
+    if (limit > 0 && (double)sb.st_size > limit)
+        return mn_fail(MN_EINVAL, "the stored setting's data '%s' is %.3g GiB, more than the %.3g GiB (a quarter "
+                                  "of physical memory) a summary reads", o->data_path,
+                       (double)sb.st_size / (1 << 30), limit / (1 << 30));
+    return MN_OK;
+}
+
+mn_status mn_setting_data_check(const char *json)
+{
+    mn_options o;
+    cJSON *tree;
+    /* options no run took are not this check's to report (the builder says) */
+    mn_status st = options_from_json(&o, &tree, json) ? MN_OK : stored_data_ok(&o);
+    cJSON_Delete(tree); /* after the last use of o's text */
+    return st;
+}
+
+mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
+{
+    (void)ctx;
+    *model = NULL;
+    mn_options o;
+    cJSON *tree;
+    mn_status st = options_from_json(&o, &tree, json);
+    if (!st) st = stored_data_ok(&o);
     if (!st && o.arch) { /* the widths are given: no data needed */
         mn_spec spec = o.spec;
         st = mn_spec_parse_arch(&spec, o.arch);
@@ -139,7 +274,7 @@ mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
         st = mn_setting_build(&data, model, &o);
         mn_data_free(data);
     }
-    cJSON_Delete(j);
+    cJSON_Delete(tree);
     return st;
 }
 

@@ -4,6 +4,7 @@
  * what varies. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,32 @@ static mn_status medians(mn_summary *m, const mn_run_row *rows, long nr)
         *out[q] = mn_median(v, nr);
     }
     free(v);
+    return MN_OK;
+}
+
+/* The best found of one setting (m->best_loss: the lowest finite loss of
+ * its runs, whatever their class: each is a value some network reached) and
+ * its certified minima of unknown global value classified against it, with
+ * the setting's own global_tol. A run's summary class so depends on the
+ * other runs of its setting: more restarts can only lower the best found. */
+static mn_status against_best(mn_summary *m, mn_run_row *rows, long nr)
+{
+    double best = INFINITY;
+    long nmin = 0;
+    for (long r = 0; r < nr; r++) {
+        if (isfinite(rows[r].loss) && rows[r].loss < best) best = rows[r].loss;
+        nmin += rows[r].cls == MN_CLASS_MINIMUM;
+    }
+    m->best_loss = isfinite(best) ? best : NAN;
+    m->vs_best = nmin;
+    mn_cert_opts co;
+    mn_cert_opts_default(&co);
+    m->global_tol = co.global_tol;
+    if (!nmin) return MN_OK;
+    mn_status st = mn_setting_cert_opts(&co, m->json);
+    if (st) return st;
+    m->global_tol = co.global_tol;
+    for (long r = 0; r < nr; r++) rows[r].cls = mn_class_vs_best(rows[r].cls, rows[r].loss, best, co.global_tol);
     return MN_OK;
 }
 
@@ -154,6 +181,13 @@ mn_status mn_summarize(mn_summary **out, int *nout, mn_db *db, const int64_t *id
         if (!s[i].canon) st = mn_fail(MN_EINVAL, "setting id %lld asked for twice", (long long)ids[i]);
     }
     mn_db_settings_free(all_ids, canon, json, nall);
+    /* a database names data files: none is read unless it is a plain file */
+    for (int i = 0; i < n && !st && build; i++)
+        if ((st = mn_setting_data_check(s[i].json))) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", mn_last_error());
+            st = mn_fail(st, "setting %lld: %s", (long long)s[i].id, msg);
+        }
     for (int i = 0; i < n && !st; i++) {
         mn_run_row *rows;
         long nr;
@@ -166,6 +200,10 @@ mn_status mn_summarize(mn_summary **out, int *nout, mn_db *db, const int64_t *id
         }
         mn_summary *m = &s[i];
         m->n = nr;
+        if ((st = against_best(m, rows, nr))) {
+            free(sp), free(rows);
+            break;
+        }
         double lmin = 0, loss = 0, secs = 0;
         long nlmin = 0, nsp = 0;
         for (long r = 0; r < nr; r++) {
@@ -174,7 +212,7 @@ mn_status mn_summarize(mn_summary **out, int *nout, mn_db *db, const int64_t *id
             m->zero_error += rows[r].accuracy == 1.0;
             m->with_accuracy += !isnan(rows[r].accuracy);
             secs += rows[r].seconds;
-            if (rows[r].cls != MN_CLASS_SPURIOUS) continue;
+            if (!mn_class_is_spurious(rows[r].cls)) continue;
             m->nspurious++;
             if (isfinite(rows[r].loss)) sp[nsp++] = rows[r].loss, loss += rows[r].loss;
             if (isfinite(rows[r].lambda_min)) lmin += rows[r].lambda_min, nlmin++;

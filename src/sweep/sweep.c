@@ -18,6 +18,7 @@
 
 #include "minima.h"
 #include "minima/dist.h"
+#include "minima/objective.h"
 #include "minima/sweep.h"
 #include "run/internal.h"
 
@@ -126,6 +127,25 @@ static const char *status_name(mn_run_state st)
     return st == MN_RUN_RUNNING ? "max-steps" : mn_run_state_name(st);
 }
 
+double mn_setting_run_bytes(const mn_sweep_setting *s)
+{
+    const size_t P = mn_model_nparams(s->model);
+    const int n = mn_data_n(s->data), K = mn_model_spec(s->model)->width[mn_model_spec(s->model)->depth];
+    const double d = sizeof(double);
+    double b = 3 * d * (double)P;                  /* start / mid point, the stored end point */
+    b += mn_work_bytes(s->model, n);               /* evaluation workspace */
+    /* Newton refuses past 4000 parameters on its own (a clearer message) */
+    if (s->opt.kind != MN_OPT_NEWTON || P <= 4000) b += mn_optim_bytes(P, P, n, &s->opt);
+    if (s->polish && P <= 4000) {
+        mn_opt_params pp = s->opt;
+        pp.kind = MN_OPT_NEWTON;
+        b += mn_optim_bytes(P, P, n, &pp);
+    }
+    b += (d + 1) * (double)P + d * (double)n * K;  /* certification: gradient, mask, outputs */
+    b += mn_spectrum_bytes(P, P, s->cert.max_dense, s->cert.lanczos_iter);
+    return b;
+}
+
 mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t seed, mn_work *work, double *end)
 {
     const double t0 = now();
@@ -209,7 +229,7 @@ mn_status mn_run_seeded(mn_run_row *row, const mn_sweep_setting *s, uint64_t see
         row->elim_output = jd.elim_output;
         row->drop_changes_prediction = jd.drop_changes_prediction;
         if (end) memcpy(end, mn_optim_theta(last), P * sizeof *end);
-        if (c.cls == MN_CLASS_SPURIOUS) { /* kept for the catalogue of distinct minima */
+        if (c.cls == MN_CLASS_SPURIOUS || c.cls == MN_CLASS_MINIMUM) { /* kept for the catalogue of distinct minima */
             if (!(row->theta = malloc(P * sizeof *row->theta)))
                 st = mn_fail(MN_ENOMEM, "out of memory");
             else
@@ -300,6 +320,23 @@ static void note_progress(void *ctx, long k, long ndone)
     progress_show(pg, 0);
 }
 
+mn_status mn_sweep_memory_check(const mn_sweep_setting *settings, int nsettings, int threads)
+{
+    /* threads runs at a time, each the largest; every data set once */
+    double most = 0, data = 0;
+    for (int i = 0; i < nsettings; i++) {
+        const double b = mn_setting_run_bytes(&settings[i]);
+        most = b > most ? b : most;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = settings[j].data == settings[i].data;
+        const mn_data *d = settings[i].data;
+        if (!seen) data += (double)mn_data_n(d) * (mn_data_d(d) + mn_data_m(d)) * sizeof(double);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "the sweep (%d run%s at a time)", threads, threads == 1 ? "" : "s");
+    return mn_mem_check(most * threads + data, what);
+}
+
 mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting *settings, int nsettings,
                        const mn_sweep_opts *o)
 {
@@ -308,6 +345,8 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
     if (o->restarts < 1) return mn_fail(MN_EINVAL, "restarts must be >= 1 (got %ld)", o->restarts);
     const long R = o->restarts;
     if ((long)nsettings > 0x7fffffffL / R) return mn_fail(MN_EINVAL, "too many runs (settings x restarts)");
+    mn_status sm = mn_sweep_memory_check(settings, nsettings, o->threads);
+    if (sm) return sm;
     mn_status st = MN_OK;
     for (int s = 0; s < nsettings && !st; s++) { /* every setting's data checked before any run */
         char key[64];
