@@ -190,11 +190,15 @@ cases=(
   "merge of databases run on other data|merge $tmp/chgm.db $tmp/chg.db $tmp/chg2.db|was run on other data there"
 )
 # Under MPI (a fourth field: the launcher), when mpirun is here and minima
-# was built with it: rank 0 cannot open the database (tests/cli_mpi.sh has
-# the ranks started with other options).
+# was built with it: rank 0 cannot open the database, experiments not on
+# the runner (tests/cli_mpi.sh has the ranks started with other options).
 mpirun=(mpirun -q --oversubscribe --allow-run-as-root -n 3)
 if command -v mpirun > /dev/null && "$bin" --version | grep -q "(MPI)"; then
   cases+=("MPI: database cannot be opened|sweep --generate xor --steps 10 --restarts 2 --db $tmp/nodir/x.db|cannot open database|${mpirun[*]}")
+  # experiments with their own pools, not the runner's: refused under MPI
+  for e in saddles balance residual implicit-bias; do
+    cases+=("MPI: experiment $e (not on the runner)|experiment $e --quick|does not run under MPI|${mpirun[*]}")
+  done
 fi
 
 pass=0 fail=0
