@@ -54,6 +54,11 @@ rm "$tmp/ff.csv" && mkfifo "$tmp/ff.csv"
 cp "$tmp/ff.db" "$tmp/zero.db"
 sqlite3 "$tmp/zero.db" "UPDATE settings SET options = replace(options, '$tmp/ff.csv', '/dev/zero')"
 
+# Two settings of different widths, one run each, whose end points are
+# stored as if they were spurious minima (path's --db end points).
+"$bin" sweep $D --grid arch=2-2-1,2-3-1 --steps 5 --restarts 1 --db "$tmp/two.db" > /dev/null 2>&1
+sqlite3 "$tmp/two.db" "UPDATE runs SET theta = zeroblob(8 * 9) WHERE setting = 1; UPDATE runs SET theta = zeroblob(8 * 13) WHERE setting = 2"
+
 # description | arguments | expected part of the message
 cases=(
   "a network of ~2^31 parameters: past physical memory|train --arch 2-46000-46000-1|(estimate), more than the"
@@ -185,6 +190,22 @@ cases=(
   "prove: no --point|prove population --k 2 --n 2|needs --k, --n and --point"
   "prove: k zero|prove population --k 0 --n 2 --point $tmp/pt22|--k '0'"
   "prove: not a certificate|prove --check $tmp/notcert|not a certificate"
+  "spectrum: K larger than the parameters|spectrum $D --params $tmp/p33 --top 34|K = 34 is larger than the 33 free parameters"
+  "spectrum: bottom K larger than the parameters|spectrum $D --params $tmp/p33 --bottom 40|K = 40 is larger than"
+  "spectrum: fewer Lanczos steps than K|spectrum $D --params $tmp/p33 --top 8 --lanczos-steps 5|5 Lanczos steps cannot give 8"
+  "spectrum: no --params|spectrum $D|--params FILE is required"
+  "spectrum: --plot without --density|spectrum $D --params $tmp/p33 --plot $tmp/fig|add --density"
+  "slice: unknown direction kind|slice $D --params $tmp/p33 --dir sideways|unknown direction kind 'sideways'"
+  "slice: three directions|slice $D --params $tmp/p33 --dir filter,random,eig|at most two"
+  "slice: toward without --to|slice $D --params $tmp/p33 --dir toward|needs --to FILE"
+  "slice: --to without toward|slice $D --params $tmp/p33 --to $tmp/p33|--dir toward"
+  "slice: reversed range|slice $D --params $tmp/p33 --range 1:-1|finite A < B"
+  "slice: end point of another model|slice $D --params $tmp/p33 --dir toward --to $tmp/p34|holds more numbers"
+  "path: one end point|path $D $tmp/p33|two end points A and B"
+  "path: end points of different sizes|path $D $tmp/p33 $tmp/p30|30 numbers"
+  "path: runs of different models|path --db $tmp/two.db 1:0 2:0|are points of different models"
+  "path: malformed run|path --db $tmp/two.db 1 2:0|SETTING:RESTART"
+  "path: run without a stored end point|path --db $tmp/chg.db 1:0 1:0|stores no end point"
   "JSON seed past 2^53|sweep --config $tmp/bigseed.json --restarts 1 --db $tmp/big.db|past 2^53"
   "data file changed under a stored sweep|$W --db $tmp/chg.db|was run on other data"
   "merge of databases run on other data|merge $tmp/chgm.db $tmp/chg.db $tmp/chg2.db|was run on other data there"

@@ -129,10 +129,12 @@ enum {
     MN_CMD_SUMMARY = 64, MN_CMD_EXPORT = 128,
     MN_CMD_REGIONS = 256,  /* minima regions genuine, experiment liu */
     MN_CMD_ARENA = 512,    /* minima experiment arena */
+    MN_CMD_SPECTRUM = 1024, MN_CMD_SLICE = 2048, /* the landscape instruments (with MN_CMD_PATH) */
     MN_CMD_SADDLES = 4096, /* minima experiment saddles */
     MN_CMD_BALANCE = 8192, /* minima experiment balance */
     MN_CMD_RESIDUAL = 16384, /* minima experiment residual */
-    MN_CMD_IMPLICIT = 32768  /* minima experiment implicit-bias */
+    MN_CMD_IMPLICIT = 32768, /* minima experiment implicit-bias */
+    MN_CMD_PATH = 65536      /* minima path */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
@@ -387,6 +389,9 @@ mn_status mn_setting_data_check(const char *json);
  * (its JSON options over the defaults: global_loss NaN unless the setting
  * names --global-loss). MN_EFORMAT / MN_EINVAL for options no run took. */
 mn_status mn_setting_cert_opts(mn_cert_opts *out, const char *json);
+/* The data and model of a setting from its stored options (the settings
+ * table's JSON object of strings), as mn_setting_build makes them. */
+mn_status mn_setting_build_json(mn_data **data, mn_model **model, const char *json);
 
 /* Summaries of the settings with the given ids (ids NULL: every setting in
  * the database, in id order). build may be NULL (no catalogue). */

@@ -242,7 +242,7 @@ typedef struct {
 void mn_popul_opts_default(mn_popul_opts *opts);
 typedef struct {
     int k, n, restarts;
-    int count[6];
+    int count[9]; /* (MN_NCLASS) */
     int early, polished;
     long long steps;
     double spurious_pct, spurious_lo, spurious_hi;

@@ -59,6 +59,40 @@ int cli_spectrum(const mn_model *model, mn_work *work, const mn_data *data, cons
                  double *hess, double *evals, int *nfree);
 
 
+/* The landscape instruments (spectrum, slice, path; src/cli/instruments.c):
+ * their options (-1 / NULL: not given) and the network they measure. */
+typedef struct {
+    const char *cmd;
+    unsigned cmd_bit;
+    mn_options run;
+    const char *params, *plot, *out, *to, *db, *dir, *range, *range2;
+    const char *pos[2]; /* path: the end points A and B */
+    int npos;
+    long top, bottom, probes, slq_probes, slq_steps, grid_points, lanczos_steps, points, nodes, fit_steps;
+    double lanczos_tol, sigma;
+    int trace, density;
+    uint64_t seed;
+} instr_opts;
+/* Parses argv (cli_args over the command's options, then mn_options_check):
+ * 0, 1 with a message printed, or 2 when --help was printed. */
+int instr_parse(instr_opts *o, const char *summary, int argc, char **argv);
+/* Data, model, workspace and the network objective of a setting. */
+typedef struct {
+    mn_data *data;
+    mn_model *model;
+    mn_work *work;
+    struct mn_objective *f;
+    size_t P;
+} instr_net;
+mn_status instr_net_open(instr_net *n, const mn_options *run);
+void instr_net_close(instr_net *n);
+/* theta (P, malloc'ed) from a params file for the net. */
+mn_status instr_read_point(double **theta, const instr_net *n, const char *path);
+
+int cmd_spectrum(int argc, char **argv);
+int cmd_slice(int argc, char **argv);
+int cmd_path(int argc, char **argv);
+
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_certify(int argc, char **argv);

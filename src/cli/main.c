@@ -22,6 +22,9 @@ static const command commands[] = {
     {"export", cmd_export, "a sweep database as CSV, one row per run"},
     {"merge", cmd_merge, "merge sweep databases (shards), skipping duplicate runs"},
     {"regions", cmd_regions, "activation regions of ReLU nets: Jacobian rank (Karhadkar), genuine minima (Liu)"},
+    {"spectrum", cmd_spectrum, "Hessian spectrum at a point: top/bottom eigenvalues, trace, density (JSON)"},
+    {"slice", cmd_slice, "the loss (and accuracy) along 1-D or 2-D slices through a point (CSV, figure)"},
+    {"path", cmd_path, "the loss barrier between two points: straight line and an optimised Bezier curve (JSON)"},
     {"prove", cmd_prove, "prove, in ball arithmetic, a spurious minimum of the Safran-Shamir loss (certificates)"},
     {"experiment", cmd_experiment, "Safran-Shamir Tables 1-2: spurious minima of ReLU nets, population loss"},
 };

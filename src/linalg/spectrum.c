@@ -24,12 +24,11 @@
  * sizes certified here (tens of thousands of parameters, a few hundred
  * steps) the plain method is simpler, has no extra dependency, and its
  * determinism is easy to see. */
-#include <lapacke.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "linalg/lanczos.h"
 #include "minima/objective.h"
 
 #define MN_LANCZOS_SEED 0x4c616e637a6f73ULL /* "Lanczos" */
@@ -80,84 +79,23 @@ static mn_status dense_extremes(const mn_objective *f, const double *x, int nf, 
     return st;
 }
 
-/* Lanczos route (see the top of the file). */
+/* Lanczos route (see the top of the file and linalg/lanczos.h). */
 static mn_status lanczos_extremes(const mn_objective *f, const double *x, int nf, int lanczos_iter,
                                   double lanczos_tol, double *lmin, double *lmax)
 {
-    const size_t P = f->n;
-    const int kmax = mn_lanczos_steps((size_t)nf, lanczos_iter);
-    mn_status st0 = mn_mem_check(lanczos_doubles(P, (size_t)nf, kmax) * sizeof(double), "Lanczos");
-    if (st0) return st0;
-    int *idx = malloc((size_t)nf * sizeof *idx);
-    double *q = malloc((size_t)kmax * nf * sizeof *q);         /* Lanczos vectors (kmax x nf) */
-    double *v = calloc(2 * P, sizeof *v), *hv = v ? v + P : NULL; /* full-length scratch (P) */
-    double *w = malloc((size_t)nf * sizeof *w);
-    double *alpha = malloc(5 * (size_t)kmax * sizeof *alpha);
-    double *z = malloc((size_t)kmax * kmax * sizeof *z);
-    if (!idx || !q || !v || !w || !alpha || !z) {
-        free(idx), free(q), free(v), free(w), free(alpha), free(z);
-        return mn_fail(MN_ENOMEM, "out of memory for Lanczos (%d x %d vectors)", kmax, nf);
+    mn_lanczos *lz = NULL;
+    mn_status st = mn_lanczos_alloc(&lz, f, mn_lanczos_steps((size_t)nf, lanczos_iter));
+    double *start = st ? NULL : malloc((size_t)nf * sizeof *start);
+    if (!st && !start) st = mn_fail(MN_ENOMEM, "out of memory for Lanczos");
+    if (!st) {
+        mn_rng r;
+        mn_rng_seed(&r, MN_LANCZOS_SEED);
+        for (int i = 0; i < nf; i++) start[i] = mn_rng_normal(&r);
+        st = mn_lanczos_run(lz, f, x, start, 1, 1, lanczos_tol);
     }
-    double *beta = alpha + kmax, *d = beta + kmax, *e = d + kmax, *coef = e + kmax;
-    for (size_t i = 0, j = 0; i < P; i++)
-        if (!f->mask || f->mask[i]) idx[j++] = (int)i;
-    mn_rng r;
-    mn_rng_seed(&r, MN_LANCZOS_SEED);
-    double nrm = 0;
-    for (int i = 0; i < nf; i++) q[i] = mn_rng_normal(&r), nrm += q[i] * q[i];
-    nrm = sqrt(nrm);
-    for (int i = 0; i < nf; i++) q[i] /= nrm;
-    mn_status st = MN_OK;
-    double tmin = NAN, tmax = NAN;
-    for (int k = 0; k < kmax && !st; k++) {
-        const double *qk = q + (size_t)k * nf;
-        for (int i = 0; i < nf; i++) v[idx[i]] = qk[i];
-        st = mn_objective_hvp(f, x, v, hv);
-        if (st) break;
-        for (int i = 0; i < nf; i++) w[i] = hv[idx[i]];
-        double a = 0;
-        for (int i = 0; i < nf; i++) a += qk[i] * w[i];
-        alpha[k] = a;
-        /* Full reorthogonalisation, twice ("twice is enough"). */
-        for (int pass = 0; pass < 2; pass++) {
-            for (int j = 0; j <= k; j++) {
-                const double *qj = q + (size_t)j * nf;
-                double c = 0;
-                for (int i = 0; i < nf; i++) c += qj[i] * w[i];
-                coef[j] = c;
-            }
-            for (int j = 0; j <= k; j++) {
-                const double *qj = q + (size_t)j * nf;
-                for (int i = 0; i < nf; i++) w[i] -= coef[j] * qj[i];
-            }
-        }
-        double b = 0;
-        for (int i = 0; i < nf; i++) b += w[i] * w[i];
-        b = sqrt(b);
-        beta[k] = b;
-        /* Ritz values of T_{k+1}: alpha[0..k] on the diagonal, beta[0..k-1] off it. */
-        const int m = k + 1;
-        memcpy(d, alpha, (size_t)m * sizeof *d);
-        memcpy(e, beta, (size_t)k * sizeof *e);
-        lapack_int info = LAPACKE_dstev(LAPACK_COL_MAJOR, 'V', m, d, e, z, m);
-        if (info != 0) {
-            st = mn_fail(MN_ELAPACK, "LAPACKE_dstev failed in Lanczos (info = %d)", (int)info);
-            break;
-        }
-        tmin = d[0], tmax = d[m - 1];
-        /* Residual of Ritz pair i: beta_k * |last component of its eigenvector|. */
-        const double rmin = b * fabs(z[(size_t)(m - 1)]);                     /* z(m-1, 0) */
-        const double rmax = b * fabs(z[(size_t)(m - 1) + (size_t)(m - 1) * m]); /* z(m-1, m-1) */
-        const double scale = fmax(1.0, fmax(fabs(tmin), fabs(tmax)));
-        if (b <= 1e-14 * scale) break; /* invariant subspace: Ritz values exact */
-        if (rmin <= lanczos_tol * scale && rmax <= lanczos_tol * scale) break;
-        if (k + 1 < kmax) {
-            double *qn = q + (size_t)(k + 1) * nf;
-            for (int i = 0; i < nf; i++) qn[i] = w[i] / b;
-        }
-    }
-    if (!st) *lmin = tmin, *lmax = tmax;
-    free(idx), free(q), free(v), free(w), free(alpha), free(z);
+    if (!st) *lmin = lz->theta[0], *lmax = lz->theta[lz->m - 1];
+    free(start);
+    mn_lanczos_free(lz);
     return st;
 }
 

@@ -33,6 +33,13 @@ struct mn_work {
     double *e;                    /* exp(u) (n x nelim) */
     double *ru;                   /* R{u} (n x nelim) */
     double *mem;                  /* the one allocation behind all of the above */
+    /* The point whose forward and backward passes Z, H, G, T hold (mn_hvp):
+     * products at the same theta and data (Lanczos, trace probes) then run
+     * the R-pass alone, on the same numbers, so the bits do not change. */
+    int ready;
+    double *at;            /* theta (P) */
+    const mn_data *at_data;
+    uint64_t at_hash;      /* of the data's contents (a view's caller may change them) */
 };
 
 /* Doubles per sample of the workspace: z, h, g and their R-forward twins
@@ -63,12 +70,14 @@ mn_status mn_work_alloc(mn_work **out, const mn_model *model, int n)
     if (st) return st;
     mn_work *w = calloc(1, sizeof *w);
     double *p = w ? malloc(total * (size_t)n * sizeof(double)) : NULL;
-    if (!p) {
-        free(w);
+    double *at = p ? malloc(model->nparams * sizeof *at) : NULL;
+    if (!at) {
+        free(w), free(p);
         return mn_fail(MN_ENOMEM, "out of memory: workspace of %zu doubles", total * (size_t)n);
     }
     w->n = n;
     w->mem = p;
+    w->at = at;
     for (int l = 1; l <= L; l++) {
         size_t sz = (size_t)n * (size_t)s->width[l];
         w->z[l] = p, p += sz;
@@ -91,6 +100,7 @@ void mn_work_free(mn_work *work)
 {
     if (!work) return;
     free(work->mem);
+    free(work->at);
     free(work);
 }
 
@@ -101,6 +111,7 @@ static mn_status forward(const mn_model *m, mn_work *w, const mn_data *data, con
     const int n = mn_data_n(data), L = s->depth, d = s->width[0], K = s->width[L];
     const double *x = mn_data_xc(data);
     if (n > w->n) return mn_fail(MN_EINVAL, "workspace holds %d samples, the data has %d", w->n, n);
+    w->ready = 0;
     const double *hin = x;
     for (int l = 1; l <= L; l++) {
         const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
@@ -237,20 +248,35 @@ mn_status mn_eval(const mn_model *model, mn_work *work, const mn_data *data, con
     return check_finite(grad, model->nparams, "gradient");
 }
 
+static uint64_t data_hash(const mn_data *data)
+{
+    const size_t n = (size_t)mn_data_n(data);
+    uint64_t h = mn_hash_bytes(MN_FNV_OFFSET, mn_data_xc(data), n * (size_t)mn_data_d(data) * sizeof(double));
+    return mn_hash_bytes(h, mn_data_yc(data), n * (size_t)mn_data_m(data) * sizeof(double));
+}
+
 mn_status mn_hvp(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,
                  const double *v, double *hv, double *loss, double *grad)
 {
+    const size_t P = model->nparams;
+    if (!loss && !grad && work->ready && work->at_data == data && !memcmp(work->at, theta, P * sizeof *theta) &&
+        work->at_hash == data_hash(data)) {
+        rpass(model, work, data, theta, v, hv);
+        return check_finite(hv, P, "Hessian-vector product");
+    }
     mn_status st = forward_loss(model, work, data, theta, loss);
     if (st) return st;
     /* backward() is needed for T_l and G_l even when grad is not wanted. */
-    double *g = grad ? grad : malloc(model->nparams * sizeof *g);
+    double *g = grad ? grad : malloc(P * sizeof *g);
     if (!g) return mn_fail(MN_ENOMEM, "out of memory in mn_hvp");
     backward(model, work, data, theta, g);
-    st = check_finite(g, model->nparams, "gradient");
+    st = check_finite(g, P, "gradient");
     if (!grad) free(g);
     if (st) return st;
+    work->ready = 1, work->at_data = data, work->at_hash = data_hash(data);
+    memcpy(work->at, theta, P * sizeof *theta);
     rpass(model, work, data, theta, v, hv);
-    return check_finite(hv, model->nparams, "Hessian-vector product");
+    return check_finite(hv, P, "Hessian-vector product");
 }
 
 mn_status mn_hessian(const mn_model *model, mn_work *work, const mn_data *data, const double *theta,

@@ -18,11 +18,12 @@ typedef struct {
     size_t off; /* offsetof(mn_options, member) */
 } entry;
 
-#define MODEL (MN_CMD_EVAL | MN_CMD_TRAIN | MN_CMD_SWEEP | MN_CMD_CERTIFY | MN_CMD_REGIONS)
+#define INSTR (MN_CMD_SPECTRUM | MN_CMD_SLICE | MN_CMD_PATH)
+#define MODEL (MN_CMD_EVAL | MN_CMD_TRAIN | MN_CMD_SWEEP | MN_CMD_CERTIFY | MN_CMD_REGIONS | INSTR)
 #define TRAINING (MN_CMD_TRAIN | MN_CMD_SWEEP)
 #define DYNAMICS (MN_CMD_RESIDUAL | MN_CMD_IMPLICIT)
 #define EXPERIMENTS (MN_CMD_ELIMINATE | MN_CMD_SAFRAN | MN_CMD_ARENA | MN_CMD_SADDLES | DYNAMICS)
-#define ALLCMD 0xffffu
+#define ALLCMD 0x1ffffu
 #define OFF(m) offsetof(mn_options, m)
 #define BIG 1e300
 #define TINY 1e-300
@@ -59,10 +60,10 @@ static const entry table[] = {
     {{"extra", MN_OPTION_TEXT, MN_CMD_SAFRAN, 0, 0, "LIST", "n - k values (default 0,1)"}, NONE, 0},
     {{"data-seed", MN_OPTION_SEED, MODEL, 0, 0, "S", "generator seed (1)"}, F_SEED, OFF(data_seed)},
     {{"flip", MN_OPTION_REAL, MODEL, 0, 1, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"}, F_DOUBLE, OFF(flip)},
-    {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
+    {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS | MN_CMD_SPECTRUM | MN_CMD_SLICE, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
     {{"hessian", MN_OPTION_FLAG, MN_CMD_EVAL, 0, 0, NULL, "also print the Hessian and its eigenvalues"}, NONE, 0},
     {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, sweep, certify: the default and only format)"}, NONE, 0},
-    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_SADDLES | MN_CMD_BALANCE | MN_CMD_REGIONS | DYNAMICS, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir, saddles), data and start (balance) (1)"}, F_SEED, OFF(seed)},
+    {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_SADDLES | MN_CMD_BALANCE | MN_CMD_REGIONS | DYNAMICS | MN_CMD_SPECTRUM | MN_CMD_SLICE, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir, saddles), data and start (balance) (1)"}, F_SEED, OFF(seed)},
     {{"steps", MN_OPTION_INT, TRAINING, 0, 1e12, "N", "gradient steps at most (20000)"}, F_LONG, OFF(steps)},
     {{"lr", MN_OPTION_REAL, TRAINING, TINY, 1e6, "X", "step size (0.1)"}, F_DOUBLE, OFF(opt.lr)},
     {{"gtol", MN_OPTION_REAL, TRAINING, 0, BIG, "X", "stop when the gradient norm is <= X (1e-8)"}, F_DOUBLE, OFF(gtol)},
@@ -95,7 +96,7 @@ static const entry table[] = {
     {{"config", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "FILE.json", "{\"base\": {option: value}, \"grid\": {option: [values]}}"}, NONE, 0},
     {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; arena 10, --quick 3; safran-shamir 1000; saddles 1000, --quick 30; residual: distance targets, 3, --quick 1; implicit-bias: data sets, 3, --quick 1)"}, NONE, 0},
     {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
-    {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_BALANCE, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; arena: arena.db; safran-shamir, saddles, balance, residual, implicit-bias: none)"}, NONE, 0},
+    {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_PATH, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; arena: arena.db; safran-shamir, saddles, balance, residual, implicit-bias: none)"}, NONE, 0},
     {{"shard", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "I/N", "only runs whose index % N == I (0/1)"}, NONE, 0},
     {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE | MN_CMD_ARENA | MN_CMD_SADDLES | MN_CMD_BALANCE | DYNAMICS, 0, 0, NULL, "a small grid (residual, implicit-bias: the test suite's, seconds; eliminate: n 100, 3000 steps, 3 restarts, about a minute; arena: n 40, no real data, 3 restarts; saddles: d 2..8, 30 restarts; balance: steps 0.02,0.01, horizon 10)"}, NONE, 0},
     {{"quiet", MN_OPTION_FLAG, MN_CMD_SAFRAN, 0, 0, NULL, "no progress line on stderr (shown only when stderr is a terminal)"}, NONE, 0},
@@ -127,9 +128,27 @@ static const entry table[] = {
     {{"family", MN_OPTION_TEXT, MN_CMD_RESIDUAL, 0, 0, "LIST", "target families: pd, negative, distance (all)"}, NONE, 0},
     {{"eps", MN_OPTION_REAL, MN_CMD_RESIDUAL, TINY, 1e6, "X", "converged: loss <= X (1e-8)"}, NONE, 0},
     {{"step-scale", MN_OPTION_REAL, MN_CMD_RESIDUAL, TINY, 1e6, "C", "GD step C / (L max(1, ||Phi||_2)^2) (0.5)"}, NONE, 0},
-    {{"plot", MN_OPTION_TEXT, EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, "PREFIX", "also draw PREFIX.png and PREFIX.svg (needs gnuplot)"}, NONE, 0},
-    {{"out", MN_OPTION_TEXT, MN_CMD_EXPORT, 0, 0, "FILE", "write to FILE (default: standard output)"}, NONE, 0},
+    {{"plot", MN_OPTION_TEXT, EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_SUMMARY | INSTR, 0, 0, "PREFIX", "also draw PREFIX.png and PREFIX.svg (needs gnuplot)"}, NONE, 0},
+    {{"out", MN_OPTION_TEXT, MN_CMD_EXPORT | MN_CMD_SLICE, 0, 0, "FILE", "write to FILE (default: standard output)"}, NONE, 0},
     {{"no-timings", MN_OPTION_FLAG, MN_CMD_EXPORT, 0, 0, NULL, "leave out the seconds column (for comparing databases)"}, NONE, 0},
+    {{"top", MN_OPTION_INT, MN_CMD_SPECTRUM, 0, 1e6, "K", "the K largest Hessian eigenvalues by Lanczos, with residuals (5; 0: none)"}, NONE, 0},
+    {{"bottom", MN_OPTION_INT, MN_CMD_SPECTRUM, 0, 1e6, "K", "the K smallest Hessian eigenvalues (0)"}, NONE, 0},
+    {{"trace", MN_OPTION_FLAG, MN_CMD_SPECTRUM, 0, 0, NULL, "the Hessian trace by Hutchinson (Rademacher probes), with its standard error"}, NONE, 0},
+    {{"probes", MN_OPTION_INT, MN_CMD_SPECTRUM, 1, 1e7, "N", "--trace: probe vectors (100)"}, NONE, 0},
+    {{"density", MN_OPTION_FLAG, MN_CMD_SPECTRUM, 0, 0, NULL, "the spectral density by stochastic Lanczos quadrature"}, NONE, 0},
+    {{"slq-probes", MN_OPTION_INT, MN_CMD_SPECTRUM, 1, 1e6, "N", "--density: Gaussian probe vectors (10)"}, NONE, 0},
+    {{"slq-steps", MN_OPTION_INT, MN_CMD_SPECTRUM, 1, 1e6, "N", "--density: Lanczos steps per probe (100)"}, NONE, 0},
+    {{"sigma", MN_OPTION_REAL, MN_CMD_SPECTRUM, 1e-12, 1, "X", "--density: Gaussian broadening relative to the spectrum's width (0.01)"}, NONE, 0},
+    {{"grid-points", MN_OPTION_INT, MN_CMD_SPECTRUM, 2, 1e6, "N", "--density: grid points (1000)"}, NONE, 0},
+    {{"lanczos-steps", MN_OPTION_INT, MN_CMD_SPECTRUM | MN_CMD_SLICE, 1, 1e6, "N", "Lanczos steps at most for --top, --bottom, --dir eig; memory N x P doubles (300)"}, NONE, 0},
+    {{"lanczos-tol", MN_OPTION_REAL, MN_CMD_SPECTRUM | MN_CMD_SLICE, 1e-16, 1, "X", "stop when every wanted Ritz residual is <= X max(1, |theta|) (1e-10)"}, NONE, 0},
+    {{"dir", MN_OPTION_TEXT, MN_CMD_SLICE, 0, 0, "KIND[,KIND]", "random|filter|eig|toward; two kinds: a 2-D slice (filter)"}, NONE, 0},
+    {{"to", MN_OPTION_TEXT, MN_CMD_SLICE, 0, 0, "FILE", "--dir toward: the second point (params format)"}, NONE, 0},
+    {{"range", MN_OPTION_TEXT, MN_CMD_SLICE, 0, 0, "A:B", "first coordinate's range (-1:1; toward: -0.5:1.5)"}, NONE, 0},
+    {{"range2", MN_OPTION_TEXT, MN_CMD_SLICE, 0, 0, "A:B", "second coordinate's range (-1:1)"}, NONE, 0},
+    {{"points", MN_OPTION_INT, MN_CMD_SLICE | MN_CMD_PATH, 2, 100000, "N", "grid points per axis (slice: 51 in 1-D, 25 in 2-D; path: 101)"}, NONE, 0},
+    {{"nodes", MN_OPTION_INT, MN_CMD_PATH, 1, 10000, "K", "values of t in the Bezier fit's mean loss (32)"}, NONE, 0},
+    {{"fit-steps", MN_OPTION_INT, MN_CMD_PATH, 0, 1e9, "N", "L-BFGS steps at most of the Bezier fit (500)"}, NONE, 0},
     {{"help", MN_OPTION_FLAG, ALLCMD, 0, 0, NULL, "this help"}, NONE, 0},
 };
 #define NTABLE ((int)(sizeof table / sizeof *table))

@@ -278,6 +278,17 @@ mn_status mn_setting_model(mn_model **model, const char *json, void *ctx)
     return st;
 }
 
+mn_status mn_setting_build_json(mn_data **data, mn_model **model, const char *json)
+{
+    *data = NULL, *model = NULL;
+    cJSON *j = NULL;
+    mn_options o;
+    mn_status st = options_from_json(&o, &j, json);
+    if (!st) st = mn_setting_build(data, model, &o);
+    cJSON_Delete(j);
+    return st;
+}
+
 void mn_setting_run(mn_sweep_setting *s, const mn_options *o)
 {
     s->opt = o->opt;
