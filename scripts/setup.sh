@@ -27,7 +27,7 @@ done
 # Each package and why it is here: see README, "Dependencies".
 pkgs=(gcc make cmake pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev
       libcjson-dev libcmocka-dev libsleef-dev libflint-arb-dev gnuplot-nox valgrind
-      zlib1g-dev libglpk-dev python3-sklearn
+      zlib1g-dev libglpk-dev libopenmpi-dev openmpi-bin python3-sklearn
       python3 python3-cffi python3-numpy python3-pytest python3-torch python3-venv python3-pip)
 
 missing=()

@@ -230,20 +230,35 @@ cases=(
   "experiment: no name|experiment --k 8|which experiment?"
   "experiment: unknown name|experiment tables|unknown experiment 'tables' (available: safran-shamir, eliminate"
 )
+# Under MPI (a fourth field: the launcher), when mpirun is here and minima
+# was built with it: rank 0 cannot open the database, experiments not on
+# the runner (tests/cli_mpi.sh has the ranks started with other options).
+mpirun=(mpirun -q --oversubscribe --allow-run-as-root -n 3)
+if command -v mpirun > /dev/null && "$bin" --version | grep -q "(MPI)"; then
+  cases+=("MPI: database cannot be opened|sweep --generate xor --steps 10 --restarts 2 --db $tmp/nodir/x.db|cannot open database|${mpirun[*]}")
+  # experiments with their own pools, not the runner's: refused under MPI
+  for e in saddles balance residual implicit-bias; do
+    cases+=("MPI: experiment $e (not on the runner)|experiment $e --quick|does not run under MPI|${mpirun[*]}")
+  done
+fi
 
 pass=0 fail=0
 [ "$table" = --table ] && printf '| bad input | command | message |\n|---|---|---|\n'
 for c in "${cases[@]}"; do
-  IFS='|' read -r what args want <<< "$c"
+  IFS='|' read -r what args want launch <<< "$c"
+  # under the sanitizers, Open MPI's own leaks are not ours (tests/openmpi.supp)
+  lsan=()
+  [ -n "$launch" ] && lsan=(env "LSAN_OPTIONS=suppressions=$(dirname "$0")/openmpi.supp:print_suppressions=0"
+                            ASAN_OPTIONS=fast_unwind_on_malloc=0)
   # shellcheck disable=SC2086
-  "$bin" $args > "$tmp/out" 2> "$tmp/err"
+  "${lsan[@]}" $launch "$bin" $args > "$tmp/out" 2> "$tmp/err"
   rc=$?
   err=$(cat "$tmp/err")
   lines=$(wc -l < "$tmp/err")
   if [ "$table" = --table ]; then
     shown=${args//$tmp\//}
     msg=${err//$tmp\//}
-    printf '| %s | `minima %s` | `%s` |\n' "$what" "$shown" "${msg//|/\\|}"
+    printf '| %s | `%sminima %s` | `%s` |\n' "$what" "${launch:+${launch/ -q --oversubscribe --allow-run-as-root/} }" "$shown" "${msg//|/\\|}"
     continue
   fi
   ok=1

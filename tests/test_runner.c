@@ -52,7 +52,13 @@ static mn_status toy_run(mn_run_row *row, const void *setting, long restart, voi
     return MN_OK;
 }
 
-static const mn_run_kind toy = {"toy", 0, NULL, NULL, toy_scratch, toy_scratch_free, toy_run};
+static size_t toy_npoint(const void *setting)
+{
+    (void)setting;
+    return 0; /* no end points */
+}
+
+static const mn_run_kind toy = {"toy", 0, NULL, NULL, toy_scratch, toy_scratch_free, toy_run, toy_npoint, NULL};
 
 /* A fresh database at name with one setting; list[k] = restart k. */
 static mn_db *fresh(const char *name, toy_setting *s, mn_pending *list)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 #define CMD "experiment arena"
@@ -113,6 +114,10 @@ int cmd_experiment_arena(int argc, char **argv)
     if (r) return r == 2 ? 0 : 1;
     mn_arena_result *res = NULL;
     if (mn_experiment_arena(&res, &a.plan)) return cli_error(CMD);
+    if (mn_dist_rank() > 0) { /* rank 0 prints the table */
+        mn_arena_result_free(res);
+        return 0;
+    }
     fprintf(stderr,
             "experiment arena: %d settings x %ld restarts: %ld runs done now, %ld already stored, %.3g s "
             "(database %s)\n",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 #define CMD "experiment eliminate"
@@ -131,6 +132,10 @@ int cmd_experiment_eliminate(int argc, char **argv)
     if (r) return r == 2 ? 0 : 1;
     mn_elim_result *res = NULL;
     if (mn_experiment_eliminate(&res, &a.plan)) return cli_error(CMD);
+    if (mn_dist_rank() > 0) { /* rank 0 prints the table */
+        mn_elim_result_free(res);
+        return 0;
+    }
     fprintf(stderr,
             "experiment eliminate: %d settings x %ld restarts: %ld runs done now, %ld already stored, %.3g s "
             "(database %s)\n",

@@ -13,6 +13,7 @@
 
 
 #include "cli.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 typedef struct {
@@ -41,12 +42,15 @@ static mn_status set_exp(void *ctx, const mn_option *d, const char *v)
 }
 
 
-/* The progress line on stderr: rows and runs done, elapsed time and an
- * estimate of the rest from the pace of the runs done here so far (the
- * largest rows run first, so it errs long), at most twice a second. */
+/* The progress line on stderr: rows and runs done, rate, elapsed time and
+ * an estimate of the rest from the pace of the runs done here so far (the
+ * largest rows run first, so it errs long): redrawn at most twice a second
+ * on a terminal, else (an MPI job's rank 0: its stderr is a pipe) one line
+ * every 5 s. */
 typedef struct {
     double t0, last;
     long first; /* runs done before the first run here (loaded) */
+    int tty;
 } progress;
 
 static void show_progress(void *ctx, long runs_done, long runs_total, int rows_done, int rows_total)
@@ -54,12 +58,13 @@ static void show_progress(void *ctx, long runs_done, long runs_total, int rows_d
     progress *p = ctx;
     const double t = omp_get_wtime() - p->t0;
     if (p->first < 0) p->first = runs_done - 1;
-    if (runs_done < runs_total && t - p->last < 0.5) return;
+    if (runs_done < runs_total && t - p->last < (p->tty ? 0.5 : 5.0)) return;
     p->last = t;
     const double rate = (double)(runs_done - p->first) / (t > 1e-9 ? t : 1e-9);
-    fprintf(stderr, "\rsafran-shamir: rows %d/%d, runs %ld/%ld, %.0f s elapsed, ~%.0f s left \033[K", rows_done,
-            rows_total, runs_done, runs_total, t, (double)(runs_total - runs_done) / rate);
-    if (runs_done == runs_total) fputc('\n', stderr);
+    fprintf(stderr, "%ssafran-shamir: rows %d/%d, runs %ld/%ld, %.3g runs/s, %.0f s elapsed, ~%.0f s left%s",
+            p->tty ? "\r" : "", rows_done, rows_total, runs_done, runs_total, rate, t,
+            (double)(runs_total - runs_done) / rate, p->tty ? " \033[K" : "\n");
+    if (p->tty && runs_done == runs_total) fputc('\n', stderr);
     fflush(stderr);
 }
 
@@ -147,11 +152,16 @@ int cmd_experiment_safran_shamir(int argc, char **argv)
     if (r) return r == 2 ? 0 : 1;
     if (mn_ss_plan_check(&a.plan)) return cli_error("experiment safran-shamir");
     const double t0 = omp_get_wtime();
-    progress prog = {.t0 = t0, .last = -1, .first = -1};
-    if (!a.quiet && isatty(STDERR_FILENO)) a.plan.opts.progress = show_progress, a.plan.opts.progress_ctx = &prog;
+    progress prog = {.t0 = t0, .last = -1, .first = -1, .tty = isatty(STDERR_FILENO)};
+    if (!a.quiet && (prog.tty || mn_dist_size() > 1))
+        a.plan.opts.progress = show_progress, a.plan.opts.progress_ctx = &prog;
     const mn_ss_plan *p = &a.plan;
     mn_ss_result *res = NULL;
     if (mn_experiment_safran_shamir(&res, p)) return cli_error("experiment safran-shamir");
+    if (mn_dist_rank() > 0) { /* rank 0 prints the table */
+        mn_ss_result_free(res);
+        return 0;
+    }
     const int any_elim = p->nelim > 1 || p->elim[0];
     if (!a.json) {
         char step[32] = "5/n";

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "minima/dist.h"
 #include "minima/sweep.h"
 
 /* Options that steer the sweep itself: not part of a setting. */
@@ -160,14 +161,16 @@ int cmd_sweep(int argc, char **argv)
         s->canon = b[i].canon;
     }
 
-    /* memory first: a sweep the machine cannot hold leaves no database behind */
-    if (mn_sweep_memory_check(set, (int)ns, threads) || mn_db_open(&db, o.db_path, 1)) goto fail;
+    /* memory first: a sweep the machine cannot hold leaves no database
+     * behind; under MPI, rank 0 alone opens the database (minima/dist.h) */
+    const int writer = mn_dist_rank() == 0;
+    if (mn_sweep_memory_check(set, (int)ns, threads) || (writer && mn_db_open(&db, o.db_path, 1))) goto fail;
     ids = malloc((size_t)ns * sizeof *ids);
     if (!ids) {
         mn_fail(MN_ENOMEM, "out of memory");
         goto fail;
     }
-    for (long i = 0; i < ns; i++) {
+    for (long i = 0; i < ns && writer; i++) {
         if (mn_db_setting(&set[i].db_id, db, b[i].canon, b[i].json)) goto fail;
         ids[i] = set[i].db_id;
     }
@@ -175,6 +178,10 @@ int cmd_sweep(int argc, char **argv)
                         .progress = stderr, .tty = -1};
     mn_sweep_stats st;
     if (mn_sweep_run(&st, db, set, (int)ns, &so)) goto fail;
+    if (!writer) {
+        rc = 0;
+        goto out;
+    }
     fprintf(stderr, "sweep: %ld settings x %ld restarts%s: %ld runs done now, %ld already stored, %.3g s\n", ns,
             o.restarts, nshards > 1 ? " (this shard)" : "", st.done, st.skipped, st.seconds);
     if (mn_summarize(&sum, &nsum, db, ids, (int)ns, mn_setting_model, NULL)) goto fail;

@@ -1,7 +1,10 @@
 /* minima: find, certify and eliminate bad local minima of neural networks. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "minima/dist.h"
 
 typedef struct {
     const char *name;
@@ -37,7 +40,7 @@ static void usage(FILE *out)
     fprintf(out, "\n  --version  print the version\n  --help     this help\n");
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -48,7 +51,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("minima %s\n", MN_VERSION);
+        printf("minima %s%s\n", MN_VERSION, mn_dist_have_mpi() ? " (MPI)" : "");
         return 0;
     }
     for (int i = 0; i < NCMD; i++)
@@ -64,4 +67,20 @@ int main(int argc, char **argv)
         }
     fprintf(stderr, "minima: unknown command '%s' (see minima --help)\n", argv[1]);
     return 1;
+}
+
+/* Under mpirun every rank runs the same command; rank 0 alone prints (the
+ * others' lines would be copies), unless MINIMA_MPI_ALL_OUTPUT is set. */
+int main(int argc, char **argv)
+{
+    if (mn_dist_init(&argc, &argv)) {
+        fprintf(stderr, "minima: %s\n", mn_last_error());
+        return 1;
+    }
+    if (mn_dist_rank() > 0 && !getenv("MINIMA_MPI_ALL_OUTPUT") &&
+        (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)))
+        return 1;
+    const int rc = dispatch(argc, argv);
+    mn_dist_finish(rc);
+    return rc;
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "experiment/internal.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 typedef struct {
@@ -208,7 +209,7 @@ mn_status mn_experiment_arena(mn_arena_result **out, const mn_arena_plan *p)
         res->seconds = xr.seconds;
         res->dulee_n = P->qn, res->dulee_d = P->qd;
     }
-    if (!st && p->plot) st = mn_arena_plot(res, p->plot);
+    if (!st && p->plot && mn_dist_rank() == 0) st = mn_arena_plot(res, p->plot);
     free(e), free(ids);
     mn_db_close(db);
     if (st) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 #define ARCH "4-8-8-1"
@@ -369,7 +370,10 @@ mn_status mn_experiment_balance(mn_balance_result **out, const mn_balance_plan *
     }
     const double t0 = omp_get_wtime();
     mn_db *db = NULL;
-    mn_status st = p->db_path ? mn_db_open(&db, p->db_path, 1) : MN_OK;
+    /* its runs are not shared over MPI ranks (minima/dist.h): every rank would write the database */
+    mn_status st = mn_dist_size() > 1 ? mn_fail(MN_EINVAL, "experiment balance does not run under MPI: run one process")
+                   : p->db_path        ? mn_db_open(&db, p->db_path, 1)
+                                       : MN_OK;
     for (int a = 0; !st && a < p->nact; a++) {
         net n;
         if ((st = net_alloc(&n, p->act[a], p->seed))) break;

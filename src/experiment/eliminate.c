@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "experiment/internal.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 #include "plot/internal.h"
 
@@ -245,7 +246,7 @@ mn_status mn_experiment_eliminate(mn_elim_result **out, const mn_elim_plan *p)
     if (!st) res->summary = xr.summary, res->n = xr.n, res->done = xr.done, res->skipped = xr.skipped,
              res->seconds = xr.seconds;
     if (res) res->cells = cells, res->restarts = restarts;
-    if (!st && p->plot) st = plot_table(p->plot, cells, res->summary, res->n);
+    if (!st && p->plot && mn_dist_rank() == 0) st = plot_table(p->plot, cells, res->summary, res->n);
     free(e), free(ids);
     mn_db_close(db);
     if (st) {

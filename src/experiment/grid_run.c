@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "experiment/internal.h"
+#include "minima/dist.h"
 
 void mn_xset_add(mn_xset *s, const char *key, const char *fmt, ...)
 {
@@ -75,8 +76,10 @@ mn_status mn_xset_run(mn_xset_result *out, mn_db **dbp, int64_t *ids, mn_xset *e
         if (s->global_zero) t->cert.global_loss = 0;
         t->canon = s->canon;
     }
-    if (!st) st = mn_db_open(&db, db_path, 1);
-    for (int i = 0; i < ns && !st; i++) {
+    /* in an MPI job rank 0 alone writes the database and sums up (minima/dist.h) */
+    const int worker = mn_dist_rank() > 0;
+    if (!st && !worker) st = mn_db_open(&db, db_path, 1);
+    for (int i = 0; i < ns && !st && !worker; i++) {
         st = mn_db_setting(&set[i].db_id, db, e[i].canon, e[i].json);
         ids[i] = set[i].db_id;
     }
@@ -88,7 +91,7 @@ mn_status mn_xset_run(mn_xset_result *out, mn_db **dbp, int64_t *ids, mn_xset *e
         st = mn_sweep_run(&ss, db, set, ns, &so);
         out->done = ss.done, out->skipped = ss.skipped, out->seconds = now() - t0;
     }
-    if (!st) st = mn_summarize(&out->summary, &out->n, db, ids, ns, NULL, NULL);
+    if (!st && !worker) st = mn_summarize(&out->summary, &out->n, db, ids, ns, NULL, NULL);
     for (int i = 0; i < ns; i++) {
         mn_model_free(e[i].model);
         free(e[i].canon), free(e[i].json);

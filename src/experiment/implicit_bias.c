@@ -15,6 +15,7 @@
 #include "minima/experiment.h"
 #include "minima/objective.h"
 #include "experiment/internal.h"
+#include "minima/dist.h"
 #include "plot/internal.h"
 
 void mn_ib_plan_default(mn_ib_plan *p)
@@ -264,6 +265,8 @@ mn_status mn_experiment_implicit_bias(mn_ib_result **out, const mn_ib_plan *plan
         if (p.depth[a] > MN_MAX_DEPTH) return mn_fail(MN_EINVAL, "--depth %d is past %d layers", p.depth[a], MN_MAX_DEPTH);
     mn_db *db = NULL;
     mn_status st = MN_OK;
+    /* its runs are not shared over MPI ranks (minima/dist.h): every rank would write the database */
+    if (mn_dist_size() > 1) return mn_fail(MN_EINVAL, "experiment implicit-bias does not run under MPI: run one process");
     if (p.db_path && (st = mn_db_open(&db, p.db_path, 1))) return st;
     const int R = p.restarts, d = p.d, n = p.n;
     int nrow = 0;

@@ -12,6 +12,7 @@
 #include "minima/experiment.h"
 #include "minima/objective.h"
 #include "experiment/internal.h"
+#include "minima/dist.h"
 #include "plot/internal.h"
 
 static const char *const family_names[MN_RESID_NFAMILY] = {"pd", "negative", "distance"};
@@ -347,6 +348,8 @@ mn_status mn_experiment_residual(mn_resid_result **out, const mn_resid_plan *pla
     if (p.d < 1 || p.d > MN_RESID_MAX_D) return mn_fail(MN_EINVAL, "--d %d is out of range [1, %d]", p.d, MN_RESID_MAX_D);
     mn_db *db = NULL;
     mn_status st = MN_OK;
+    /* its runs are not shared over MPI ranks (minima/dist.h): every rank would write the database */
+    if (mn_dist_size() > 1) return mn_fail(MN_EINVAL, "experiment residual does not run under MPI: run one process");
     if (p.db_path && (st = mn_db_open(&db, p.db_path, 1))) return st;
     const int perfam[MN_RESID_NFAMILY] = {p.nkappa, p.nmu, p.ndist};
     const double *params[MN_RESID_NFAMILY] = {p.kappa, p.mu, p.dist};

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 void mn_saddles_plan_default(mn_saddles_plan *p)
@@ -531,6 +532,8 @@ mn_status mn_experiment_saddles(mn_saddles_result **out, const mn_saddles_plan *
         mn_optim_free(o), mn_objective_free(f), free(x0);
     }
     mn_db *db = NULL;
+    /* its runs are not shared over MPI ranks (minima/dist.h): every rank would write the database */
+    if (!st && mn_dist_size() > 1) st = mn_fail(MN_EINVAL, "experiment saddles does not run under MPI: run one process");
     if (!st && p->db_path) st = mn_db_open(&db, p->db_path, 1);
     const double t0 = omp_get_wtime();
     r->n = 2 * p->ndims;

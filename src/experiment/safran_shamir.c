@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minima/dist.h"
 #include "minima/experiment.h"
 #include "internal.h"
 
@@ -184,9 +185,11 @@ mn_status mn_experiment_safran_shamir(mn_ss_result **out, const mn_ss_plan *p)
     *out = NULL;
     mn_status st = mn_ss_plan_check(p);
     if (st) return st;
-    /* the database before any work: a bad path fails at once */
+    /* the database before any work: a bad path fails at once (in an MPI
+     * job rank 0 alone writes it, and alone proves and plots: minima/dist.h) */
     mn_db *db = NULL;
-    if (p->db_path && (st = mn_db_open(&db, p->db_path, 1))) return st;
+    const int worker = mn_dist_rank() > 0;
+    if (p->db_path && !worker && (st = mn_db_open(&db, p->db_path, 1))) return st;
     /* rows in the order asked for: eliminator values, then extra values,
      * each over the k values */
     const int nrow = p->nk * p->nextra * p->nelim;
@@ -219,7 +222,7 @@ mn_status mn_experiment_safran_shamir(mn_ss_result **out, const mn_ss_plan *p)
                : mn_popul_experiment_db(r->rows, runs, r->specs, nrow, &p->opts, p->restarts, p->seed, p->threads,
                                         db);
     const double tp = omp_get_wtime();
-    for (int q = 0; !st && p->prove && q < nrow; q++) {
+    for (int q = 0; !st && p->prove && !worker && q < nrow; q++) {
         const double t1 = omp_get_wtime();
         st = mn_prove_popul_row(&r->proofs[q], &r->nproofs[q], &r->specs[q], &p->opts, runs[q], p->restarts, p->seed,
                                 p->threads);
@@ -229,12 +232,14 @@ mn_status mn_experiment_safran_shamir(mn_ss_result **out, const mn_ss_plan *p)
     r->prove_total_seconds = omp_get_wtime() - tp;
     for (int q = 0; runs && q < nrow; q++) free(runs[q]);
     free(runs);
-    if (!st && p->plot && !db) st = mn_popul_plot(r->rows, r->specs, nrow, p->plot);
+    if (!st && p->plot && !db && !worker) st = mn_popul_plot(r->rows, r->specs, nrow, p->plot);
     if (!st && p->plot && db) {
         mn_popul_row *all;
         mn_popul_spec *aspec;
         int nall;
+        const int solo = mn_dist_solo(1); /* rank 0's own reading */
         st = stored_rows(&all, &aspec, &nall, db, p);
+        mn_dist_solo(solo);
         if (!st) st = mn_popul_plot(all, aspec, nall, p->plot);
         free(all), free(aspec);
     }

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minima/dist.h"
 #include "minima/sweep.h"
 #include "popul/internal.h"
 #include "run/internal.h"
@@ -265,8 +266,29 @@ static void to_db_row(mn_run_row *d, const mn_popul_run *q, int64_t id, double *
     d->ntheta = d->theta ? P : 0;
 }
 
+/* A stored or received run (d: restart r of t's row) into t->res[r]; the
+ * values a row does not hold are NaN (orth_err, max_f_after) or -1
+ * (distinct, set by the reduction). */
+static void run_of_row(const mn_popul_task *t, const mn_run_row *d, int r)
+{
+    mn_popul_run *q = &t->res[r];
+    memset(q, 0, sizeof *q);
+    q->n = t->spec.n, q->k = t->spec.k, q->restart = r;
+    const uint64_t idx[3] = {(uint64_t)t->spec.k, (uint64_t)t->spec.n, (uint64_t)r};
+    q->seed = mn_seed_derive(t->base_seed, idx, 3);
+    q->cls = d->cls;
+    q->early = !strcmp(d->reason, EARLY_REASON);
+    q->polished = !strcmp(d->optimizer, "gd+newton");
+    q->iters = d->iterations;
+    q->loss = d->loss, q->gnorm = d->grad_norm, q->lambda_min = d->lambda_min;
+    q->orth_err = q->max_f_after = NAN;
+    q->a = d->elim_a, q->b = d->elim_b, q->c_norm = d->elim_w_norm, q->a_exp_b = d->elim_a_exp_b;
+    q->distinct = -1;
+    q->seconds = d->seconds;
+}
+
 /* The stored runs of a row into its slot (done, res, pts). */
-static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64_t base_seed, int restarts)
+static mn_status load_row(slot *sl, mn_db *db, int restarts)
 {
     mn_run_row *dr = NULL;
     long m = 0;
@@ -275,21 +297,8 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
         const mn_run_row *d = &dr[i];
         if (d->restart < 0 || d->restart >= restarts) continue;
         const int r = (int)d->restart;
-        mn_popul_run *q = &sl->t.res[r];
-        memset(q, 0, sizeof *q);
-        q->n = spec->n, q->k = spec->k, q->restart = r;
-        const uint64_t idx[3] = {(uint64_t)spec->k, (uint64_t)spec->n, (uint64_t)r};
-        q->seed = mn_seed_derive(base_seed, idx, 3);
-        q->cls = d->cls;
-        q->early = !strcmp(d->reason, EARLY_REASON);
-        q->polished = !strcmp(d->optimizer, "gd+newton");
-        q->iters = d->iterations;
-        q->loss = d->loss, q->gnorm = d->grad_norm, q->lambda_min = d->lambda_min;
-        q->orth_err = q->max_f_after = NAN;
-        q->a = d->elim_a, q->b = d->elim_b, q->c_norm = d->elim_w_norm, q->a_exp_b = d->elim_a_exp_b;
-        q->distinct = -1;
-        q->seconds = d->seconds;
-        if (q->cls == MN_CLASS_SPURIOUS) {
+        run_of_row(&sl->t, d, r);
+        if (d->cls == MN_CLASS_SPURIOUS) {
             double *th = NULL;
             size_t np = 0;
             if ((st = mn_db_point(&th, &np, db, sl->t.db_id, r))) break;
@@ -299,10 +308,25 @@ static mn_status load_row(slot *sl, mn_db *db, const mn_popul_spec *spec, uint64
             else memcpy(sl->t.pts + (size_t)r * sl->t.P, th, sl->t.P * sizeof *th);
             free(th);
         }
-        sl->done[r] = isnan(q->lambda_min) ? 1 : 2;
+        sl->done[r] = isnan(d->lambda_min) ? 1 : 2;
     }
     free(dr);
     return st;
+}
+
+size_t mn_popul_task_npoint(const void *task)
+{
+    return ((const mn_popul_task *)task)->P;
+}
+
+/* Rank 0 of an MPI job: the runs' rows are all it sees (a spurious run's
+ * row carries its end point, the only one the reduction reads). */
+void mn_popul_task_take(const mn_run_row *row, const void *task)
+{
+    const mn_popul_task *t = task;
+    const int r = (int)row->restart;
+    run_of_row(t, row, r);
+    if (row->theta && row->ntheta == t->P) memcpy(t->pts + (size_t)r * t->P, row->theta, t->P * sizeof *row->theta);
 }
 
 /* After the reduction: the spurious runs' lambda_min (one value per distinct
@@ -415,7 +439,7 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
             free(canon), free(json);
             if (st) goto done;
             /* the results of the runs the runner will find stored */
-            if ((st = load_row(&sl[s], db, &specs[s], base_seed, restarts))) goto done;
+            if ((st = load_row(&sl[s], db, restarts))) goto done;
         }
     }
     /* the runs: the rows by decreasing size (stable), each row's restarts in order */
@@ -437,13 +461,29 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
         for (int r = 0; r < restarts; r++) sl[s].left += !sl[s].done[r];
         pg.loaded += restarts - sl[s].left, pg.rows_done += !sl[s].left;
     }
+    /* what every rank of an MPI job must agree on (minima/dist.h) */
+    uint64_t key = mn_hash_bytes(MN_FNV_OFFSET, &restarts, sizeof restarts);
+    for (int s = 0; s < nspecs && !st; s++) {
+        char *canon = NULL;
+        if (!(st = setting_strings(&canon, NULL, &specs[s], opts, base_seed)))
+            key = mn_hash_bytes(key, canon, strlen(canon) + 1);
+        free(canon);
+    }
+    if (st) goto done;
     const int nthr = threads > 0 ? threads : omp_get_max_threads();
-    mn_runner_opts ro = {.threads = nthr, .db = db, .shard = 0, .nshards = 1, .finished = note_run, .ctx = &pg};
+    mn_runner_opts ro = {.threads = nthr, .db = db, .shard = 0, .nshards = 1, .key = key, .finished = note_run,
+                         .ctx = &pg};
     mn_runner_stats rst;
     if ((st = mn_runner_run(&rst, NULL, list, ntask, &ro))) goto done;
     if (rst.skipped != pg.loaded) {
         st = mn_fail(MN_EFORMAT, "popul: %ld runs stored, %ld loaded: the database changed under the experiment",
                      rst.skipped, pg.loaded);
+        goto done;
+    }
+    /* In an MPI job rank 0 alone holds the results: the other ranks leave
+     * the rows to it. */
+    if (mn_dist_sharing() && mn_dist_rank() > 0) {
+        memset(rows, 0, (size_t)nspecs * sizeof *rows);
         goto done;
     }
     /* The reductions, with OpenBLAS at one thread as in the runs. */

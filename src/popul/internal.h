@@ -70,6 +70,9 @@ typedef struct {
 mn_status mn_popul_task_scratch(void **scratch, const void *task);
 void mn_popul_task_scratch_free(void *scratch);
 mn_status mn_popul_task_run(mn_run_row *row, const void *task, long restart, void *scratch);
+/* P, and (rank 0 of an MPI job) a run made anywhere into res and pts. */
+size_t mn_popul_task_npoint(const void *task);
+void mn_popul_task_take(const mn_run_row *row, const void *task);
 
 /* Newton steps with fresh Hessians from x (P, overwritten), kept while the
  * gradient shrinks, to ||grad|| <= 1e-13: sharpens GD end points (accurate

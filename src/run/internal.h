@@ -34,6 +34,13 @@ typedef struct {
      * malloc'ed: the runner frees it) and may write the setting's own
      * result slot for this restart, nothing else. */
     mn_status (*run)(mn_run_row *row, const void *setting, long restart, void *scratch);
+    /* The most doubles an end point of a run of the setting has (the size
+     * of a run's flat bytes when runs travel between MPI ranks). */
+    size_t (*npoint)(const void *setting);
+    /* Rank 0 of an MPI job: a run made by any rank (row, theta included),
+     * into the setting's result slot for its restart, as `run` writes it
+     * (NULL: the kind keeps no results outside the database). */
+    void (*take)(const mn_run_row *row, const void *setting);
 } mn_run_kind;
 
 /* The kind of a setting (the last entry, network runs, claims the rest). */
@@ -44,8 +51,9 @@ const mn_run_kind *mn_run_kind_named(const char *name);
 /* ------------------------------------------------------------------ */
 /* The runner: the only engine. A list of pending runs -> which of them are
  * this process's (the shard) and not yet stored (resume) -> each run once,
- * by a pool of threads, in list order as threads free up -> the finished
- * rows committed to the database in list order. */
+ * by the run pool of minima/dist.h (the threads of this process, or every
+ * rank of an MPI job: rank 0 holds the list, hands the runs out and alone
+ * commits) -> the finished rows committed to the database in list order. */
 
 /* One run of the list. */
 typedef struct {
@@ -60,6 +68,10 @@ typedef struct {
     mn_db *db;           /* NULL: nothing resumed, nothing committed */
     long shard, nshards; /* this process runs list index k when k % nshards == shard (1 shard: all) */
     int batch;           /* rows per transaction at most (0: 256); 1 waits for no time (tests) */
+    /* Hash of what defines the list (the settings' canonical strings, the
+     * restarts): in an MPI job every rank builds the same list and passes
+     * the same key (minima/dist.h); rank 0 alone passes a database. */
+    uint64_t key;
     /* Once the runs to do are known (steps 1 and 2), before any runs: how
      * many are to run and how many are stored already. May be NULL. */
     void (*started)(void *ctx, long todo, long stored, int threads);
@@ -89,7 +101,10 @@ typedef struct {
  * 0.1 s of the others. The first failure stops the runs not yet started; what finished is committed
  * all the same and the failure returned. state (n, may be NULL) receives
  * MN_PENDING_* per run. Results do not depend on threads, shards or the
- * finishing order: each run depends only on its setting and restart. */
+ * finishing order: each run depends only on its setting and restart.
+ * In an MPI job of N > 1 ranks every rank calls it with the same list (the
+ * same key); stats and state are rank 0's (zero on the others), and each
+ * finished run reaches rank 0's kind->take. */
 mn_status mn_runner_run(mn_runner_stats *stats, unsigned char *state, const mn_pending *list, long n,
                         const mn_runner_opts *opts);
 

@@ -150,10 +150,16 @@ static mn_status network_run(mn_run_row *row, const void *setting, long restart,
     return st;
 }
 
+static size_t network_npoint(const void *setting)
+{
+    return mn_model_nparams(((const mn_sweep_setting *)setting)->model);
+}
+
 static const mn_run_kind kinds[] = {
     {"population", 1, popul_claims, popul_distinct, mn_popul_task_scratch, mn_popul_task_scratch_free,
-     mn_popul_task_run},
-    {"network", 0, network_claims, network_distinct, network_scratch, network_scratch_free, network_run},
+     mn_popul_task_run, mn_popul_task_npoint, mn_popul_task_take},
+    {"network", 0, network_claims, network_distinct, network_scratch, network_scratch_free, network_run,
+     network_npoint, NULL},
 };
 
 const mn_run_kind *mn_run_kind_of(const char *json, const char *canon)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "minima.h"
+#include "minima/dist.h"
 #include "minima/objective.h"
 #include "minima/sweep.h"
 #include "run/internal.h"
@@ -312,7 +313,9 @@ static void announce(void *ctx, long todo, long stored, int threads)
     if (!pg->f || todo == 0) return;
     fprintf(pg->f, "sweep: %ld runs to do", todo);
     if (stored) fprintf(pg->f, " (%ld already stored)", stored);
-    fprintf(pg->f, " on %d thread%s\n", threads, threads == 1 ? "" : "s");
+    const int ranks = mn_dist_size();
+    if (ranks > 1) fprintf(pg->f, " on %d MPI ranks,", ranks);
+    fprintf(pg->f, " on %d thread%s%s\n", threads, threads == 1 ? "" : "s", ranks > 1 ? " each" : "");
     fflush(pg->f);
 }
 
@@ -354,7 +357,7 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
     mn_status st = MN_OK;
     for (int s = 0; s < nsettings && !st; s++) { /* every setting's data checked before any run */
         char key[64];
-        if (!settings[s].data) continue;
+        if (!settings[s].data || !db) continue; /* an MPI job: rank 0 alone has the database */
         mn_data_key(key, sizeof key, settings[s].data);
         st = mn_db_setting_data(db, settings[s].db_id, settings[s].canon, key);
     }
@@ -368,7 +371,10 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
         list[k] = (mn_pending){kind, &settings[k / R], settings[k / R].db_id, k % R};
     progress pg = {.f = o->progress, .t0 = now(), .last = 0, .last_decile = 0};
     pg.tty = o->tty >= 0 ? o->tty : (o->progress && isatty(fileno(o->progress)));
-    mn_runner_opts ro = {.threads = o->threads, .db = db, .shard = o->shard, .nshards = o->nshards,
+    /* what every rank of an MPI job must agree on (minima/dist.h) */
+    uint64_t key = mn_hash_bytes(MN_FNV_OFFSET, &R, sizeof R);
+    for (int s = 0; s < nsettings; s++) key = mn_hash_bytes(key, settings[s].canon, strlen(settings[s].canon) + 1);
+    mn_runner_opts ro = {.threads = o->threads, .db = db, .shard = o->shard, .nshards = o->nshards, .key = key,
                          .started = announce, .finished = note_progress, .ctx = &pg};
     mn_runner_stats rst;
     st = mn_runner_run(&rst, NULL, list, n, &ro);
