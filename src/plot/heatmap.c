@@ -2,13 +2,10 @@
  * the region experiments over (width, n) grids; and tables of percentages
  * (rows x columns of named settings, each cell printed), the eliminate
  * experiment's figure. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "plot/internal.h"
 
@@ -19,123 +16,67 @@ static int even(const int *a, int n)
     return n < 2 || a[1] > a[0];
 }
 
+/* What both figures of this file draw: npanels x ny x nx values over the
+ * axes x, y, and the figure's own arguments (heat_args or table_args). */
+typedef struct {
+    int npanels, nx, ny;
+    const int *x, *y;
+    const double *values;
+    const void *args;
+} grid;
+
 /* Data: one gnuplot index per panel, lines "x y value" (NaN blank). */
-static mn_status write_data(const char *path, int npanels, const int *x, int nx, const int *y, int ny,
-                            const double *values)
+static mn_status write_data(FILE *f, const void *ctx)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
-    for (int p = 0; p < npanels; p++) {
+    const grid *g = ctx;
+    for (int p = 0; p < g->npanels; p++) {
         if (p) fputs("\n\n", f);
-        for (int i = 0; i < ny; i++) {
-            for (int j = 0; j < nx; j++) {
-                double v = values[((size_t)p * ny + i) * nx + j];
+        for (int i = 0; i < g->ny; i++) {
+            for (int j = 0; j < g->nx; j++) {
+                double v = g->values[((size_t)p * g->ny + i) * g->nx + j];
                 if (isnan(v))
-                    fprintf(f, "%d %d NaN\n", x[j], y[i]);
+                    fprintf(f, "%d %d NaN\n", g->x[j], g->y[i]);
                 else
-                    fprintf(f, "%d %d %.6g\n", x[j], y[i], v);
+                    fprintf(f, "%d %d %.6g\n", g->x[j], g->y[i], v);
             }
             fputc('\n', f);
         }
     }
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
+    return MN_OK;
 }
 
-static mn_status write_script(const char *path, const char *data, const char *prefix, const char *title,
-                              const char *const *panels, int npanels, const char *xlabel, const char *ylabel,
-                              const char *zlabel, const int *x, int nx, const int *y, int ny)
+typedef struct {
+    const char *title, *const *panels, *xlabel, *ylabel, *zlabel;
+} heat_args;
+
+static mn_status heat_script(FILE *f, const char *prefix, const void *ctx)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
+    const grid *g = ctx;
+    const heat_args *a = g->args;
+    const int *x = g->x, *y = g->y, nx = g->nx, ny = g->ny, npanels = g->npanels;
     const double hx = nx > 1 ? (x[1] - x[0]) / 2.0 : 0.5, hy = ny > 1 ? (y[1] - y[0]) / 2.0 : 0.5;
     const int cols = npanels > 1 ? 2 : 1, rows = (npanels + 1) / 2;
-    fprintf(f, "# minima heatmap figure (generated)\ndata = ");
-    mn_gp_str(f, data);
-    fprintf(f, "\ndo for [fmt in 'png svg'] {\n"
-               "  if (fmt eq 'png') {\n"
-               "    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-               "      set terminal pngcairo size %d,%d noenhanced font 'sans,11'\n"
-               "    } else {\n"
-               "      set terminal png size %d,%d noenhanced\n"
-               "    }\n"
-               "  } else {\n"
-               "    set terminal svg size %d,%d noenhanced font 'sans,11' background '#ffffff'\n"
-               "  }\n"
-               "  set output ",
-            520 * cols, 460 * rows + 40, 520 * cols, 460 * rows + 40, 520 * cols, 460 * rows + 40);
-    mn_gp_str(f, prefix);
-    fprintf(f, " . '.' . fmt\n"
-               "  set multiplot layout %d,%d title ",
-            rows, cols);
-    mn_gp_str(f, title);
+    fprintf(f, "# minima heatmap figure (generated)\n");
+    mn_gp_terminals(f, prefix, 520 * cols, 460 * rows + 40);
+    fprintf(f, "  set multiplot layout %d,%d title ", rows, cols);
+    mn_gp_str(f, a->title);
     fprintf(f, "\n  set xrange [%g:%g]\n  set yrange [%g:%g]\n  set cbrange [0:1]\n"
                "  set palette defined (0 '#ffffff', 0.5 '#6baed6', 1 '#08306b')\n"
                "  set xlabel ",
             x[0] - hx, x[nx - 1] + hx, y[0] - hy, y[ny - 1] + hy);
-    mn_gp_str(f, xlabel);
+    mn_gp_str(f, a->xlabel);
     fprintf(f, "\n  set ylabel ");
-    mn_gp_str(f, ylabel);
+    mn_gp_str(f, a->ylabel);
     fprintf(f, "\n  set cblabel ");
-    mn_gp_str(f, zlabel);
+    mn_gp_str(f, a->zlabel);
     fprintf(f, "\n  set tics out nomirror\n  set size ratio -1\n");
     for (int p = 0; p < npanels; p++) {
         fprintf(f, "  set title ");
-        mn_gp_str(f, panels[p]);
+        mn_gp_str(f, a->panels[p]);
         fprintf(f, "\n  plot data index %d using 1:2:3 with image notitle\n", p);
     }
     fprintf(f, "  unset multiplot\n  unset output\n}\n");
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
-}
-
-/* Writes the script for the data file at `data` (ctx: the caller's). */
-typedef mn_status (*script_fn)(const char *path, const char *data, const char *prefix, const void *ctx);
-
-typedef struct {
-    const char *title, *const *panels, *xlabel, *ylabel, *zlabel;
-    int npanels;
-    const int *x, *y;
-    int nx, ny;
-} heat_args;
-
-static mn_status heat_script(const char *path, const char *data, const char *prefix, const void *ctx)
-{
-    const heat_args *a = ctx;
-    return write_script(path, data, prefix, a->title, a->panels, a->npanels, a->xlabel, a->ylabel, a->zlabel, a->x,
-                        a->nx, a->y, a->ny);
-}
-
-/* The data (npanels x ny x nx values over the axes x, y), the script, gnuplot,
- * and both files checked, in a temporary folder removed after. */
-static mn_status draw(const char *prefix, int npanels, const int *x, int nx, const int *y, int ny, const double *values,
-                      script_fn script_writer, const void *ctx)
-{
-    const char *tmpdir = getenv("TMPDIR");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/minima-plot-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) return mn_fail(MN_EIO, "cannot make a temporary folder in '%s': %s", dir, strerror(errno));
-    char data[4200], script[4200], err[4200], png[4200], svg[4200];
-    snprintf(data, sizeof data, "%s/heatmap.dat", dir);
-    snprintf(script, sizeof script, "%s/figure.gp", dir);
-    snprintf(err, sizeof err, "%s/gnuplot.err", dir);
-    snprintf(png, sizeof png, "%s.png", prefix);
-    snprintf(svg, sizeof svg, "%s.svg", prefix);
-    remove(png), remove(svg);
-    mn_status st = write_data(data, npanels, x, nx, y, ny, values);
-    if (!st) st = script_writer(script, data, prefix, ctx);
-    if (!st) st = mn_gp_run(script, err);
-    for (int k = 0; !st && k < 2; k++) {
-        struct stat sb;
-        if (stat(k ? svg : png, &sb) != 0 || sb.st_size == 0)
-            st = mn_fail(MN_EIO, "gnuplot did not write '%s'", k ? svg : png);
-    }
-    if (st) remove(png), remove(svg);
-    remove(data), remove(script), remove(err);
-    rmdir(dir);
-    return st;
+    return MN_OK;
 }
 
 mn_status mn_plot_heatmaps(const char *prefix, const char *title, const char *const *panels, int npanels,
@@ -148,8 +89,9 @@ mn_status mn_plot_heatmaps(const char *prefix, const char *title, const char *co
         return mn_fail(MN_EINVAL, "heatmaps: %d panels of %d x %d (1..4 panels, non-empty grids)", npanels, ny, nx);
     if (!even(x, nx) || !even(y, ny))
         return mn_fail(MN_EINVAL, "heatmaps: the axes must be increasing and evenly spaced");
-    const heat_args a = {title, panels, xlabel, ylabel, zlabel, npanels, x, y, nx, ny};
-    return draw(prefix, npanels, x, nx, y, ny, values, heat_script, &a);
+    const heat_args a = {title, panels, xlabel, ylabel, zlabel};
+    const grid g = {npanels, nx, ny, x, y, values, &a};
+    return mn_gp_figure(prefix, write_data, heat_script, &g);
 }
 
 /* ------------------------------------------------------------------ */
@@ -172,11 +114,9 @@ static void tics(FILE *f, const char *axis, const char *const *names, int n, con
     fprintf(f, ")\n");
 }
 
-static mn_status table_script(const char *path, const char *data, const char *prefix, const void *ctx)
+static mn_status table_script(FILE *f, const char *prefix, const void *ctx)
 {
-    const table_args *a = ctx;
-    FILE *f = fopen(path, "w");
-    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
+    const table_args *a = ((const grid *)ctx)->args;
     int rchars = 1, cchars = 1;
     for (int i = 0; i < a->nr; i++) rchars = (int)strlen(a->rows[i]) > rchars ? (int)strlen(a->rows[i]) : rchars;
     for (int j = 0; j < a->nc; j++) cchars = (int)strlen(a->cols[j]) > cchars ? (int)strlen(a->cols[j]) : cchars;
@@ -185,22 +125,9 @@ static mn_status table_script(const char *path, const char *data, const char *pr
     const int cw = cchars * 8 + 12 > 64 ? cchars * 8 + 12 : 64, ch = 24, gap = 30;
     const int left = rchars * 7 + 30, pw = a->nc * cw + gap;
     const int W = left + pw * a->npanels + 10, H = a->nr * ch + 150;
-    fprintf(f, "# minima table figure (generated)\ndata = ");
-    mn_gp_str(f, data);
-    fprintf(f, "\ndo for [fmt in 'png svg'] {\n"
-               "  if (fmt eq 'png') {\n"
-               "    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-               "      set terminal pngcairo size %d,%d noenhanced font 'sans,11'\n"
-               "    } else {\n"
-               "      set terminal png size %d,%d noenhanced\n"
-               "    }\n"
-               "  } else {\n"
-               "    set terminal svg size %d,%d noenhanced font 'sans,11' background '#ffffff'\n"
-               "  }\n"
-               "  set output ",
-            W, H, W, H, W, H);
-    mn_gp_str(f, prefix);
-    fprintf(f, " . '.' . fmt\n  set multiplot title ");
+    fprintf(f, "# minima table figure (generated)\n");
+    mn_gp_terminals(f, prefix, W, H);
+    fprintf(f, "  set multiplot title ");
     mn_gp_str(f, a->title);
     fprintf(f, "\n  unset colorbox\n  set cbrange [0:100]\n"
                "  set palette defined (0 '#ffffff', 50 '#6baed6', 100 '#08306b')\n"
@@ -237,9 +164,7 @@ static mn_status table_script(const char *path, const char *data, const char *pr
                 p, p, p);
     }
     fprintf(f, "  unset multiplot\n  unset output\n  unset label 99\n}\n");
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
+    return MN_OK;
 }
 
 mn_status mn_plot_table(const char *prefix, const char *title, const char *const *panels, int npanels,
@@ -259,7 +184,8 @@ mn_status mn_plot_table(const char *prefix, const char *title, const char *const
     for (int j = 0; j < nc; j++) x[j] = j;
     for (int i = 0; i < nr; i++) y[i] = i;
     const table_args a = {title, note, panels, cols, rows, npanels, nc, nr};
-    mn_status st = draw(prefix, npanels, x, nc, y, nr, values, table_script, &a);
+    const grid g = {npanels, nc, nr, x, y, values, &a};
+    mn_status st = mn_gp_figure(prefix, write_data, table_script, &g);
     free(x), free(y);
     return st;
 }
