@@ -5,13 +5,10 @@
  * runs end at all (the eliminating neuron: most of its runs diverge or do
  * not converge). Drawn by gnuplot as a subprocess, as in plot.c (see there
  * for why gnuplot). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "minima.h"
 #include "minima/popul.h"
@@ -77,13 +74,23 @@ static void put_num(FILE *f, double x)
         fputs(" NaN", f); /* a row with no restarts: gnuplot skips the point */
 }
 
+/* What the two writers draw from. */
+typedef struct {
+    const item *it;
+    const series *ser;
+    int nrows, nser, kmin, kmax;
+    double dodge;
+} fig;
+
 /* Data: one gnuplot index (blocks two blank lines apart) per series, lines
  * "x k" then "pct lo hi" per panel, sorted by k; x is k nudged sideways by
  * `dodge` per series so error bars at the same k do not hide one another. */
-static mn_status write_data(const char *path, const item *it, int nrows, int nser, double dodge)
+static mn_status write_data(FILE *f, const void *ctx)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
+    const fig *g = ctx;
+    const item *it = g->it;
+    const int nrows = g->nrows, nser = g->nser;
+    const double dodge = g->dodge;
     fprintf(f, "# x k, then pct lo%% hi%% of: spurious global diverged not-converged; one block per series\n");
     for (int r = 0; r < nrows; r++) {
         if (r && it[r].s != it[r - 1].s) fputs("\n\n", f);
@@ -102,36 +109,21 @@ static mn_status write_data(const char *path, const item *it, int nrows, int nse
         }
         fputc('\n', f);
     }
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
+    return MN_OK;
 }
 
-static mn_status write_script(const char *path, const char *data, const char *prefix, const series *ser,
-                              int nser, int kmin, int kmax)
+static mn_status write_script(FILE *f, const char *prefix, const void *ctx)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
+    const fig *g = ctx;
+    const series *ser = g->ser;
+    const int nser = g->nser, kmin = g->kmin, kmax = g->kmax;
     const int span = kmax - kmin, step = span <= 24 ? 1 : (span + 23) / 24; /* integer ticks, at most ~25 */
-    fprintf(f, "# minima population figure (generated)\ndata = ");
-    mn_gp_str(f, data);
-    fprintf(f, "\narray colours[8] = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', "
-               "'#e377c2', '#7f7f7f']\n"
-               "do for [fmt in 'png svg'] {\n"
-               "  if (fmt eq 'png') {\n"
-               "    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-               "      set terminal pngcairo size 1400,1000 noenhanced font 'sans,11'\n"
-               "    } else {\n"
-               "      set terminal png size 1400,1000 noenhanced\n"
-               "    }\n"
-               "  } else {\n"
-               "    set terminal svg size 1400,1000 noenhanced font 'sans,11' background '#ffffff'\n"
-               "  }\n"
-               "  set output ");
-    mn_gp_str(f, prefix);
+    fprintf(f, "# minima population figure (generated)\n"
+               "array colours[8] = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', "
+               "'#e377c2', '#7f7f7f']\n");
+    mn_gp_terminals(f, prefix, 1400, 1000);
     /* y a little past 0..100 so markers and caps at the ends are not cut by the border */
-    fprintf(f, " . '.' . fmt\n"
-               "  set multiplot layout 2,2 title 'Safran & Shamir: two-layer ReLU nets, population loss; "
+    fprintf(f, "  set multiplot layout 2,2 title 'Safran & Shamir: two-layer ReLU nets, population loss; "
                "how the runs end (error bars: 95%% Wilson intervals)'\n"
                "  set xlabel 'k (teacher units)'\n"
                "  set xrange [%g:%g]\n"
@@ -158,9 +150,7 @@ static mn_status write_script(const char *path, const char *data, const char *pr
         fputc('\n', f);
     }
     fprintf(f, "  unset multiplot\n  set key\n  unset output\n}\n");
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
+    return MN_OK;
 }
 
 mn_status mn_popul_plot(const mn_popul_row *rows, const mn_popul_spec *specs, int nrows, const char *prefix)
@@ -202,31 +192,8 @@ mn_status mn_popul_plot(const mn_popul_row *rows, const mn_popul_spec *specs, in
     qsort(it, (size_t)nrows, sizeof *it, cmp_item);
     const double dodge = nser > 1 ? fmin(0.08, 0.5 / (nser - 1)) : 0; /* series spread over <= 0.5 in k */
 
-    const char *tmpdir = getenv("TMPDIR");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/minima-plot-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) {
-        free(it), free(ser);
-        return mn_fail(MN_EIO, "cannot make a temporary folder in '%s': %s", dir, strerror(errno));
-    }
-    char data[4200], script[4200], err[4200], png[4200], svg[4200];
-    snprintf(data, sizeof data, "%s/spurious.dat", dir);
-    snprintf(script, sizeof script, "%s/figure.gp", dir);
-    snprintf(err, sizeof err, "%s/gnuplot.err", dir);
-    snprintf(png, sizeof png, "%s.png", prefix);
-    snprintf(svg, sizeof svg, "%s.svg", prefix);
-    remove(png), remove(svg); /* so an old figure is never taken for a new one */
-    mn_status st = write_data(data, it, nrows, nser, dodge);
-    if (!st) st = write_script(script, data, prefix, ser, nser, kmin, kmax);
-    if (!st) st = mn_gp_run(script, err);
-    for (int k = 0; !st && k < 2; k++) { /* gnuplot can exit 0 without writing an unwritable output */
-        const char *out = k ? svg : png;
-        struct stat sb;
-        if (stat(out, &sb) != 0 || sb.st_size == 0) st = mn_fail(MN_EIO, "gnuplot did not write '%s'", out);
-    }
-    if (st) remove(png), remove(svg); /* a failed gnuplot may have left one half-written */
-    remove(data), remove(script), remove(err);
-    rmdir(dir);
+    const fig g = {it, ser, nrows, nser, kmin, kmax, dodge};
+    mn_status st = mn_gp_figure(prefix, write_data, write_script, &g);
     free(it), free(ser);
     return st;
 }
