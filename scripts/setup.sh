@@ -6,20 +6,18 @@
 #   bash scripts/setup.sh               install + build + install + `minima demo`
 #   bash scripts/setup.sh --no-run      the same without the demo
 #   bash scripts/setup.sh --prefix DIR  install under DIR instead of /usr/local (DIR/bin/minima)
-#   bash scripts/setup.sh --bench       also install what bench/ and docs/torch_example.py need
 # It also makes `import minima` work in Debian's python3 (scripts/install_python.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-run=1 bench=0 prefix=/usr/local
+run=1 prefix=/usr/local
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-run) run=0 ;;
-    --bench) bench=1 ;;
     --prefix)
       [ $# -ge 2 ] && [ -n "$2" ] || { echo "setup.sh: --prefix needs a directory" >&2; exit 2; }
       prefix=$2; shift ;;
-    *) echo "setup.sh: unknown option '$1' (expected --no-run, --bench or --prefix DIR)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown option '$1' (expected --no-run or --prefix DIR)" >&2; exit 2 ;;
   esac
   shift
 done
