@@ -54,18 +54,23 @@ mn_status mn_gp_figure(const char *prefix, mn_gp_data_writer data_fn, mn_gp_scri
 
 void mn_gp_terminals(FILE *f, const char *prefix, int width, int height)
 {
+    mn_gp_terminals_font(f, prefix, width, height, 11);
+}
+
+void mn_gp_terminals_font(FILE *f, const char *prefix, int width, int height, int points)
+{
     fprintf(f, "do for [fmt in 'png svg'] {\n"
                "  if (fmt eq 'png') {\n"
                "    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-               "      set terminal pngcairo size %d,%d noenhanced font 'sans,11'\n"
+               "      set terminal pngcairo size %d,%d noenhanced font 'sans,%d'\n"
                "    } else {\n"
                "      set terminal png size %d,%d noenhanced\n"
                "    }\n"
                "  } else {\n"
-               "    set terminal svg size %d,%d noenhanced font 'sans,11' background '#ffffff'\n"
+               "    set terminal svg size %d,%d noenhanced font 'sans,%d' background '#ffffff'\n"
                "  }\n"
                "  set output ",
-            width, height, width, height, width, height);
+            width, height, points, width, height, width, height, points);
     mn_gp_str(f, prefix);
     fputs(" . '.' . fmt\n", f);
 }

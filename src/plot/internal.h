@@ -21,6 +21,8 @@ mn_status mn_gp_figure(const char *prefix, mn_gp_data_writer data, mn_gp_script_
 /* Opens the loop "do for [fmt in 'png svg'] {", its terminal (width x height)
  * and output PREFIX.fmt; the caller closes it with "unset output\n}". */
 void mn_gp_terminals(FILE *f, const char *prefix, int width, int height);
+/* The same with the font size in points (mn_gp_terminals: 11). */
+void mn_gp_terminals_font(FILE *f, const char *prefix, int width, int height, int points);
 
 
 /* The residual experiment's figure PREFIX.png / .svg: steps to eps against

@@ -111,52 +111,55 @@ static void data_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static mn_status write_data(const char *frac_path, const char *loss_path, const mn_summary *s, int n, mn_db *db)
+/* What the summary figure's two writers read. */
+typedef struct {
+    const mn_summary *s;
+    int n;
+    mn_db *db;
+} summary_fig;
+
+/* The figure's one data file: gnuplot's index 0 the fractions, index 1
+ * (after two blank lines) every run's loss. */
+static mn_status write_data(FILE *f, const void *ctx)
 {
-    FILE *f = fopen(frac_path, "w");
-    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", frac_path, strerror(errno));
-    fprintf(f, "# index label then frac lo hi for each class in mn_class order\n");
+    const summary_fig *c = ctx;
+    const mn_summary *s = c->s;
+    const int n = c->n;
+    fprintf(f, "# index 0: index label then frac lo hi for each class in mn_class order\n");
     for (int i = 0; i < n; i++) {
         char buf[48];
         fprintf(f, "%d ", i);
         data_str(f, tick_name(&s[i], buf, sizeof buf));
-        for (int c = 0; c < MN_NCLASS; c++)
-            fprintf(f, " %.6g %.6g %.6g", s[i].n ? s[i].frac[c] : 0.0, s[i].lo[c], s[i].hi[c]);
+        for (int k = 0; k < MN_NCLASS; k++)
+            fprintf(f, " %.6g %.6g %.6g", s[i].n ? s[i].frac[k] : 0.0, s[i].lo[k], s[i].hi[k]);
         fputc('\n', f);
     }
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad) return mn_fail(MN_EIO, "cannot write '%s'", frac_path);
-    if (!(f = fopen(loss_path, "w"))) return mn_fail(MN_EIO, "cannot write '%s': %s", loss_path, strerror(errno));
-    fprintf(f, "# x (setting index + jitter) loss class\n");
+    fprintf(f, "\n\n# index 1: x (setting index + jitter) loss class\n");
     mn_status st = MN_OK;
     int any = 0;
     for (int i = 0; i < n && !st; i++) {
         mn_run_row *rows;
         long nr;
-        if ((st = mn_db_runs(&rows, &nr, db, s[i].id))) break;
+        if ((st = mn_db_runs(&rows, &nr, c->db, s[i].id))) break;
         for (long r = 0; r < nr; r++) {
             if (!isfinite(rows[r].loss)) continue;
             /* a deterministic jitter in [-0.3, 0.3] from the restart index */
             double jit = 0.6 * (double)((rows[r].restart * 0x9E3779B1UL) % 1000) / 999.0 - 0.3;
-            const mn_class c = mn_class_vs_best(rows[r].cls, rows[r].loss, s[i].best_loss, s[i].global_tol);
-            fprintf(f, "%.6f %.9g %d\n", i + jit, fmin(fmax(rows[r].loss, LOSS_FLOOR), LOSS_CEIL), (int)c);
+            const mn_class k = mn_class_vs_best(rows[r].cls, rows[r].loss, s[i].best_loss, s[i].global_tol);
+            fprintf(f, "%.6f %.9g %d\n", i + jit, fmin(fmax(rows[r].loss, LOSS_FLOOR), LOSS_CEIL), (int)k);
             any = 1;
         }
         free(rows);
     }
-    if (!any) fprintf(f, "0 NaN 0\n"); /* gnuplot refuses an empty file */
-    bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (!st && bad) st = mn_fail(MN_EIO, "cannot write '%s'", loss_path);
+    if (!any) fprintf(f, "0 NaN 0\n"); /* gnuplot refuses an empty block */
     return st;
 }
 
-static mn_status write_script(const char *path, const char *frac, const char *loss, const char *prefix,
-                              const mn_summary *s, int n)
+static mn_status write_script(FILE *f, const char *prefix, const void *ctx)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return mn_fail(MN_EIO, "cannot write '%s': %s", path, strerror(errno));
+    const summary_fig *fig = ctx;
+    const mn_summary *s = fig->s;
+    const int n = fig->n;
     int present[MN_NCLASS] = {0};
     for (int i = 0; i < n; i++)
         for (int c = 0; c < MN_NCLASS; c++) present[c] |= s[i].count[c] > 0;
@@ -177,34 +180,19 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
     int W = n * (stack ? slot : dense ? 22 : 60) + 300;
     W = W < 900 ? 900 : W > (dense ? 8000 : 4000) ? (dense ? 8000 : 4000) : W;
     const int H = 700 + 2 * 14 * (lines > 40 ? 40 : lines);
-    fprintf(f, "# minima summary figure (generated)\nfrac = ");
-    mn_gp_str(f, frac);
-    fprintf(f, "\nloss = ");
-    mn_gp_str(f, loss);
-    fprintf(f, "\narray names[%d] = [", MN_NCLASS);
-    for (int c = 0; c < MN_NCLASS; c++) {
-        if (c) fputs(", ", f);
-        mn_gp_str(f, mn_class_name((mn_class)c));
+    fprintf(f, "# minima summary figure (generated)\nfrac = data\nloss = data\n");
+    fprintf(f, "array names[%d] = [", MN_NCLASS);
+    for (int k = 0; k < MN_NCLASS; k++) {
+        if (k) fputs(", ", f);
+        mn_gp_str(f, mn_class_name((mn_class)k));
     }
     fprintf(f, "]\n# colours per class: global, spurious, saddle, degenerate, not-converged, diverged, minimum,\n"
                "# best-found (a paler global), spurious (vs best found) (a paler spurious)\n"
                "array colours[%d] = ['#2ca02c', '#d62728', '#ff7f0e', '#9467bd', '#7f7f7f', '#1f77b4', '#8c564b', "
-               "'#98df8a', '#ff9896']\n"
-               "do for [fmt in 'png svg'] {\n"
-               "  if (fmt eq 'png') {\n"
-               "    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-               "      set terminal pngcairo size %d,%d noenhanced font 'sans,10'\n"
-               "    } else {\n"
-               "      set terminal png size %d,%d noenhanced\n"
-               "    }\n"
-               "  } else {\n"
-               "    set terminal svg size %d,%d noenhanced font 'sans,10' background '#ffffff'\n"
-               "  }\n"
-               "  set output ",
-            MN_NCLASS, W, H, W, H, W, H);
-    mn_gp_str(f, prefix);
-    fprintf(f, " . '.' . fmt\n"
-               "  set multiplot layout 2,1\n"
+               "'#98df8a', '#ff9896']\n",
+            MN_NCLASS);
+    mn_gp_terminals_font(f, prefix, W, H, 10);
+    fprintf(f, "  set multiplot layout 2,1\n"
                "  set xrange [-0.5:%d.5]\n"
                "  set key outside right top vertical\n"
                "  set lmargin 12\n  set rmargin 22\n"
@@ -236,14 +224,14 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
     for (int c = 0; c < MN_NCLASS; c++) {
         if (!present[c]) continue;
         if (dense)
-            fprintf(f, "%sfrac using %d title names[%d] lc rgb colours[%d]", first ? "" : ", \\\n    ",
+            fprintf(f, "%sfrac index 0 using %d title names[%d] lc rgb colours[%d]", first ? "" : ", \\\n    ",
                     3 + 3 * c, c + 1, c + 1);
         else
-            fprintf(f, "%sfrac using %d:%d:%d title names[%d] lc rgb colours[%d]",
+            fprintf(f, "%sfrac index 0 using %d:%d:%d title names[%d] lc rgb colours[%d]",
                     first ? "" : ", \\\n    ", 3 + 3 * c, 4 + 3 * c, 5 + 3 * c, c + 1, c + 1);
         first = 0;
     }
-    if (first) fprintf(f, "frac using 3:4:5 title 'no runs' lc rgb '#cccccc'");
+    if (first) fprintf(f, "frac index 0 using 3:4:5 title 'no runs' lc rgb '#cccccc'");
     fprintf(f, "\n"
                "  set title 'Final training loss of every run'\n"
                "  set ylabel 'loss (log scale, clipped to [1e-16, 1e20])'\n"
@@ -254,16 +242,14 @@ static mn_status write_script(const char *path, const char *frac, const char *lo
     first = 1;
     for (int c = 0; c < MN_NCLASS; c++) {
         if (!present[c]) continue;
-        fprintf(f, "%sloss using 1:($3 == %d ? $2 : 1/0) with points pt 7 ps 0.6 lc rgb colours[%d] title names[%d]",
+        fprintf(f, "%sloss index 1 using 1:($3 == %d ? $2 : 1/0) with points pt 7 ps 0.6 lc rgb colours[%d] title names[%d]",
                 first ? "" : ", \\\n    ", c, c + 1, c + 1);
         first = 0;
     }
-    if (first) fprintf(f, "loss using 1:2 with points title 'no runs'");
+    if (first) fprintf(f, "loss index 1 using 1:2 with points title 'no runs'");
     fprintf(f, "\n  unset multiplot\n  unset output\n"
                "  unset logscale y\n  set format y '%%g'\n  unset xtics\n  set xtics\n}\n");
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    return bad ? mn_fail(MN_EIO, "cannot write '%s'", path) : MN_OK;
+    return MN_OK;
 }
 
 mn_status mn_gp_run(const char *script, const char *errpath)
@@ -306,28 +292,6 @@ mn_status mn_gp_run(const char *script, const char *errpath)
 mn_status mn_plot_summary(const mn_summary *s, int n, mn_db *db, const char *prefix)
 {
     if (n < 1) return mn_fail(MN_EINVAL, "nothing to plot: the database has no settings");
-    const char *tmpdir = getenv("TMPDIR");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/minima-plot-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) return mn_fail(MN_EIO, "cannot make a temporary folder in '%s': %s", dir, strerror(errno));
-    char frac[4200], loss[4200], script[4200], err[4200];
-    snprintf(frac, sizeof frac, "%s/fractions.dat", dir);
-    snprintf(loss, sizeof loss, "%s/losses.dat", dir);
-    snprintf(script, sizeof script, "%s/figure.gp", dir);
-    snprintf(err, sizeof err, "%s/gnuplot.err", dir);
-    char png[4200], svg[4200];
-    snprintf(png, sizeof png, "%s.png", prefix);
-    snprintf(svg, sizeof svg, "%s.svg", prefix);
-    remove(png), remove(svg); /* so an old figure is never taken for a new one */
-    mn_status st = write_data(frac, loss, s, n, db);
-    if (!st) st = write_script(script, frac, loss, prefix, s, n);
-    if (!st) st = mn_gp_run(script, err);
-    for (int k = 0; !st && k < 2; k++) { /* gnuplot can exit 0 without writing an unwritable output */
-        const char *out = k ? svg : png;
-        struct stat sb;
-        if (stat(out, &sb) != 0 || sb.st_size == 0) st = mn_fail(MN_EIO, "gnuplot did not write '%s'", out);
-    }
-    remove(frac), remove(loss), remove(script), remove(err);
-    rmdir(dir);
-    return st;
+    const summary_fig c = {s, n, db};
+    return mn_gp_figure(prefix, write_data, write_script, &c);
 }
