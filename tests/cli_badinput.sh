@@ -100,6 +100,7 @@ cases=(
   "--layers: conv1d given a width|train --layers conv1d:4-dense:1|conv1d keeps"
   "--layers: zero width|train --layers dense:0-dense:1|between 1 and"
   "--layers: empty layer|train --layers dense:4--dense:1|empty"
+  "--layers: MCN block (not implemented)|train --layers mcn-dense:1|could not be read"
   "--layers: outputs != label columns|eval $D --layers conv1d --params $tmp/p33|output"
   "both --arch and --layers|train --arch 2-2-1 --layers dense:1|use one"
   "unknown --init|train --init orthogonal|orthogonal"

@@ -54,7 +54,7 @@ mn_status mn_spec_parse_arch(mn_spec *spec, const char *arch)
     return MN_OK;
 }
 
-/* One item of the layer syntax, item[0..len): "dense:W" or "conv1d". */
+/* One item of the layer syntax, item[0..len): "dense:W" or "conv1d" ("mcn" is refused). */
 static mn_status parse_layer(const char *all, int l, const char *item, size_t len, int win, mn_layer_kind *kind,
                              int *width)
 {
@@ -86,6 +86,12 @@ static mn_status parse_layer(const char *all, int l, const char *item, size_t le
         *kind = MN_LAYER_DENSE, *width = (int)v;
         return MN_OK;
     }
+    /* Recognised so that it is refused with the reason, not as an unknown word. */
+    if (len >= 3 && strncmp(item, "mcn", 3) == 0 && (len == 3 || item[3] == ':'))
+        return mn_fail(MN_EINVAL,
+                       "--layers '%s': layer %d '%.*s': Maximum-and-Concatenation blocks (Xie et al. 2020) are not "
+                       "implemented: the paper's block definition and theorem could not be read (docs/mcn.md)",
+                       all, l, (int)len, item);
     return mn_fail(MN_EINVAL, "--layers '%s': layer %d '%.*s' is neither dense:W nor conv1d", all, l, (int)len,
                    item);
 }
