@@ -232,14 +232,14 @@ cases=(
   "experiment: unknown name|experiment tables|unknown experiment 'tables' (available: safran-shamir, eliminate"
 )
 # Under MPI (a fourth field: the launcher), when mpirun is here and minima
-# was built with it: rank 0 cannot open the database, experiments not on
-# the runner (tests/cli_mpi.sh has the ranks started with other options).
+# was built with it: rank 0 cannot open the database, of a sweep or of an
+# experiment on the runner (tests/cli_mpi.sh has the ranks started with
+# other options).
 mpirun=(mpirun -q --oversubscribe --allow-run-as-root -n 3)
 if command -v mpirun > /dev/null && "$bin" --version | grep -q "(MPI)"; then
   cases+=("MPI: database cannot be opened|sweep --generate xor --steps 10 --restarts 2 --db $tmp/nodir/x.db|cannot open database|${mpirun[*]}")
-  # experiments with their own pools, not the runner's: refused under MPI
   for e in saddles balance residual implicit-bias; do
-    cases+=("MPI: experiment $e (not on the runner)|experiment $e --quick|does not run under MPI|${mpirun[*]}")
+    cases+=("MPI: experiment $e, database cannot be opened|experiment $e --quick --db $tmp/nodir/x.db|cannot open database|${mpirun[*]}")
   done
 fi
 

@@ -2,7 +2,9 @@
  * times, so that they finish out of order on several threads: the rows are
  * committed in list order whatever the thread count; a shard runs only its
  * runs and the rest resume after it; a failing run stops the list, keeps
- * what finished and names the failure. */
+ * what finished and names the failure; a kind whose run fills several
+ * rows (each of its own setting, one carrying an end point) has them
+ * committed together, and resumes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,7 +60,7 @@ static size_t toy_npoint(const void *setting)
     return 0; /* no end points */
 }
 
-static const mn_run_kind toy = {"toy", 0, NULL, NULL, toy_scratch, toy_scratch_free, toy_run, toy_npoint, NULL};
+static const mn_run_kind toy = {"toy", 0, NULL, NULL, toy_scratch, toy_scratch_free, toy_run, toy_npoint, NULL, NULL};
 
 /* A fresh database at name with one setting; list[k] = restart k. */
 static mn_db *fresh(const char *name, toy_setting *s, mn_pending *list)
@@ -67,7 +69,7 @@ static mn_db *fresh(const char *name, toy_setting *s, mn_pending *list)
     remove(tmp_path(name));
     assert_int_equal(mn_db_open(&db, tmp_path(name), 1), MN_OK);
     assert_int_equal(mn_db_setting(&s->db_id, db, "toy=1", "{\"toy\":\"1\"}"), MN_OK);
-    for (long k = 0; k < N; k++) list[k] = (mn_pending){&toy, s, s->db_id, k};
+    for (long k = 0; k < N; k++) list[k] = (mn_pending){&toy, s, s->db_id, k, NULL};
     return db;
 }
 
@@ -175,12 +177,119 @@ static int teardown(void **state)
     return tmpdir_remove();
 }
 
+/* A run of 3 rows, of settings ids[0..3): row i has loss restart + i / 10;
+ * row 1 carries an end point of restart + 1 doubles (restart + 1, ...). */
+#define NROWS 3
+static mn_status three_run(mn_run_row *row, const void *setting, long restart, void *scratch)
+{
+    (void)setting, (void)scratch;
+    for (int i = 0; i < NROWS; i++) {
+        row[i].restart = restart, row[i].seed = (uint64_t)restart;
+        snprintf(row[i].optimizer, sizeof row[i].optimizer, "three");
+        row[i].loss = (double)restart + i / 10.0;
+        row[i].cls = MN_CLASS_GLOBAL;
+    }
+    row[1].ntheta = (size_t)restart + 1;
+    if (!(row[1].theta = malloc(row[1].ntheta * sizeof *row[1].theta))) return mn_fail(MN_ENOMEM, "out of memory");
+    for (size_t j = 0; j < row[1].ntheta; j++) row[1].theta[j] = (double)(restart + 1) + 0.5 * (double)j;
+    return MN_OK;
+}
+
+static size_t three_npoint(const void *setting)
+{
+    (void)setting;
+    return N;
+}
+
+static int three_rows(const void *setting)
+{
+    (void)setting;
+    return NROWS;
+}
+
+static const mn_run_kind three = {"three", 0, NULL, NULL, NULL, NULL, three_run, three_npoint, NULL, three_rows};
+
+/* After each run (batch 1): every setting holds the same restarts. */
+typedef struct {
+    mn_db *db;
+    const int64_t *ids;
+    long bad, calls;
+} together_check;
+
+static void check_together(void *ctx, long k, long ndone)
+{
+    (void)k, (void)ndone;
+    together_check *c = ctx;
+    long n0 = -1;
+    for (int i = 0; i < NROWS; i++) {
+        mn_run_row *rows = NULL;
+        long n = 0;
+        if (mn_db_runs(&rows, &n, c->db, c->ids[i])) c->bad++;
+        c->bad += n0 >= 0 && n != n0;
+        n0 = n;
+        free(rows);
+    }
+    c->calls++;
+}
+
+static void test_several_rows(void **state)
+{
+    (void)state;
+    for (int threads = 1; threads <= 3; threads += 2) {
+        mn_db *db = NULL;
+        remove(tmp_path("three.db"));
+        assert_int_equal(mn_db_open(&db, tmp_path("three.db"), 1), MN_OK);
+        int64_t ids[NROWS];
+        const char *canon[NROWS] = {"three=0", "three=1", "three=2"};
+        for (int i = 0; i < NROWS; i++) assert_int_equal(mn_db_setting(&ids[i], db, canon[i], "{}"), MN_OK);
+        mn_pending list[N];
+        int dummy = 0;
+        for (long k = 0; k < N; k++) list[k] = (mn_pending){&three, &dummy, ids[NROWS - 1], k, ids};
+        together_check c = {db, ids, 0, 0};
+        mn_runner_opts o = {.threads = threads, .db = db, .shard = 0, .nshards = 1, .batch = 1,
+                            .finished = check_together, .ctx = &c};
+        mn_runner_stats st;
+        assert_int_equal(mn_runner_run(&st, NULL, list, N, &o), MN_OK);
+        assert_int_equal(st.done, N);
+        assert_int_equal(c.calls, N);
+        assert_int_equal(c.bad, 0);
+        for (int i = 0; i < NROWS; i++) {
+            mn_run_row *rows = NULL;
+            long n = 0;
+            assert_int_equal(mn_db_runs(&rows, &n, db, ids[i]), MN_OK);
+            assert_int_equal(n, N);
+            for (long r = 0; r < n; r++) {
+                assert_int_equal(rows[r].restart, r);
+                assert_true(rows[r].loss == (double)r + i / 10.0);
+            }
+            free(rows);
+        }
+        double *pt = NULL;
+        size_t np = 0;
+        assert_int_equal(mn_db_point(&pt, &np, db, ids[1], 6), MN_OK);
+        assert_int_equal(np, 7);
+        assert_true(pt[0] == 7.0 && pt[6] == 10.0);
+        free(pt);
+        /* a second pass finds every run stored */
+        o.finished = NULL;
+        assert_int_equal(mn_runner_run(&st, NULL, list, N, &o), MN_OK);
+        assert_int_equal(st.skipped, N);
+        assert_int_equal(st.done, 0);
+        /* several rows without their settings' ids: refused, naming it */
+        list[3].ids = NULL;
+        assert_int_equal(mn_runner_run(&st, NULL, list, N, &o), MN_EINVAL);
+        assert_non_null(strstr(mn_last_error(), "rows per run"));
+        mn_db_close(db);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commit_order),
         cmocka_unit_test(test_shard_then_resume),
         cmocka_unit_test(test_failure_keeps_finished),
+        cmocka_unit_test(test_several_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

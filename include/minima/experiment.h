@@ -276,6 +276,7 @@ typedef struct {
     uint64_t seed;                      /* data and initialisation (1) */
     const char *db_path;                /* store and resume (NULL: none) */
     const char *plot;                   /* figure PREFIX (NULL: none) */
+    int threads;                        /* OpenMP threads of the runs (0: all); results do not depend on it */
 } mn_balance_plan;
 
 /* One (activation, step) run of GD on the 4-8-8-1 network from the same
@@ -317,7 +318,7 @@ typedef struct {
 } mn_balance_result;
 
 void mn_balance_plan_default(mn_balance_plan *p);
-/* quick, acts ("relu,tanh"), steps ("0.04,0.02"), horizon, seed, db, plot. */
+/* quick, acts ("relu,tanh"), steps ("0.04,0.02"), horizon, seed, threads, db, plot. */
 mn_status mn_balance_plan_set(mn_balance_plan *p, const char *name, const char *value);
 mn_status mn_experiment_balance(mn_balance_result **out, const mn_balance_plan *p);
 void mn_balance_result_free(mn_balance_result *r);

@@ -7,13 +7,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 #define CMD "experiment balance"
 
 static const char intro[] =
-    "usage: minima experiment balance [--acts LIST] [--steps LIST] [--horizon T] [--db FILE] [--plot PREFIX]\n"
-    "                                 [--json] [--quick]\n"
+    "usage: minima experiment balance [--acts LIST] [--steps LIST] [--horizon T] [--threads T] [--db FILE]\n"
+    "                                 [--plot PREFIX] [--json] [--quick]\n"
     "\n"
     "Du, Hu, Lee (NeurIPS 2018): under gradient flow every hidden unit of a ReLU, leaky ReLU or\n"
     "linear network keeps I_j = |incoming weights and bias|^2 - |outgoing weights|^2. GD from one\n"
@@ -50,6 +51,10 @@ int cmd_experiment_balance(int argc, char **argv)
     if (rc) return rc == 2 ? 0 : 1;
     mn_balance_result *r = NULL;
     if (mn_experiment_balance(&r, &a.plan)) return cli_error(CMD);
+    if (mn_dist_rank() > 0) { /* rank 0 prints the table */
+        mn_balance_result_free(r);
+        return 0;
+    }
     const int nstep = a.plan.nstep;
     int loaded = 0;
     for (int i = 0; i < r->n; i++) loaded += r->rows[i].loaded;

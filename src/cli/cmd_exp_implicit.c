@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 #define CMD "experiment implicit-bias"
@@ -50,6 +51,10 @@ int cmd_experiment_implicit_bias(int argc, char **argv)
     const double t0 = omp_get_wtime();
     mn_ib_result *res = NULL;
     if (mn_experiment_implicit_bias(&res, &a.plan)) return cli_error(CMD);
+    if (mn_dist_rank() > 0) { /* rank 0 prints the table */
+        mn_ib_result_free(res);
+        return 0;
+    }
     const mn_ib_plan *p = &res->plan;
     if (a.json) {
         for (int s = 0; s < res->ndata; s++) {

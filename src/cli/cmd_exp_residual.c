@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 #define CMD "experiment residual"
@@ -56,6 +57,10 @@ int cmd_experiment_residual(int argc, char **argv)
     const double t0 = omp_get_wtime();
     mn_resid_result *res = NULL;
     if (mn_experiment_residual(&res, &a.plan)) return cli_error(CMD);
+    if (mn_dist_rank() > 0) { /* rank 0 prints the table */
+        mn_resid_result_free(res);
+        return 0;
+    }
     const mn_resid_plan *p = &res->plan;
     if (!a.json)
         printf("# Bartlett, Helmbold & Long: GD from Theta_i = I on (1/2)||Theta_L..Theta_1 - Phi||^2, d = %d,\n"

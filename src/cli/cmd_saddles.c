@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "minima/dist.h"
 #include "minima/experiment.h"
 
 #define CMD "experiment saddles"
@@ -156,6 +157,10 @@ int cmd_experiment_saddles(int argc, char **argv)
     if (r) return r == 2 ? 0 : 1;
     mn_saddles_result *res = NULL;
     if (mn_experiment_saddles(&res, &a.plan)) return cli_error(CMD);
+    if (mn_dist_rank() > 0) { /* rank 0 prints the table */
+        mn_saddles_result_free(res);
+        return 0;
+    }
     long loaded = 0;
     for (int k = 0; k < res->n; k++) loaded += res->rows[k].loaded;
     fprintf(stderr, "experiment saddles: %d dimensions x 2 methods x %d starts (%ld loaded from the database), %.3g s\n",

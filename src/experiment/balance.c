@@ -3,7 +3,8 @@
  * |incoming weights and bias|^2 - |outgoing weights|^2, so the layers keep
  * the differences of their squared Frobenius norms. GD changes an invariant
  * by step^2 (|g_in|^2 - |g_out|^2) per step: over a fixed time T the drift
- * is O(step). Measured per (activation, step) from one start, runs stored
+ * is O(step). Measured per (activation, step) from one start, a run of the
+ * kind mn_kind_balance on the one runner (threads or MPI ranks), stored
  * (end point) in and resumed from a database; then the matrix factorisation
  * W2 W1 = M from balanced and unbalanced starts. */
 #include <math.h>
@@ -94,6 +95,9 @@ mn_status mn_balance_plan_set(mn_balance_plan *p, const char *name, const char *
         st = mn_option_real(&p->horizon, o, v);
     } else if (!strcmp(name, "seed")) {
         st = mn_option_seed(&p->seed, o, v);
+    } else if (!strcmp(name, "threads")) {
+        long l;
+        if (!(st = mn_option_int(&l, o, v))) p->threads = (int)l;
     } else if (!strcmp(name, "db")) {
         p->db_path = v;
     } else if (!strcmp(name, "plot")) {
@@ -166,13 +170,14 @@ static mn_status net_alloc(net *n, int act, uint64_t seed)
     return st;
 }
 
-static mn_status gd_steps(double *end, const net *n, double step, long iters)
+/* GD from n's start, iters steps of `step`, with a thread's work (n x P). */
+static mn_status gd_steps(double *end, const net *n, mn_work *work, double step, long iters)
 {
     mn_opt_params prm;
     mn_opt_params_default(&prm);
     prm.lr = step;
     mn_optim *o = NULL;
-    mn_status st = mn_optim_alloc(&o, n->model, n->work, n->data, &prm, n->theta0);
+    mn_status st = mn_optim_alloc(&o, n->model, work, n->data, &prm, n->theta0);
     for (long t = 0; !st && t < iters; t++) st = mn_optim_iterate(o);
     if (!st && mn_optim_test(o, 0.0) == MN_RUN_DIVERGED)
         st = mn_fail(MN_ERANGE, "balance: GD diverged at step %g: %s", step, mn_optim_why(o));
@@ -181,7 +186,7 @@ static mn_status gd_steps(double *end, const net *n, double step, long iters)
     return st;
 }
 
-static mn_status row_canon(int64_t *id, mn_db *db, const mn_balance_plan *p, int act, double step)
+static mn_status row_canon(char **canon, char **json, const mn_balance_plan *p, int act, double step)
 {
     char vs[32], vh[32], vseed[32];
     snprintf(vs, sizeof vs, "%.17g", step);
@@ -189,68 +194,100 @@ static mn_status row_canon(int64_t *id, mn_db *db, const mn_balance_plan *p, int
     snprintf(vseed, sizeof vseed, "%llu", (unsigned long long)p->seed);
     const char *keys[] = {"experiment", "act", "arch", "step", "horizon", "seed"};
     const char *vals[] = {"balance", mn_act_name((mn_act)act), ARCH, vs, vh, vseed};
-    char *canon = NULL, *json = NULL;
-    mn_status st = mn_canon(&canon, &json, keys, vals, 6);
-    if (!st) st = mn_db_setting(id, db, canon, json);
-    free(canon), free(json);
+    return mn_canon(canon, json, keys, vals, 6);
+}
+
+/* The runs: job j is (activation j / nstep, step j % nstep), restart 0. */
+typedef struct {
+    const mn_balance_plan *p;
+    const net *nets; /* (nact) */
+} run_ctx;
+
+static mn_status job(void *ctx, long j, mn_run_row *r)
+{
+    const run_ctx *c = ctx;
+    const mn_balance_plan *p = c->p;
+    const net *n = &c->nets[j / p->nstep];
+    const double step = p->step[j % p->nstep];
+    const long iters = lround(p->horizon / step);
+    const double t0 = omp_get_wtime();
+    mn_work *work = NULL;
+    mn_status st = mn_work_alloc(&work, n->model, mn_data_n(n->data));
+    r->theta = st ? NULL : malloc(n->P * sizeof *r->theta);
+    if (!st && !r->theta) st = mn_fail(MN_ENOMEM, "out of memory");
+    if (!st) st = gd_steps(r->theta, n, work, step, iters);
+    r->restart = 0, r->seed = p->seed >> 1;
+    snprintf(r->optimizer, sizeof r->optimizer, "gd");
+    r->iterations = iters;
+    if (!st) st = mn_eval(n->model, work, n->data, r->theta, &r->loss, NULL);
+    r->grad_norm = NAN;
+    r->theta_norm = r->theta ? mn_norm2(r->theta, n->P, NULL) : NAN;
+    r->cls = MN_CLASS_NOT_CONVERGED;
+    snprintf(r->reason, sizeof r->reason, "balance: fixed time horizon %g", p->horizon);
+    r->seconds = omp_get_wtime() - t0;
+    r->ntheta = r->theta ? n->P : 0;
+    mn_work_free(work);
     return st;
 }
 
-/* The run of (act, step): from the database when stored, else run (and stored). */
-static mn_status one_row(mn_balance_row *w, const net *n, const mn_balance_plan *p, mn_db *db, double step)
+static int claims(const char *json, const char *canon)
 {
-    const long iters = lround(p->horizon / step);
-    double *end = malloc(n->P * sizeof *end);
-    if (!end) return mn_fail(MN_ENOMEM, "out of memory");
-    int64_t id = 0;
-    unsigned char done = 0;
-    mn_status st = db ? row_canon(&id, db, p, w->act, step) : MN_OK;
-    if (!st && db) st = mn_db_done(&done, db, id, 1);
-    if (!st && done) {
-        double *stored = NULL;
-        size_t ns = 0;
-        st = mn_db_point(&stored, &ns, db, id, 0);
-        if (!st && (!stored || ns != n->P))
-            st = mn_fail(MN_EFORMAT, "balance: stored end point of %s, step %g: %zu values, not %zu",
-                         mn_act_name((mn_act)w->act), step, ns, n->P);
-        if (!st) memcpy(end, stored, n->P * sizeof *end);
-        free(stored);
-        w->loaded = 1;
-    } else if (!st) {
-        const double t0 = omp_get_wtime();
-        st = gd_steps(end, n, step, iters);
-        if (!st && db) {
-            mn_run_row r;
-            memset(&r, 0, sizeof r);
-            r.setting = id, r.restart = 0, r.seed = p->seed >> 1;
-            snprintf(r.optimizer, sizeof r.optimizer, "gd");
-            r.iterations = iters;
-            st = mn_eval(n->model, n->work, n->data, end, &r.loss, NULL);
-            r.grad_norm = r.lambda_min = r.lambda_max = r.accuracy = NAN;
-            r.elim_a = r.elim_b = r.elim_w_norm = r.elim_a_exp_b = NAN;
-            r.theta_norm = mn_norm2(end, n->P, NULL);
-            r.kink_margin = INFINITY;
-            r.cls = MN_CLASS_NOT_CONVERGED;
-            snprintf(r.reason, sizeof r.reason, "balance: fixed time horizon %g", p->horizon);
-            r.seconds = omp_get_wtime() - t0;
-            r.theta = end, r.ntheta = n->P;
-            if (!st) st = mn_db_insert(db, &r, 1);
-        }
+    (void)json;
+    return mn_run_canon_is(canon, "balance");
+}
+
+const mn_run_kind mn_kind_balance = {"balance", 0, claims, mn_run_distinct_none, NULL, NULL,
+                                     mn_exp_kind_run, mn_exp_kind_npoint, mn_exp_kind_take, NULL};
+
+/* Every (activation, step) run, loaded when stored, else run on the runner
+ * (and stored); end points into runs[a nstep + s]. */
+static mn_status all_runs(mn_balance_result *res, mn_run_row *runs, const net *nets, const mn_balance_plan *p)
+{
+    const int nrun = p->nact * p->nstep;
+    mn_db *db = NULL;
+    mn_exp_setting *xs = calloc((size_t)nrun, sizeof *xs);
+    mn_pending *list = calloc((size_t)nrun, sizeof *list);
+    mn_status st = xs && list ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
+    /* in an MPI job rank 0 alone writes the database (minima/dist.h) */
+    if (!st && p->db_path && mn_dist_rank() == 0) st = mn_db_open(&db, p->db_path, 1);
+    const run_ctx ctx = {p, nets};
+    uint64_t key = MN_FNV_OFFSET; /* what every MPI rank must agree on */
+    long loaded = 0, ran = 0;
+    for (int j = 0; !st && j < nrun; j++) {
+        char *canon = NULL, *json = NULL;
+        int64_t id = 0;
+        st = row_canon(&canon, &json, p, p->act[j / p->nstep], p->step[j % p->nstep]);
+        if (!st) key = mn_hash_bytes(key, canon, strlen(canon) + 1);
+        if (!st && db) st = mn_db_setting(&id, db, canon, json);
+        free(canon), free(json);
+        xs[j] = (mn_exp_setting){.job = job, .ctx = (void *)&ctx, .first = j, .runs = &runs[j],
+                                 .npoint = nets[j / p->nstep].P};
+        unsigned char done = 0;
+        long had = loaded;
+        if (!st && db) st = mn_exp_load(&runs[j], &done, &loaded, db, id, 1);
+        res->rows[j].loaded = loaded > had;
+        list[j] = (mn_pending){&mn_kind_balance, &xs[j], id, 0, NULL};
     }
+    if (!st) st = mn_exp_run(&ran, list, nrun, p->threads, db, key);
+    mn_db_close(db);
+    free(xs), free(list);
+    return st;
+}
+
+/* Row w from the start and end point of its run. */
+static mn_status one_row(mn_balance_row *w, const net *n, double step, long iters, const double *end)
+{
     double I0[NHID], I1[NHID], D0[2], D1[2];
-    if (!st) {
-        invariants(I0, D0, n->model, n->theta0);
-        invariants(I1, D1, n->model, end);
-        w->step = step, w->iterations = iters;
-        for (int j = 0; j < NHID; j++) {
-            w->unit_drift = fmax(w->unit_drift, fabs(I1[j] - I0[j]));
-            w->unit_scale = fmax(w->unit_scale, fabs(I0[j]));
-        }
-        w->layer_drift = fmax(fabs(D1[0] - D0[0]), fabs(D1[1] - D0[1]));
-        st = mn_eval(n->model, n->work, n->data, n->theta0, &w->loss0, NULL);
-        if (!st) st = mn_eval(n->model, n->work, n->data, end, &w->loss, NULL);
+    invariants(I0, D0, n->model, n->theta0);
+    invariants(I1, D1, n->model, end);
+    w->step = step, w->iterations = iters;
+    for (int j = 0; j < NHID; j++) {
+        w->unit_drift = fmax(w->unit_drift, fabs(I1[j] - I0[j]));
+        w->unit_scale = fmax(w->unit_scale, fabs(I0[j]));
     }
-    free(end);
+    w->layer_drift = fmax(fabs(D1[0] - D0[0]), fabs(D1[1] - D0[1]));
+    mn_status st = mn_eval(n->model, n->work, n->data, n->theta0, &w->loss0, NULL);
+    if (!st) st = mn_eval(n->model, n->work, n->data, end, &w->loss, NULL);
     return st;
 }
 
@@ -369,24 +406,27 @@ mn_status mn_experiment_balance(mn_balance_result **out, const mn_balance_plan *
         return mn_fail(MN_ENOMEM, "out of memory");
     }
     const double t0 = omp_get_wtime();
-    mn_db *db = NULL;
-    /* its runs are not shared over MPI ranks (minima/dist.h): every rank would write the database */
-    mn_status st = mn_dist_size() > 1 ? mn_fail(MN_EINVAL, "experiment balance does not run under MPI: run one process")
-                   : p->db_path        ? mn_db_open(&db, p->db_path, 1)
-                                       : MN_OK;
-    for (int a = 0; !st && a < p->nact; a++) {
-        net n;
-        if ((st = net_alloc(&n, p->act[a], p->seed))) break;
-        for (int s = 0; !st && s < p->nstep; s++) {
-            mn_balance_row *w = &r->rows[a * p->nstep + s];
-            w->act = p->act[a];
-            st = one_row(w, &n, p, db, p->step[s]);
-        }
-        net_free(&n);
+    const int nrun = r->n;
+    net *nets = calloc((size_t)p->nact, sizeof *nets);
+    mn_run_row *runs = calloc((size_t)nrun, sizeof *runs);
+    mn_status st = nets && runs ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
+    int nnet = 0;
+    for (; !st && nnet < p->nact; nnet++)
+        if ((st = net_alloc(&nets[nnet], p->act[nnet], p->seed))) break;
+    if (!st) st = all_runs(r, runs, nets, p);
+    /* in an MPI job rank 0 alone holds the runs and sums up (minima/dist.h) */
+    const int worker = mn_dist_rank() > 0;
+    for (int j = 0; !st && !worker && j < nrun; j++) {
+        mn_balance_row *w = &r->rows[j];
+        w->act = p->act[j / p->nstep];
+        const double step = p->step[j % p->nstep];
+        st = one_row(w, &nets[j / p->nstep], step, lround(p->horizon / step), runs[j].theta);
     }
-    mn_db_close(db);
-    if (!st) st = mf_part(r, p);
-    if (!st && p->plot) st = mn_balance_plot(r, p->plot);
+    for (int j = 0; runs && j < nrun; j++) free(runs[j].theta);
+    for (int a = 0; nets && a < nnet; a++) net_free(&nets[a]);
+    free(nets), free(runs);
+    if (!st && !worker) st = mf_part(r, p);
+    if (!st && !worker && p->plot) st = mn_balance_plot(r, p->plot);
     r->seconds = omp_get_wtime() - t0;
     if (st) {
         mn_balance_result_free(r);

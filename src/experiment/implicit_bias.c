@@ -3,9 +3,10 @@
  * L-layer linear networks, fully connected or circular-convolutional, on
  * separable data; the direction of the end-to-end predictor beta against
  * the hard-margin SVM and, for L = 2 convolutional, the l1-in-frequency
- * max-margin predictor (max_margin.c). Runs are one OpenMP pool over
- * (network, depth, data set), each stored with its end point as it ends. */
-#include <cblas.h> /* openblas_{get,set}_num_threads */
+ * max-margin predictor (max_margin.c). A run is one (network, depth, data
+ * set), a run of the kind mn_kind_implicit_bias on the one runner
+ * (src/run/runner.c: threads or MPI ranks), each stored with its end point
+ * as it ends. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -228,7 +229,7 @@ static mn_status setting_canon(char **canon, char **json, const mn_ib_plan *p, i
     return mn_canon(canon, json, keys, vals, 9);
 }
 
-/* The pool's job j: row j / R, data set j % R. */
+/* Job j: row j / R, data set j % R. */
 typedef struct {
     const mn_ib_plan *p;
     mn_model *const *models;
@@ -246,6 +247,15 @@ static mn_status job(void *ctx, long j, mn_run_row *row)
     row->setting = c->ids[q], row->restart = r, row->seed = mn_seed_derive(c->p->seed, idx, 4);
     return run_one(row, c->p, c->models[q], c->data[r], row->seed);
 }
+
+static int claims(const char *json, const char *canon)
+{
+    (void)json;
+    return mn_run_canon_is(canon, "implicit-bias");
+}
+
+const mn_run_kind mn_kind_implicit_bias = {"implicit-bias", 0, claims, mn_run_distinct_none, NULL, NULL,
+                                           mn_exp_kind_run, mn_exp_kind_npoint, mn_exp_kind_take, NULL};
 
 void mn_ib_result_free(mn_ib_result *r)
 {
@@ -265,9 +275,9 @@ mn_status mn_experiment_implicit_bias(mn_ib_result **out, const mn_ib_plan *plan
         if (p.depth[a] > MN_MAX_DEPTH) return mn_fail(MN_EINVAL, "--depth %d is past %d layers", p.depth[a], MN_MAX_DEPTH);
     mn_db *db = NULL;
     mn_status st = MN_OK;
-    /* its runs are not shared over MPI ranks (minima/dist.h): every rank would write the database */
-    if (mn_dist_size() > 1) return mn_fail(MN_EINVAL, "experiment implicit-bias does not run under MPI: run one process");
-    if (p.db_path && (st = mn_db_open(&db, p.db_path, 1))) return st;
+    /* in an MPI job rank 0 alone writes the database, solves and sums up (minima/dist.h) */
+    const int worker = mn_dist_rank() > 0;
+    if (p.db_path && !worker && (st = mn_db_open(&db, p.db_path, 1))) return st;
     const int R = p.restarts, d = p.d, n = p.n;
     int nrow = 0;
     for (int c = 0; c < 2; c++) nrow += (p.nets >> c & 1) * p.ndepth;
@@ -282,14 +292,15 @@ mn_status mn_experiment_implicit_bias(mn_ib_result **out, const mn_ib_plan *plan
     int64_t *ids = calloc((size_t)nrow, sizeof *ids);
     mn_run_row *runs = calloc((size_t)njob, sizeof *runs);
     unsigned char *done = calloc((size_t)njob, 1);
-    long *order = malloc((size_t)njob * sizeof *order);
+    mn_pending *list = malloc((size_t)njob * sizeof *list);
+    mn_exp_setting *xs = calloc((size_t)nrow, sizeof *xs);
     if (res) {
         res->rows = calloc((size_t)nrow, sizeof *res->rows);
         res->svm = calloc((size_t)R, sizeof *res->svm), res->l1 = calloc((size_t)R, sizeof *res->l1);
         res->spectra = calloc((size_t)(nrow + 2) * d, sizeof *res->spectra);
     }
     if (!res || !res->rows || !res->svm || !res->l1 || !res->spectra || !X || !Y || !bsvm || !bl1 || !beta ||
-        !spec || !data || !models || !conv || !depth || !ids || !runs || !done || !order) {
+        !spec || !data || !models || !conv || !depth || !ids || !runs || !done || !list || !xs) {
         st = mn_fail(MN_ENOMEM, "implicit-bias: out of memory for %d rows", nrow);
         goto out;
     }
@@ -303,6 +314,7 @@ mn_status mn_experiment_implicit_bias(mn_ib_result **out, const mn_ib_plan *plan
         make_data(x, y, &p, r);
         st = mn_data_alloc(&data[r], n, d, 1);
         if (!st) memcpy(mn_data_x(data[r]), x, (size_t)n * d * sizeof *x), memcpy(mn_data_y(data[r]), y, (size_t)n * sizeof *y);
+        if (worker) continue;
         if (!st) st = mn_svm_hard_margin(bsvm + (size_t)r * d, &res->svm[r], x, y, n, d);
         if (!st) st = mn_l1dft_margin(bl1 + (size_t)r * d, &res->l1[r], x, y, n, d, p.directions);
         if (!st) {
@@ -311,12 +323,17 @@ mn_status mn_experiment_implicit_bias(mn_ib_result **out, const mn_ib_plan *plan
         }
     }
     for (int q = 0; !st && q < nrow; q++) st = make_model(&models[q], conv[q], depth[q], d);
-    for (int q = 0; !st && db && q < nrow; q++) {
+    pool_ctx pc = {.p = &p, .models = models, .data = data, .conv = conv, .depth = depth, .ids = ids, .R = R};
+    uint64_t key = mn_hash_bytes(MN_FNV_OFFSET, &R, sizeof R); /* what every MPI rank must agree on */
+    for (int q = 0; !st && q < nrow; q++) {
         char *canon = NULL, *json = NULL;
         st = setting_canon(&canon, &json, &p, conv[q], depth[q]);
-        if (!st) st = mn_db_setting(&ids[q], db, canon, json);
+        if (!st) key = mn_hash_bytes(key, canon, strlen(canon) + 1);
+        xs[q] = (mn_exp_setting){.job = job, .ctx = &pc, .first = (long)q * R, .runs = runs + (long)q * R,
+                                 .npoint = mn_model_nparams(models[q])};
+        if (!st && db) st = mn_db_setting(&ids[q], db, canon, json);
         free(canon), free(json);
-        if (!st) st = mn_exp_load(runs + (long)q * R, done + (long)q * R, &res->skipped, db, ids[q], R);
+        if (!st && db) st = mn_exp_load(runs + (long)q * R, done + (long)q * R, &res->skipped, db, ids[q], R);
         for (int r = 0; !st && r < R; r++) {
             const mn_run_row *row = &runs[(long)q * R + r];
             if (done[(long)q * R + r] && (!row->theta || row->ntheta != mn_model_nparams(models[q])))
@@ -327,14 +344,10 @@ mn_status mn_experiment_implicit_bias(mn_ib_result **out, const mn_ib_plan *plan
     long no = 0;
     for (int L = MN_MAX_DEPTH; !st && L >= 1; L--)
         for (long j = 0; j < njob; j++)
-            if (depth[j / R] == L) order[no++] = j;
-    const int blas = openblas_get_num_threads();
-    if (blas != 1) openblas_set_num_threads(1); /* one thread per run: bit-identical whatever T */
-    pool_ctx pc = {.p = &p, .models = models, .data = data, .conv = conv, .depth = depth, .ids = ids, .R = R};
-    if (!st) st = mn_exp_pool(runs, done, order, no, p.threads, db, job, &pc, &res->done);
-    if (blas != 1) openblas_set_num_threads(blas);
-    for (long j = 0; !st && j < njob; j++) st = read_beta(beta + (size_t)j * d, models[j / R], runs[j].theta, d);
-    for (int q = 0; !st && q < nrow; q++) {
+            if (depth[j / R] == L) list[no++] = (mn_pending){&mn_kind_implicit_bias, &xs[j / R], ids[j / R], j % R, NULL};
+    if (!st) st = mn_exp_run(&res->done, list, no, p.threads, db, key);
+    for (long j = 0; !st && !worker && j < njob; j++) st = read_beta(beta + (size_t)j * d, models[j / R], runs[j].theta, d);
+    for (int q = 0; !st && !worker && q < nrow; q++) {
         mn_ib_row *w = &res->rows[q];
         *w = (mn_ib_row){.conv = conv[q], .depth = depth[q], .restarts = R, .cos_svm_min = INFINITY,
                          .cos_l1_mean = NAN, .cos_l1_min = NAN, .loss_max = -INFINITY, .acc_min = INFINITY,
@@ -362,13 +375,13 @@ mn_status mn_experiment_implicit_bias(mn_ib_result **out, const mn_ib_plan *plan
             if (!done[j]) w->seconds += runs[j].seconds;
         }
     }
-    if (!st && p.plot) st = mn_ib_plot(res, p.plot);
+    if (!st && p.plot && !worker) st = mn_ib_plot(res, p.plot);
 out:
     for (long j = 0; runs && j < njob; j++) free(runs[j].theta);
     for (int r = 0; data && r < R; r++) mn_data_free(data[r]);
     for (int q = 0; models && q < nrow; q++) mn_model_free(models[q]);
     free(X), free(Y), free(bsvm), free(bl1), free(beta), free(spec), free(data), free(models), free(conv), free(depth);
-    free(ids), free(runs), free(done), free(order);
+    free(ids), free(runs), free(done), free(list), free(xs);
     mn_db_close(db);
     if (st) {
         mn_ib_result_free(res);

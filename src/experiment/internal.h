@@ -9,6 +9,7 @@
 
 #include "minima/record.h"
 #include "minima/sweep.h"
+#include "run/internal.h"
 
 #define MN_XSET_MAXO 16 /* options of one setting */
 
@@ -78,16 +79,36 @@ int mn_exp_set_common(mn_status *st, const mn_exp_common *c, const mn_option *o,
  * them; *loaded grows by their number. */
 mn_status mn_exp_load(mn_run_row *runs, unsigned char *done, long *loaded, mn_db *db, int64_t setting, int nr);
 
-/* One job of an experiment's pool: fills row (its setting, restart, seed and
- * results; end point malloc'ed). Called from several threads at once. */
+/* One job of an experiment: fills row (its setting, restart, seed and
+ * results; end point malloc'ed, every job has one). Called from several
+ * threads at once. */
 typedef mn_status (*mn_exp_job)(void *ctx, long job, mn_run_row *row);
-/* Runs the jobs order[0..no-1] that are not done[] into runs[job] on
- * `threads` OpenMP threads (<= 0: all), each stored in db (NULL: none) as
- * it ends, so a killed experiment resumes; the fields the experiments do
+
+/* A setting of a dynamics experiment as a setting of its run kind
+ * (run/internal.h; the kind is defined in the experiment's file with the
+ * mn_exp_kind_* functions below): restart r of it is job first + r, whose
+ * row, end point included, lands in runs[r] (by the run in one process, by
+ * the kind's take on rank 0 of an MPI job). The fields the experiments do
  * not measure are NaN (lambda_min, lambda_max, accuracy, the added neuron)
- * and kink_margin INFINITY unless the job sets them. The first error stops
- * the pool and is returned; *ndone grows by the runs done. */
-mn_status mn_exp_pool(mn_run_row *runs, const unsigned char *done, const long *order, long no, int threads,
-                      mn_db *db, mn_exp_job job, void *ctx, long *ndone);
+ * and kink_margin INFINITY unless the job sets them. */
+typedef struct {
+    mn_exp_job job;
+    void *ctx;
+    long first;
+    mn_run_row *runs; /* (restarts) */
+    size_t npoint;    /* doubles of every run's end point */
+} mn_exp_setting;
+mn_status mn_exp_kind_run(mn_run_row *row, const void *setting, long restart, void *scratch);
+size_t mn_exp_kind_npoint(const void *setting);
+void mn_exp_kind_take(const mn_run_row *row, const void *setting);
+
+/* Runs list[0..n) (runs of mn_exp_setting settings; those stored in db
+ * are skipped: load them first with mn_exp_load) on the runner with
+ * `threads` threads, each stored in db (NULL: none), so a killed experiment
+ * resumes. key: a hash of the settings' canonical strings and restarts
+ * (every rank of an MPI job passes the same; rank 0 alone a database). The
+ * first error stops the runs and is returned; *ndone grows by the runs
+ * done. On rank 0, every listed run's row is then in its setting's runs. */
+mn_status mn_exp_run(long *ndone, const mn_pending *list, long n, int threads, mn_db *db, uint64_t key);
 
 #endif

@@ -2,8 +2,9 @@
  * minima/experiment.h and docs/residual.md): GD from Theta_i = I on
  * (1/2) ||Theta_L ... Theta_1 - Phi||_F^2 for symmetric positive definite,
  * symmetric negative-eigenvalue and near-identity targets, over depths.
- * Each run is one (family, depth, parameter, restart); the runs are one
- * OpenMP pool, each stored in the database as it ends (resumable). */
+ * Each run is one (family, depth, parameter, restart), a run of the kind
+ * mn_kind_residual on the one runner (src/run/runner.c: threads or MPI
+ * ranks), each stored in the database as it ends (resumable). */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -265,6 +266,7 @@ typedef struct {
     int nr; /* its targets: restarts for distance, 1 for the symmetric families */
     int64_t id;
     char *canon;
+    mn_exp_setting run; /* as the runner's setting */
 } setting;
 
 static mn_status setting_canon(setting *s, const mn_resid_plan *p, char **json)
@@ -285,7 +287,7 @@ static mn_status setting_canon(setting *s, const mn_resid_plan *p, char **json)
     return mn_canon(&s->canon, json, keys, vals, 9);
 }
 
-/* The pool's job j: setting j / R, restart j % R. */
+/* Job j: setting j / R, restart j % R. */
 typedef struct {
     const mn_resid_plan *p;
     const setting *set;
@@ -301,6 +303,15 @@ static mn_status job(void *ctx, long j, mn_run_row *row)
     row->setting = s->id, row->restart = j % c->R, row->seed = mn_seed_derive(c->p->seed, idx, 2);
     return run_one(row, c->p, &c->tg[j], s->depth);
 }
+
+static int claims(const char *json, const char *canon)
+{
+    (void)json;
+    return mn_run_canon_is(canon, "residual");
+}
+
+const mn_run_kind mn_kind_residual = {"residual", 0, claims, mn_run_distinct_none, NULL, NULL,
+                                      mn_exp_kind_run, mn_exp_kind_npoint, mn_exp_kind_take, NULL};
 
 void mn_resid_result_free(mn_resid_result *r)
 {
@@ -348,9 +359,9 @@ mn_status mn_experiment_residual(mn_resid_result **out, const mn_resid_plan *pla
     if (p.d < 1 || p.d > MN_RESID_MAX_D) return mn_fail(MN_EINVAL, "--d %d is out of range [1, %d]", p.d, MN_RESID_MAX_D);
     mn_db *db = NULL;
     mn_status st = MN_OK;
-    /* its runs are not shared over MPI ranks (minima/dist.h): every rank would write the database */
-    if (mn_dist_size() > 1) return mn_fail(MN_EINVAL, "experiment residual does not run under MPI: run one process");
-    if (p.db_path && (st = mn_db_open(&db, p.db_path, 1))) return st;
+    /* in an MPI job rank 0 alone writes the database and sums up (minima/dist.h) */
+    const int worker = mn_dist_rank() > 0;
+    if (p.db_path && !worker && (st = mn_db_open(&db, p.db_path, 1))) return st;
     const int perfam[MN_RESID_NFAMILY] = {p.nkappa, p.nmu, p.ndist};
     const double *params[MN_RESID_NFAMILY] = {p.kappa, p.mu, p.dist};
     int nrow = 0;
@@ -383,24 +394,29 @@ mn_status mn_experiment_residual(mn_resid_result **out, const mn_resid_plan *pla
         if (j % R >= s->nr) continue;
         st = make_target(&tg[j], &p, s->fam, s->param, (int)(j % R), s->depth);
     }
-    for (int q = 0; !st && db && q < nrow; q++) {
+    pool_ctx pc = {.p = &p, .set = set, .tg = tg, .R = R};
+    uint64_t key = mn_hash_bytes(MN_FNV_OFFSET, &R, sizeof R); /* what every MPI rank must agree on */
+    for (int q = 0; !st && q < nrow; q++) {
         char *json = NULL;
         if ((st = setting_canon(&set[q], &p, &json))) break;
-        st = mn_db_setting(&set[q].id, db, set[q].canon, json);
+        key = mn_hash_bytes(key, set[q].canon, strlen(set[q].canon) + 1);
+        set[q].run = (mn_exp_setting){.job = job, .ctx = &pc, .first = (long)q * R, .runs = runs + (long)q * R,
+                                      .npoint = (size_t)set[q].depth * dd};
+        if (db) st = mn_db_setting(&set[q].id, db, set[q].canon, json);
         free(json);
-        if (!st) st = mn_exp_load(runs + (long)q * R, done + (long)q * R, &res->skipped, db, set[q].id, set[q].nr);
+        if (!st && db) st = mn_exp_load(runs + (long)q * R, done + (long)q * R, &res->skipped, db, set[q].id, set[q].nr);
     }
     /* the deepest rows first: they take longest */
-    long *order = st ? NULL : malloc((size_t)njob * sizeof *order);
-    if (!st && !order) st = mn_fail(MN_ENOMEM, "residual: out of memory for %ld runs", njob);
+    mn_pending *list = st ? NULL : malloc((size_t)njob * sizeof *list);
+    if (!st && !list) st = mn_fail(MN_ENOMEM, "residual: out of memory for %ld runs", njob);
     long no = 0;
     for (int L = MN_RESID_MAX_L; !st && L >= 1; L--)
         for (long j = 0; j < njob; j++)
-            if (set[j / R].depth == L && j % R < set[j / R].nr) order[no++] = j;
-    pool_ctx pc = {.p = &p, .set = set, .tg = tg, .R = R};
-    if (!st) st = mn_exp_pool(runs, done, order, no, p.threads, db, job, &pc, &res->done);
-    free(order);
-    for (int q = 0; !st && q < nrow; q++) {
+            if (set[j / R].depth == L && j % R < set[j / R].nr)
+                list[no++] = (mn_pending){&mn_kind_residual, &set[j / R].run, set[j / R].id, j % R, NULL};
+    if (!st) st = mn_exp_run(&res->done, list, no, p.threads, db, key);
+    free(list);
+    for (int q = 0; !st && !worker && q < nrow; q++) {
         mn_resid_row *row = &res->rows[q];
         row->family = set[q].fam, row->depth = set[q].depth, row->param = set[q].param, row->restarts = set[q].nr;
         row->loaded = 0;
@@ -412,7 +428,7 @@ mn_status mn_experiment_residual(mn_resid_result **out, const mn_resid_plan *pla
         summarise(row, runs + (long)q * R, tg + (long)q * R, set[q].nr, scratch);
         row->seconds = secs;
     }
-    if (!st && p.plot) st = mn_resid_plot(res->rows, nrow, p.eps, p.plot);
+    if (!st && p.plot && !worker) st = mn_resid_plot(res->rows, nrow, p.eps, p.plot);
 out:
     for (long j = 0; runs && j < njob; j++) free(runs[j].theta);
     for (int q = 0; set && q < nrow; q++) free(set[q].canon);

@@ -2,7 +2,8 @@
  * 2017): GD and perturbed GD (Jin et al. 2017, MN_OPT_PGD) from random
  * starts near the first saddle of the octopus (minima/objective.h), the
  * iterations each takes to pass every saddle of the chain, stored per
- * (d, method, saddle) setting in a database and resumed from it; then both
+ * (d, method, saddle) setting in a database and resumed from it (a run of
+ * the kind mn_kind_saddles on the one runner: threads or MPI ranks); then both
  * started near the certified saddle at the origin of a linear network. */
 #include <float.h>
 #include <math.h>
@@ -197,14 +198,31 @@ static mn_status setting_canon(char **canon, char **json, const mn_saddles_plan 
     return mn_canon(canon, json, keys, vals, 11);
 }
 
+/* A (d, method) pair: the runner's setting of the kind mn_kind_saddles,
+ * whose run r fills one row per saddle (settings ids[0..d)) and writes
+ * tp[r d .. (r + 1) d) and flags[r]. */
 typedef struct {
+    const mn_saddles_plan *p;
+    const mn_objective *f; /* the octopus in dimension d */
     int d, pgd;
-    int64_t *ids; /* (d) setting ids */
+    int64_t *ids; /* (d) setting ids (0 without a database) */
     unsigned char *done;
+    long *tp;   /* (restarts x d) iterations of passing each saddle, -1: not passed */
+    int *flags; /* (restarts) */
 } cell;
 
+/* Row i (saddle i) of a run, stored or just made, into the cell's results:
+ * the one reading of a row, whoever made it. */
+static void from_row(const cell *k, int i, const mn_run_row *row)
+{
+    const long r = row->restart;
+    k->tp[r * k->d + i] = row->cls == MN_CLASS_NOT_CONVERGED ? -1 : row->iterations;
+    if (strstr(row->reason, "stuck")) k->flags[r] |= STUCK;
+    if (strstr(row->reason, "subnormal")) k->flags[r] |= SUBNORMAL;
+}
+
 /* Runs stored for cell k: iterations of passing each saddle into tp. */
-static mn_status load_cell(mn_db *db, const cell *k, int restarts, long *tp, int *flags)
+static mn_status load_cell(mn_db *db, const cell *k, int restarts)
 {
     for (int i = 0; i < k->d; i++) {
         mn_run_row *rows = NULL;
@@ -212,12 +230,7 @@ static mn_status load_cell(mn_db *db, const cell *k, int restarts, long *tp, int
         mn_status st = mn_db_runs(&rows, &n, db, k->ids[i]);
         if (st) return st;
         for (long j = 0; j < n; j++)
-            if (rows[j].restart < restarts && k->done[rows[j].restart]) {
-                const long r = rows[j].restart;
-                tp[r * k->d + i] = rows[j].cls == MN_CLASS_NOT_CONVERGED ? -1 : rows[j].iterations;
-                if (strstr(rows[j].reason, "stuck")) flags[r] |= STUCK;
-                if (strstr(rows[j].reason, "subnormal")) flags[r] |= SUBNORMAL;
-            }
+            if (rows[j].restart < restarts && k->done[rows[j].restart]) from_row(k, i, &rows[j]);
         free(rows);
     }
     return MN_OK;
@@ -242,6 +255,55 @@ static void row_for(mn_run_row *w, const cell *k, int i, long r, uint64_t seed, 
              flags & SUBNORMAL ? " [subnormal]" : "");
     w->seconds = secs;
 }
+
+/* The kind's run: restart r of cell k through the chain, one row per saddle. */
+static mn_status cell_run(mn_run_row *rows, const void *setting, long r, void *scratch)
+{
+    (void)scratch;
+    const cell *k = setting;
+    const int d = k->d;
+    long tp[MN_OCTOPUS_MAX_D];
+    double fp[MN_OCTOPUS_MAX_D];
+    char why[300];
+    int flags;
+    mn_octopus c;
+    mn_status st = mn_octopus_init(&c, d, k->p->gamma, k->p->L);
+    const double t0 = omp_get_wtime();
+    if (!st) st = octo_run(tp, fp, &flags, why, sizeof why, k->f, &c, k->p, k->pgd, r, NULL, 0, 1);
+    const double secs = omp_get_wtime() - t0;
+    for (int i = 0; !st && i < d; i++) row_for(&rows[i], k, i, r, start_seed(k->p, d, r), tp, fp, flags, why, secs);
+    k->flags[r] = 0;
+    for (int i = 0; !st && i < d; i++) from_row(k, i, &rows[i]);
+    return st;
+}
+
+static int cell_rows(const void *setting)
+{
+    return ((const cell *)setting)->d;
+}
+
+static size_t cell_npoint(const void *setting)
+{
+    (void)setting;
+    return 0; /* no end points: a row holds the iteration of passing its saddle */
+}
+
+/* Rank 0 of an MPI job: a run's rows into the cell's results. */
+static void cell_take(const mn_run_row *rows, const void *setting)
+{
+    const cell *k = setting;
+    k->flags[rows[0].restart] = 0;
+    for (int i = 0; i < k->d; i++) from_row(k, i, &rows[i]);
+}
+
+static int claims(const char *json, const char *canon)
+{
+    (void)json;
+    return mn_run_canon_is(canon, "saddles");
+}
+
+const mn_run_kind mn_kind_saddles = {"saddles", 0, claims, mn_run_distinct_none, NULL, NULL,
+                                     cell_run, cell_npoint, cell_take, cell_rows};
 
 /* ------------------------------------------------------------------ */
 /* Summaries.                                                          */
@@ -309,83 +371,49 @@ static mn_status octopus_part(mn_saddles_result *res, const mn_saddles_plan *p, 
 {
     const int R = p->restarts, ncell = 2 * p->ndims;
     cell *cells = calloc((size_t)ncell, sizeof *cells);
-    long **tp = calloc((size_t)ncell, sizeof *tp);
-    int **flags = calloc((size_t)ncell, sizeof *flags);
     mn_objective **fs = calloc((size_t)p->ndims, sizeof *fs);
-    mn_status st = cells && tp && flags && fs ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
+    mn_pending *list = calloc((size_t)ncell * R, sizeof *list);
+    mn_status st = cells && fs && list ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
     for (int j = 0; !st && j < p->ndims; j++) st = mn_octopus_objective_alloc(&fs[j], p->dims[j], p->gamma, p->L);
+    uint64_t key = mn_hash_bytes(MN_FNV_OFFSET, &R, sizeof R); /* what every MPI rank must agree on */
     for (int k = 0; !st && k < ncell; k++) {
         cell *q = &cells[k];
+        q->p = p, q->f = fs[k / 2];
         q->d = p->dims[k / 2], q->pgd = k % 2;
         q->ids = calloc((size_t)q->d, sizeof *q->ids);
         q->done = calloc((size_t)R, 1);
-        tp[k] = malloc((size_t)R * q->d * sizeof **tp);
-        flags[k] = calloc((size_t)R, sizeof **flags);
-        if (!q->ids || !q->done || !tp[k] || !flags[k]) st = mn_fail(MN_ENOMEM, "out of memory");
-        for (int i = 0; !st && db && i < q->d; i++) {
+        q->tp = malloc((size_t)R * q->d * sizeof *q->tp);
+        q->flags = calloc((size_t)R, sizeof *q->flags);
+        if (!q->ids || !q->done || !q->tp || !q->flags) st = mn_fail(MN_ENOMEM, "out of memory");
+        for (int i = 0; !st && i < q->d; i++) {
             char *canon = NULL, *json = NULL;
             st = setting_canon(&canon, &json, p, q->d, q->pgd, i);
-            if (!st) st = mn_db_setting(&q->ids[i], db, canon, json);
+            if (!st) key = mn_hash_bytes(key, canon, strlen(canon) + 1);
+            if (!st && db) st = mn_db_setting(&q->ids[i], db, canon, json);
             free(canon), free(json);
         }
         /* a restart is stored when its last saddle's row is (one transaction) */
         if (!st && db) st = mn_db_done(q->done, db, q->ids[q->d - 1], R);
-        if (!st && db) st = load_cell(db, q, R, tp[k], flags[k]);
+        if (!st && db) st = load_cell(db, q, R);
         for (int r = 0; r < R; r++) res->rows[k].loaded += q->done[r];
     }
-    /* the tasks not stored, (cell, restart), largest d first */
-    long ntask = 0;
-    long *task = st ? NULL : malloc((size_t)ncell * R * sizeof *task);
-    if (!st && !task) st = mn_fail(MN_ENOMEM, "out of memory");
+    /* the runs, largest d first (the runner skips those stored) */
+    long n = 0;
     for (int k = ncell - 1; !st && k >= 0; k--)
         for (int r = 0; r < R; r++)
-            if (!cells[k].done[r]) task[ntask++] = (long)k * R + r;
+            list[n++] = (mn_pending){&mn_kind_saddles, &cells[k], cells[k].ids[cells[k].d - 1], r, cells[k].ids};
     const int nthr = p->threads > 0 ? p->threads : omp_get_max_threads();
-    /* a worker's failure: its status and message (mn_last_error is per thread) */
-    int failed = st != MN_OK;
-    mn_status worst = MN_OK;
-    char failure[512] = "";
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthr)
-    for (long t = 0; t < ntask; t++) {
-        int stop;
-#pragma omp atomic read
-        stop = failed;
-        if (stop) continue;
-        const int k = (int)(task[t] / R), r = (int)(task[t] % R), d = cells[k].d;
-        long *tpk = tp[k] + (size_t)r * d;
-        double fp[MN_OCTOPUS_MAX_D];
-        char why[300];
-        mn_octopus c;
-        mn_octopus_init(&c, d, p->gamma, p->L);
-        const double t0 = omp_get_wtime();
-        mn_status s = octo_run(tpk, fp, &flags[k][r], why, sizeof why, fs[k / 2], &c, p, cells[k].pgd, r, NULL, 0, 1);
-        const double secs = omp_get_wtime() - t0;
-        if (!s && db) {
-            mn_run_row rows[MN_OCTOPUS_MAX_D];
-            for (int i = 0; i < d; i++)
-                row_for(&rows[i], &cells[k], i, r, start_seed(p, d, r), tpk, fp, flags[k][r], why, secs);
-#pragma omp critical(saddles_db)
-            s = mn_db_insert(db, rows, d);
-        }
-        if (s) {
-#pragma omp critical(saddles_fail)
-            if (!worst) {
-                worst = s;
-                snprintf(failure, sizeof failure, "%s", mn_last_error());
-#pragma omp atomic write
-                failed = 1;
-            }
-        }
-    }
-    if (!st && worst) st = mn_fail(worst, "%s", failure);
-    for (int k = 0; !st && k < ncell; k++) {
+    mn_runner_opts ro = {.threads = nthr, .db = db, .shard = 0, .nshards = 1, .key = key};
+    mn_runner_stats rs;
+    if (!st) st = mn_runner_run(&rs, NULL, list, n, &ro);
+    /* in an MPI job rank 0 alone holds the results */
+    for (int k = 0; !st && mn_dist_rank() == 0 && k < ncell; k++) {
         res->rows[k].d = cells[k].d, res->rows[k].pgd = cells[k].pgd, res->rows[k].restarts = R;
-        st = summarise(&res->rows[k], tp[k], flags[k], R);
+        st = summarise(&res->rows[k], cells[k].tp, cells[k].flags, R);
     }
-    for (int k = 0; cells && k < ncell; k++) free(cells[k].ids), free(cells[k].done);
-    for (int k = 0; tp && k < ncell; k++) free(tp[k]), free(flags[k]);
+    for (int k = 0; cells && k < ncell; k++) free(cells[k].ids), free(cells[k].done), free(cells[k].tp), free(cells[k].flags);
     for (int j = 0; fs && j < p->ndims; j++) mn_objective_free(fs[j]);
-    free(cells), free(tp), free(flags), free(fs), free(task);
+    free(cells), free(fs), free(list);
     return st;
 }
 
@@ -532,9 +560,9 @@ mn_status mn_experiment_saddles(mn_saddles_result **out, const mn_saddles_plan *
         mn_optim_free(o), mn_objective_free(f), free(x0);
     }
     mn_db *db = NULL;
-    /* its runs are not shared over MPI ranks (minima/dist.h): every rank would write the database */
-    if (!st && mn_dist_size() > 1) st = mn_fail(MN_EINVAL, "experiment saddles does not run under MPI: run one process");
-    if (!st && p->db_path) st = mn_db_open(&db, p->db_path, 1);
+    /* in an MPI job rank 0 alone writes the database and sums up (minima/dist.h) */
+    const int worker = mn_dist_rank() > 0;
+    if (!st && p->db_path && !worker) st = mn_db_open(&db, p->db_path, 1);
     const double t0 = omp_get_wtime();
     r->n = 2 * p->ndims;
     if (!st && !(r->rows = calloc((size_t)r->n, sizeof *r->rows))) st = mn_fail(MN_ENOMEM, "out of memory");
@@ -542,12 +570,12 @@ mn_status mn_experiment_saddles(mn_saddles_result **out, const mn_saddles_plan *
     mn_db_close(db);
     r->growth = 1 - log(1 - r->step * p->L) / log(1 + r->step * p->gamma);
     r->growth_measured = NAN;
-    for (int k = 0; !st && k < r->n; k += 2)
+    for (int k = 0; !st && !worker && k < r->n; k += 2)
         if (r->rows[k].d == dmax && dmax >= 6)
             r->growth_measured = pow(r->rows[k].med[dmax - 1] / r->rows[k].med[dmax - 5], 0.25);
-    if (!st) st = trace_part(r, p);
-    if (!st && p->network) st = network_part(&r->net, p), r->has_net = !st;
-    if (!st && p->plot) st = mn_saddles_plot(r, p->plot);
+    if (!st && !worker) st = trace_part(r, p);
+    if (!st && !worker && p->network) st = network_part(&r->net, p), r->has_net = !st;
+    if (!st && !worker && p->plot) st = mn_saddles_plot(r, p->plot);
     r->seconds = omp_get_wtime() - t0;
     if (st) {
         mn_saddles_result_free(r);

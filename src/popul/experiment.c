@@ -35,14 +35,48 @@ typedef struct {
     int left;            /* runs still to do (progress) */
 } slot;
 
-/* Record the first failure of any thread (message kept: it is thread-local). */
-static void keep_error(mn_status *worst, char *why, size_t len, mn_status mine)
+/* The smallest Hessian eigenvalue of each distinct minimum (at its first
+ * run), one task per minimum through the run pool of minima/dist.h: this
+ * process's threads (rank 0's own work in an MPI job, solo), each with its
+ * mn_popul_runner. */
+typedef struct {
+    const slot *sl;
+    const mn_popul_spec *spec;
+    const int *rep; /* (ndist) the first run of each */
+    double *lmin;   /* (ndist) */
+} lmin_pass;
+
+static mn_status lmin_run(void *ctx, void **tls, long d, void *result, size_t *len)
 {
-#pragma omp critical(mn_popul_err)
-    if (mine && !*worst) {
-        *worst = mine;
-        strncpy(why, mn_last_error(), len - 1);
+    const lmin_pass *c = ctx;
+    const int r = c->rep[d];
+    double v = NAN;
+    mn_status st = MN_OK;
+    if (c->sl->done[r] == 2) { /* computed at this same point by the call that stored it */
+        v = c->sl->t.res[r].lambda_min;
+    } else {
+        mn_popul_runner *R = *tls;
+        if (!R) st = mn_popul_runner_alloc(&R, c->spec), *tls = R;
+        if (!st) st = mn_popul_hessian(R->w, c->sl->t.pts + (size_t)r * c->sl->t.P, R->L);
+        if (!st) st = mn_sym_eigvals(R->ev, R->L, (int)c->sl->t.P);
+        if (!st) v = R->ev[0];
     }
+    memcpy(result, &v, sizeof v);
+    *len = sizeof v;
+    return st;
+}
+
+static void lmin_free(void *ctx, void *tls)
+{
+    (void)ctx;
+    mn_popul_runner_free(tls);
+}
+
+static mn_status lmin_commit(void *ctx, long d, const void *result, size_t len)
+{
+    (void)len;
+    memcpy(&((const lmin_pass *)ctx)->lmin[d], result, sizeof(double));
+    return MN_OK;
 }
 
 /* The distinct minima, eigenvalues and summary of one row. */
@@ -77,32 +111,20 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
     for (int i = nsp - 1; i >= 0; i--) rep[lab[i]] = idx[i]; /* the first run of each */
     /* The smallest Hessian eigenvalue, once per distinct minimum. */
     double *lmin = tmp; /* (ndist) */
-    mn_status worst = MN_OK;
-    char why[256] = "";
-#pragma omp parallel num_threads(nthr)
-    {
-        mn_popul_runner *R = NULL;
-        mn_status mine = mn_popul_runner_alloc(&R, spec);
-#pragma omp for schedule(dynamic)
-        for (int d = 0; d < ndist; d++) {
-            lmin[d] = NAN;
-            if (mine) continue;
-            /* computed at this same point by the call that stored it */
-            if (sl->done[rep[d]] == 2) {
-                lmin[d] = res[rep[d]].lambda_min;
-                continue;
-            }
-            mine = mn_popul_hessian(R->w, sl->t.pts + (size_t)rep[d] * P, R->L);
-            if (!mine) mine = mn_sym_eigvals(R->ev, R->L, (int)P);
-            if (!mine) lmin[d] = R->ev[0];
-        }
-        keep_error(&worst, why, sizeof why, mine);
-        mn_popul_runner_free(R);
-    }
-    if (worst) {
-        st = mn_fail(worst, "%s", why);
+    long *task = malloc((size_t)(ndist > 0 ? ndist : 1) * sizeof *task);
+    if (!task) {
+        st = mn_fail(MN_ENOMEM, "popul: out of memory for %d minima", ndist);
         goto done;
     }
+    for (int d = 0; d < ndist; d++) task[d] = d, lmin[d] = NAN;
+    lmin_pass lp = {.sl = sl, .spec = spec, .rep = rep, .lmin = lmin};
+    const mn_dist_job job = {.ctx = &lp, .result_bytes = sizeof(double), .threads = nthr, .run = lmin_run,
+                             .tls_free = lmin_free, .commit = lmin_commit};
+    const int solo = mn_dist_solo(1);
+    st = mn_dist_run(&job, task, ndist);
+    mn_dist_solo(solo);
+    free(task);
+    if (st) goto done;
     /* The row. */
     memset(row, 0, sizeof *row);
     row->k = spec->k, row->n = spec->n, row->restarts = restarts;
@@ -453,7 +475,7 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
     const mn_run_kind *kind = mn_run_kind_named("population");
     for (long k = 0; k < ntask; k++) {
         const mn_popul_task *t = &sl[order[k / restarts]].t;
-        list[k] = (mn_pending){kind, t, t->db_id, k % restarts};
+        list[k] = (mn_pending){kind, t, t->db_id, k % restarts, NULL};
     }
     table_progress pg = {.sl = sl, .order = order, .restarts = restarts, .nspecs = nspecs, .total = ntask,
                          .opts = opts};

@@ -30,18 +30,39 @@ typedef struct {
     void (*scratch_free)(void *scratch);
     /* Run `restart` of a setting with a thread's scratch: pure, its result
      * a function of the setting and the restart alone (the seed derived
-     * from them). Fills row (setting id and restart included; theta NULL or
-     * malloc'ed: the runner frees it) and may write the setting's own
-     * result slot for this restart, nothing else. */
+     * from them). Fills row[0 .. rows) (restart included; theta NULL or
+     * malloc'ed: the runner frees it; the runner sets each row's setting
+     * id) and may write the setting's own result slot for this restart,
+     * nothing else. */
     mn_status (*run)(mn_run_row *row, const void *setting, long restart, void *scratch);
-    /* The most doubles an end point of a run of the setting has (the size
-     * of a run's flat bytes when runs travel between MPI ranks). */
+    /* The most doubles the end points of a run of the setting have, all
+     * its rows together (the size of a run's flat bytes when runs travel
+     * between MPI ranks). */
     size_t (*npoint)(const void *setting);
-    /* Rank 0 of an MPI job: a run made by any rank (row, theta included),
-     * into the setting's result slot for its restart, as `run` writes it
-     * (NULL: the kind keeps no results outside the database). */
+    /* Rank 0 of an MPI job: a run made by any rank (its rows, thetas
+     * included), into the setting's result slot for its restart, as `run`
+     * writes it (NULL: the kind keeps no results outside the database). */
     void (*take)(const mn_run_row *row, const void *setting);
+    /* Rows one run of the setting fills, 1 .. 256, each of its own database
+     * setting (mn_pending.ids), committed in one transaction (NULL: one
+     * row, of mn_pending.db_id). */
+    int (*rows)(const void *setting);
 } mn_run_kind;
+
+/* The experiments' kinds, each defined beside its experiment
+ * (src/experiment/<name>.c) and listed in src/run/kinds.c's table. */
+extern const mn_run_kind mn_kind_saddles;       /* experiment saddles: a run fills one row per saddle */
+extern const mn_run_kind mn_kind_balance;       /* experiment balance */
+extern const mn_run_kind mn_kind_residual;      /* experiment residual */
+extern const mn_run_kind mn_kind_implicit_bias; /* experiment implicit-bias */
+
+/* 1 when the canonical string has the pair experiment=`experiment` (a
+ * kind's claims). */
+int mn_run_canon_is(const char *canon, const char *experiment);
+/* A kind's distinct for models without a symmetry rule: 0 when no run is
+ * spurious, -1 (cannot be compared) otherwise. */
+mn_status mn_run_distinct_none(long *count, mn_db *db, int64_t setting, const char *json, const char *canon,
+                               const mn_run_row *rows, long nr, mn_model_builder build, void *ctx);
 
 /* The kind of a setting (the last entry, network runs, claims the rest). */
 const mn_run_kind *mn_run_kind_of(const char *json, const char *canon);
@@ -61,6 +82,9 @@ typedef struct {
     const void *setting; /* the kind's setting; runs of one setting share a thread's scratch */
     int64_t db_id;       /* settings.id (resume and commit; ignored without a database) */
     long restart;
+    /* A kind of several rows per run: row i's settings.id (kind->rows of
+     * them; resume asks db_id, which one of them must be). NULL: db_id. */
+    const int64_t *ids;
 } mn_pending;
 
 typedef struct {
@@ -86,7 +110,7 @@ typedef struct {
 enum { MN_PENDING_OTHER = 0, MN_PENDING_STORED = 1, MN_PENDING_RUN = 2 };
 
 typedef struct {
-    long total;   /* runs of this shard */
+    long total;   /* runs of this shard (runs, not rows) */
     long skipped; /* already in the database */
     long done;    /* run (and committed) now */
 } mn_runner_stats;

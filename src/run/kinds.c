@@ -155,24 +155,53 @@ static size_t network_npoint(const void *setting)
     return mn_model_nparams(((const mn_sweep_setting *)setting)->model);
 }
 
-static const mn_run_kind kinds[] = {
-    {"population", 1, popul_claims, popul_distinct, mn_popul_task_scratch, mn_popul_task_scratch_free,
-     mn_popul_task_run, mn_popul_task_npoint, mn_popul_task_take},
-    {"network", 0, network_claims, network_distinct, network_scratch, network_scratch_free, network_run,
-     network_npoint, NULL},
+static const mn_run_kind population_kind = {"population", 1, popul_claims, popul_distinct, mn_popul_task_scratch,
+                                             mn_popul_task_scratch_free, mn_popul_task_run, mn_popul_task_npoint,
+                                             mn_popul_task_take, NULL};
+static const mn_run_kind network_kind = {"network", 0, network_claims, network_distinct, network_scratch,
+                                         network_scratch_free, network_run, network_npoint, NULL, NULL};
+
+/* Network runs last: they claim every setting no other kind claims. The
+ * experiments' own kinds are defined in their files (src/experiment/). */
+static const mn_run_kind *const kinds[] = {
+    &population_kind,
+    &mn_kind_saddles,
+    &mn_kind_balance,
+    &mn_kind_residual,
+    &mn_kind_implicit_bias,
+    &network_kind,
 };
+
+int mn_run_canon_is(const char *canon, const char *experiment)
+{
+    const size_t n = strlen(experiment);
+    for (const char *c = canon; (c = strstr(c, "experiment=")); c++)
+        if ((c == canon || c[-1] == ' ') && !strncmp(c + 11, experiment, n) && (c[11 + n] == ' ' || !c[11 + n]))
+            return 1;
+    return 0;
+}
+
+mn_status mn_run_distinct_none(long *count, mn_db *db, int64_t setting, const char *json, const char *canon,
+                               const mn_run_row *rows, long nr, mn_model_builder build, void *ctx)
+{
+    (void)db, (void)setting, (void)json, (void)canon, (void)build, (void)ctx;
+    *count = 0;
+    for (long r = 0; r < nr; r++)
+        if (mn_class_is_spurious(rows[r].cls)) *count = -1;
+    return MN_OK;
+}
 
 const mn_run_kind *mn_run_kind_of(const char *json, const char *canon)
 {
     const int n = (int)(sizeof kinds / sizeof *kinds);
     for (int i = 0; i < n - 1; i++)
-        if (kinds[i].claims(json, canon)) return &kinds[i];
-    return &kinds[n - 1];
+        if (kinds[i]->claims(json, canon)) return kinds[i];
+    return kinds[n - 1];
 }
 
 const mn_run_kind *mn_run_kind_named(const char *name)
 {
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-        if (!strcmp(kinds[i].name, name)) return &kinds[i];
+        if (!strcmp(kinds[i]->name, name)) return kinds[i];
     return NULL;
 }

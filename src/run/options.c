@@ -98,7 +98,7 @@ static const entry table[] = {
     {{"grid", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "KEY=V1,V2,..", "a grid axis over any model/training option (repeatable)"}, NONE, 0},
     {{"config", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "FILE.json", "{\"base\": {option: value}, \"grid\": {option: [values]}}"}, NONE, 0},
     {{"restarts", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS, 1, 100000000, "R", "seeded restarts per setting (sweep 10; experiment eliminate 20, --quick 3; arena 10, --quick 3; safran-shamir 1000; saddles 1000, --quick 30; residual: distance targets, 3, --quick 1; implicit-bias: data sets, 3, --quick 1)"}, NONE, 0},
-    {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS | REGIONS | MN_CMD_DEMO, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
+    {{"threads", MN_OPTION_INT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_BALANCE | REGIONS | MN_CMD_DEMO, 1, 4096, "T", "OpenMP threads (all cores); results do not depend on it"}, NONE, 0},
     {{"db", MN_OPTION_TEXT, MN_CMD_SWEEP | EXPERIMENTS | MN_CMD_BALANCE | MN_CMD_PATH, 0, 0, "FILE", "SQLite database; re-running resumes (sweep: minima.db; experiment eliminate: eliminate.db; arena: arena.db; safran-shamir, saddles, balance, residual, implicit-bias: none)"}, NONE, 0},
     {{"shard", MN_OPTION_TEXT, MN_CMD_SWEEP, 0, 0, "I/N", "only runs whose index % N == I (0/1)"}, NONE, 0},
     {{"quick", MN_OPTION_FLAG, MN_CMD_ELIMINATE | MN_CMD_ARENA | MN_CMD_SADDLES | MN_CMD_BALANCE | DYNAMICS, 0, 0, NULL, "a small grid (residual, implicit-bias: the test suite's, seconds; eliminate: n 100, 3000 steps, 3 restarts: 360 runs, 10-30 s on 2 free cores; arena: n 40, no real data, 3 restarts; saddles: d 2..8, 30 restarts; balance: steps 0.02,0.01, horizon 10)"}, NONE, 0},

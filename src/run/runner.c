@@ -34,36 +34,45 @@ static int mine(long k, const mn_runner_opts *o)
     return k % o->nshards == o->shard && (!mn_dist_sharing() || mn_dist_rank() == 0);
 }
 
-/* Finished rows waiting for their turn (slot[i] of the i-th run to do, NULL
+/* A finished run: its rows (one for most kinds). */
+typedef struct {
+    int n;
+    mn_run_row row[];
+} finished_run;
+
+/* Finished runs waiting for their turn (slot[i] of the i-th run to do, NULL
  * until it finishes), committed from `next` on. */
 typedef struct {
     mn_db *db;
-    mn_run_row **slot; /* (ntodo) */
+    finished_run **slot; /* (ntodo) */
     long ntodo, next, committed;
-    int per_commit; /* rows per transaction at most, <= BATCH */
+    int per_commit; /* rows per transaction at most, <= BATCH (a run's rows share one) */
     double last; /* time of the last commit */
     mn_run_row batch[BATCH];
 } committer;
 
-static void release(mn_run_row *row)
+static void release(finished_run *f)
 {
-    if (row) free(row->theta);
-    free(row);
+    for (int j = 0; f && j < f->n; j++) free(f->row[j].theta);
+    free(f);
 }
 
-/* Inserts rows slot[from..to) that are finished (the others skipped: only
- * after a failure are there any), BATCH at a time. */
+/* Inserts the rows of the runs slot[from..to) that are finished (the others
+ * skipped: only after a failure are there any), per_commit rows at a time,
+ * a run's rows in one transaction. */
 static mn_status insert_range(committer *c, long from, long to)
 {
     mn_status st = MN_OK;
-    int m = 0;
+    int m = 0, runs = 0;
     for (long i = from; i <= to && !st; i++) {
-        if (m == c->per_commit || (i == to && m > 0)) {
+        const finished_run *f = i < to ? c->slot[i] : NULL;
+        if (m > 0 && (i == to || (f && m + f->n > c->per_commit))) {
             st = mn_db_insert(c->db, c->batch, m);
-            if (!st) c->committed += m;
-            m = 0;
+            if (!st) c->committed += runs;
+            m = runs = 0;
         }
-        if (i < to && c->slot[i]) c->batch[m++] = *c->slot[i];
+        for (int j = 0; f && j < f->n; j++) c->batch[m++] = f->row[j];
+        runs += f != NULL;
     }
     for (long i = from; i < to; i++) release(c->slot[i]), c->slot[i] = NULL;
     c->last = omp_get_wtime();
@@ -85,15 +94,23 @@ static mn_status commit_ready(committer *c, int force)
 
 /* ------------------------------------------------------------------ */
 /* Step 3 through the run pool (minima/dist.h): task k is list index k; its
- * result is the row (theta NULL), then its ntheta end-point doubles. */
+ * result is its rows (theta NULL), then each row's ntheta end-point
+ * doubles in turn. */
 typedef struct {
     const mn_pending *list;
+    long n;
     const long *todo; /* (ntodo) list indices to run, increasing */
     long ntodo, ndone;
     committer *c;
     const mn_runner_opts *o;
     int take; /* an MPI job: every finished run to its kind's take */
 } pool;
+
+/* Rows a run of p fills. */
+static int rows_of(const mn_pending *p)
+{
+    return p->kind->rows ? p->kind->rows(p->setting) : 1;
+}
 
 /* A thread's scratch and the run whose setting it is for. */
 typedef struct {
@@ -122,22 +139,29 @@ static mn_status run_one(void *ctx, void **tls, long k, void *result, size_t *le
         if (rs) return rs;
         t->owner = p;
     }
-    mn_run_row row;
-    memset(&row, 0, sizeof row); /* the padding too: the bytes may travel */
-    mn_status rs = p->kind->run(&row, p->setting, p->restart, t->scratch);
-    const size_t nt = !rs && row.theta ? row.ntheta : 0;
-    if (!rs && nt > p->kind->npoint(p->setting))
-        rs = mn_fail(MN_EINVAL, "run %ld: an end point of %zu values, more than %zu", k, nt,
-                     p->kind->npoint(p->setting));
-    if (!rs) {
-        if (nt) memcpy((unsigned char *)result + sizeof row, row.theta, nt * sizeof *row.theta);
-        free(row.theta);
-        row.theta = NULL, row.ntheta = nt;
-        memcpy(result, &row, sizeof row);
-        *len = sizeof row + nt * sizeof(double);
-    } else {
-        free(row.theta);
+    const int nr = rows_of(p);
+    mn_run_row *row = calloc((size_t)nr, sizeof *row); /* the padding zeroed too: the bytes may travel */
+    if (!row) return mn_fail(MN_ENOMEM, "out of memory");
+    mn_status rs = p->kind->run(row, p->setting, p->restart, t->scratch);
+    size_t nt = 0;
+    for (int j = 0; j < nr; j++) {
+        if (rs || !row[j].theta) row[j].ntheta = 0;
+        nt += row[j].ntheta;
     }
+    if (!rs && nt > p->kind->npoint(p->setting))
+        rs = mn_fail(MN_EINVAL, "run %ld: end points of %zu values, more than %zu", k, nt, p->kind->npoint(p->setting));
+    unsigned char *at = (unsigned char *)result + nr * sizeof *row;
+    for (int j = 0; j < nr; j++) {
+        if (!rs && row[j].ntheta) memcpy(at, row[j].theta, row[j].ntheta * sizeof(double));
+        at += row[j].ntheta * sizeof(double);
+        free(row[j].theta);
+        row[j].theta = NULL;
+    }
+    if (!rs) {
+        memcpy(result, row, nr * sizeof *row);
+        *len = nr * sizeof *row + nt * sizeof(double);
+    }
+    free(row);
     return rs;
 }
 
@@ -145,40 +169,50 @@ static mn_status run_one(void *ctx, void **tls, long k, void *result, size_t *le
 static mn_status take_one(void *ctx, long k, const void *result, size_t len)
 {
     pool *P = ctx;
-    mn_run_row row;
-    if (k < 0 || len < sizeof row) return mn_fail(MN_EINVAL, "run %ld: a result of %zu bytes", k, len);
-    memcpy(&row, result, sizeof row);
-    if (len != sizeof row + row.ntheta * sizeof(double))
-        return mn_fail(MN_EINVAL, "run %ld: a result of %zu bytes, not %zu", k, len,
-                       sizeof row + row.ntheta * sizeof(double));
+    if (k < 0 || k >= P->n) return mn_fail(MN_EINVAL, "run %ld: not listed", k);
+    const mn_pending *p = &P->list[k];
+    const int nr = rows_of(p);
+    if (len < nr * sizeof(mn_run_row)) return mn_fail(MN_EINVAL, "run %ld: a result of %zu bytes", k, len);
+    finished_run *f = malloc(sizeof *f + nr * sizeof *f->row);
+    if (!f) return mn_fail(MN_ENOMEM, "out of memory");
+    memcpy(f->row, result, nr * sizeof *f->row);
+    f->n = nr;
+    size_t want = nr * sizeof *f->row;
+    for (int j = 0; j < nr; j++) want += f->row[j].ntheta * sizeof(double), f->row[j].theta = NULL;
+    if (len != want) {
+        free(f);
+        return mn_fail(MN_EINVAL, "run %ld: a result of %zu bytes, not %zu", k, len, want);
+    }
     long lo = 0, hi = P->ntodo; /* k's place in todo */
     while (lo < hi) {
         const long mid = lo + (hi - lo) / 2;
         if (P->todo[mid] < k) lo = mid + 1;
         else hi = mid;
     }
-    if (lo == P->ntodo || P->todo[lo] != k || P->c->slot[lo]) return mn_fail(MN_EINVAL, "run %ld: not expected", k);
-    const mn_pending *p = &P->list[k];
-    row.setting = p->db_id; /* the ids are rank 0's: other ranks have no database */
-    row.theta = NULL;
-    if (row.ntheta) {
-        if (!(row.theta = malloc(row.ntheta * sizeof *row.theta))) return mn_fail(MN_ENOMEM, "out of memory");
-        memcpy(row.theta, (const unsigned char *)result + sizeof row, row.ntheta * sizeof *row.theta);
+    if (lo == P->ntodo || P->todo[lo] != k || P->c->slot[lo]) {
+        free(f);
+        return mn_fail(MN_EINVAL, "run %ld: not expected", k);
     }
-    if (P->take && p->kind->take) p->kind->take(&row, p->setting);
+    const unsigned char *at = (const unsigned char *)result + nr * sizeof *f->row;
+    for (int j = 0; j < nr; j++) {
+        mn_run_row *row = &f->row[j];
+        row->setting = p->ids ? p->ids[j] : p->db_id; /* the ids are rank 0's: other ranks have no database */
+        if (!row->ntheta) continue;
+        if (!(row->theta = malloc(row->ntheta * sizeof *row->theta))) {
+            release(f);
+            return mn_fail(MN_ENOMEM, "out of memory");
+        }
+        memcpy(row->theta, at, row->ntheta * sizeof *row->theta);
+        at += row->ntheta * sizeof *row->theta;
+    }
+    if (P->take && p->kind->take) p->kind->take(f->row, p->setting);
     P->ndone++;
     if (P->o->finished) P->o->finished(P->o->ctx, k, P->ndone);
     if (!P->o->db) {
-        free(row.theta);
+        release(f);
         return MN_OK;
     }
-    mn_run_row *keep = malloc(sizeof *keep);
-    if (!keep) {
-        free(row.theta);
-        return mn_fail(MN_ENOMEM, "out of memory");
-    }
-    *keep = row;
-    P->c->slot[lo] = keep;
+    P->c->slot[lo] = f;
     return commit_ready(P->c, 0);
 }
 
@@ -202,7 +236,14 @@ mn_status mn_runner_run(mn_runner_stats *stats, unsigned char *state, const mn_p
         return mn_fail(MN_EINVAL, "shard %ld/%ld: need 0 <= shard < shards", o->shard, o->nshards);
     if (n <= 0) return MN_OK;
     long maxr = 0;
-    for (long k = 0; k < n; k++) maxr = list[k].restart + 1 > maxr ? list[k].restart + 1 : maxr;
+    int maxrows = 1;
+    for (long k = 0; k < n; k++) {
+        maxr = list[k].restart + 1 > maxr ? list[k].restart + 1 : maxr;
+        const int nr = rows_of(&list[k]);
+        if (nr < 1 || nr > BATCH || (nr > 1 && o->db && !list[k].ids))
+            return mn_fail(MN_EINVAL, "run %ld: %d rows per run (1..%d, and each row's setting id)", k, nr, BATCH);
+        maxrows = nr > maxrows ? nr : maxrows;
+    }
     long *todo = malloc((size_t)n * sizeof *todo);
     unsigned char *done = malloc((size_t)maxr + 1);
     committer *c = calloc(1, sizeof *c);
@@ -251,8 +292,8 @@ mn_status mn_runner_run(mn_runner_stats *stats, unsigned char *state, const mn_p
         const size_t p = list[k].kind->npoint(list[k].setting);
         maxp = p > maxp ? p : maxp;
     }
-    pool P = {.list = list, .todo = todo, .ntodo = ntodo, .c = c, .o = o, .take = mn_dist_sharing()};
-    const mn_dist_job job = {.ctx = &P, .result_bytes = sizeof(mn_run_row) + maxp * sizeof(double),
+    pool P = {.list = list, .n = n, .todo = todo, .ntodo = ntodo, .c = c, .o = o, .take = mn_dist_sharing()};
+    const mn_dist_job job = {.ctx = &P, .result_bytes = maxrows * sizeof(mn_run_row) + maxp * sizeof(double),
                              .threads = o->threads, .key = list_key(list, n, o), .run = run_one,
                              .tls_free = scratch_release, .commit = take_one};
     mn_status fst = mn_dist_run(&job, todo, ntodo);

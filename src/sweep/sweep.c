@@ -368,7 +368,7 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
     if (!list) return mn_fail(MN_ENOMEM, "out of memory for %d x %ld runs", nsettings, R);
     const mn_run_kind *kind = mn_run_kind_named("network");
     for (long k = 0; k < n; k++)
-        list[k] = (mn_pending){kind, &settings[k / R], settings[k / R].db_id, k % R};
+        list[k] = (mn_pending){kind, &settings[k / R], settings[k / R].db_id, k % R, NULL};
     progress pg = {.f = o->progress, .t0 = now(), .last = 0, .last_decile = 0};
     pg.tty = o->tty >= 0 ? o->tty : (o->progress && isatty(fileno(o->progress)));
     /* what every rank of an MPI job must agree on (minima/dist.h) */
