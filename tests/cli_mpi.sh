@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # minima under Open MPI (issue 18, docs/mpi.md): `mpirun -n 3` on localhost
-# gives the database of a one-process run (sweep and Safran-Shamir table,
-# compared by `minima export --no-timings`); SIGKILL of the whole job or of
-# one rank at random moments, then re-runs, gives the same database; ranks
+# gives the database of a one-process run (sweep, Safran-Shamir table and
+# the dynamics experiments, compared by `minima export --no-timings`);
+# SIGKILL of the whole job or of one rank at random moments, then re-runs,
+# gives the same database; ranks
 # started with other options and an unwritable database stop the job with
 # one line. Skipped (exit 77) when mpirun is absent or minima was built
 # without MPI.
@@ -57,6 +58,23 @@ check "safran-shamir: mpirun -n 3 database = one-process database" cmp -s <(expo
 strip() { grep -v "wall time" "$1" | sed 's/ *[0-9.]*$//; s/database ss[13].db//'; } # seconds: timings
 check "safran-shamir: spurious minima among the runs" test "$(export_of ss3.db | grep -c spurious)" -gt 0
 check "safran-shamir: the same table (seconds aside)" cmp -s <(strip ss1.out) <(strip ss3.out)
+
+# The dynamics experiments, run kinds on the same runner (saddles: a run
+# fills one row per saddle): the database and the JSON rows of 3 ranks are
+# those of one process (seconds aside), and a re-run loads every run.
+nosec() { sed -E 's/"seconds":[^,}]*//g' "$1"; }
+for e in saddles balance residual implicit-bias; do
+  "$bin" experiment $e --quick --threads 2 --json --db ${e}1.db > ${e}1.out 2> ${e}1.err
+  check "one-process experiment $e exits 0" test $? = 0
+  "${mpi[@]}" -n 3 "$bin" experiment $e --quick --threads 1 --json --db ${e}3.db > ${e}3.out 2> ${e}3.err
+  check "mpirun -n 3 experiment $e exits 0 ($(head -c 300 ${e}3.err))" test $? = 0
+  check "experiment $e: runs stored" test "$(export_of ${e}3.db | wc -l)" -gt 1
+  check "experiment $e: mpirun -n 3 database = one-process database" cmp -s <(export_of ${e}1.db) <(export_of ${e}3.db)
+  check "experiment $e: the same JSON (seconds aside)" cmp -s <(nosec ${e}1.out) <(nosec ${e}3.out)
+  "${mpi[@]}" -n 3 "$bin" experiment $e --quick --threads 1 --json --db ${e}3.db > ${e}again.out 2>&1
+  check "experiment $e: a re-run under mpirun loads every run" \
+    test "$(grep -o '"loaded":[0-9]*' ${e}again.out | grep -vc '"loaded":0')" = "$(grep -c '"loaded"' ${e}again.out)"
+done
 
 # SIGKILL at random moments: the whole job (mpirun and every rank at
 # once), or one rank (mpirun then ends the job); each time a re-run resumes.

@@ -250,7 +250,7 @@ static mn_status all_runs(mn_balance_result *res, mn_run_row *runs, const net *n
     mn_status st = xs && list ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
     /* in an MPI job rank 0 alone writes the database (minima/dist.h) */
     if (!st && p->db_path && mn_dist_rank() == 0) st = mn_db_open(&db, p->db_path, 1);
-    const run_ctx ctx = {p, nets};
+    run_ctx ctx = {p, nets};
     uint64_t key = MN_FNV_OFFSET; /* what every MPI rank must agree on */
     long loaded = 0, ran = 0;
     for (int j = 0; !st && j < nrun; j++) {
@@ -260,7 +260,7 @@ static mn_status all_runs(mn_balance_result *res, mn_run_row *runs, const net *n
         if (!st) key = mn_hash_bytes(key, canon, strlen(canon) + 1);
         if (!st && db) st = mn_db_setting(&id, db, canon, json);
         free(canon), free(json);
-        xs[j] = (mn_exp_setting){.job = job, .ctx = (void *)&ctx, .first = j, .runs = &runs[j],
+        xs[j] = (mn_exp_setting){.job = job, .ctx = &ctx, .first = j, .runs = &runs[j],
                                  .npoint = nets[j / p->nstep].P};
         unsigned char done = 0;
         long had = loaded;
