@@ -139,7 +139,10 @@ enum {
     MN_CMD_PROVE = 262144,   /* minima prove network */
     MN_CMD_RANK = 524288,    /* minima regions rank */
     MN_CMD_KARHADKAR = 1048576, /* minima experiment karhadkar */
-    MN_CMD_LIU = 2097152     /* minima experiment liu */
+    MN_CMD_LIU = 2097152,    /* minima experiment liu */
+    MN_CMD_ATTACK = 4194304, /* minima attack */
+    MN_CMD_MERGE = 8388608,  /* minima merge */
+    MN_CMD_PROVE_POP = 16777216 /* minima prove population, minima prove --check */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
