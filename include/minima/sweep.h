@@ -355,9 +355,10 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
 typedef struct {
     int64_t id;
     char *canon, *json; /* the setting's options */
-    char *label;        /* the options that differ between the summarised settings (the whole
-                           canonical string where nothing differs, and for Safran-Shamir rows) */
-    char *short_label;  /* the options that differ, whatever the run kind ("" where none do):
+    char *label;        /* the options that differ between the summarised settings of its run
+                           kind (the whole canonical string where nothing differs, and for
+                           Safran-Shamir rows) */
+    char *short_label;  /* those options, whatever the run kind ("" where none do):
                            what figures print under a setting */
     long n;             /* runs */
     long count[MN_NCLASS];
