@@ -27,7 +27,6 @@ typedef struct {
 #define DATA (MODEL | MN_CMD_LIU)
 #define CELLS (MN_CMD_RANK | MN_CMD_KARHADKAR)
 #define REGIONS (CELLS | MN_CMD_LIU)
-#define ALLCMD 0x1ffffffu
 #define OFF(m) offsetof(mn_options, m)
 #define BIG 1e300
 #define TINY 1e-300
@@ -177,7 +176,7 @@ static const entry table[] = {
     {{"n", MN_OPTION_INT, MN_CMD_PROVE_POP, 1, MN_POPUL_MAX_N, "N", "prove population: student units"}, NONE, 0},
     {{"point", MN_OPTION_TEXT, MN_CMD_PROVE_POP, 0, 0, "FILE", "prove population: N lines of K numbers, the student units (# comments and blank lines skipped)"}, NONE, 0},
     {{"check", MN_OPTION_TEXT, MN_CMD_PROVE_POP, 0, 0, "CERT", "re-verify a certificate on its own (exit 2 when it does not hold); only --json beside it"}, NONE, 0},
-    {{"help", MN_OPTION_FLAG, ALLCMD, 0, 0, NULL, "this help"}, NONE, 0},
+    {{"help", MN_OPTION_FLAG, ~0u, 0, 0, NULL, "this help"}, NONE, 0}, /* every command, a new one too */
 };
 #define NTABLE ((int)(sizeof table / sizeof *table))
 
