@@ -1,7 +1,8 @@
 /* minima attack: the built-in bad local minima.
  *   minima attack list                      names and what each is
  *   minima attack NAME --out DIR            writes DIR/data.csv, DIR/point.txt, DIR/certify.sh
- *   minima attack all [--lambda X] [--json] certifies each, before and after Liang's neuron */
+ *   minima attack all [--lambda X] [--json] certifies each, before and after Liang's neuron
+ * Options through the library's table (MN_CMD_ATTACK) and cli_args. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
