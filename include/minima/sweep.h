@@ -139,7 +139,10 @@ enum {
     MN_CMD_PROVE = 262144,   /* minima prove network */
     MN_CMD_RANK = 524288,    /* minima regions rank */
     MN_CMD_KARHADKAR = 1048576, /* minima experiment karhadkar */
-    MN_CMD_LIU = 2097152     /* minima experiment liu */
+    MN_CMD_LIU = 2097152,    /* minima experiment liu */
+    MN_CMD_ATTACK = 4194304, /* minima attack */
+    MN_CMD_MERGE = 8388608,  /* minima merge */
+    MN_CMD_PROVE_POP = 16777216 /* minima prove population, minima prove --check */
 };
 typedef enum {
     MN_OPTION_FLAG, /* no value; "on" / "off" in a setting */
@@ -352,9 +355,10 @@ mn_status mn_sweep_run(mn_sweep_stats *stats, mn_db *db, const mn_sweep_setting 
 typedef struct {
     int64_t id;
     char *canon, *json; /* the setting's options */
-    char *label;        /* the options that differ between the summarised settings (the whole
-                           canonical string where nothing differs, and for Safran-Shamir rows) */
-    char *short_label;  /* the options that differ, whatever the run kind ("" where none do):
+    char *label;        /* the options that differ between the summarised settings of its run
+                           kind (the whole canonical string where nothing differs, and for
+                           Safran-Shamir rows) */
+    char *short_label;  /* those options, whatever the run kind ("" where none do):
                            what figures print under a setting */
     long n;             /* runs */
     long count[MN_NCLASS];

@@ -1,10 +1,9 @@
 /* minima attack: the built-in bad local minima.
  *   minima attack list                      names and what each is
  *   minima attack NAME --out DIR            writes DIR/data.csv, DIR/point.txt, DIR/certify.sh
- *   minima attack all [--lambda X] [--json] certifies each, before and after Liang's neuron */
+ *   minima attack all [--lambda X] [--json] certifies each, before and after Liang's neuron
+ * Options through the library's table (MN_CMD_ATTACK) and cli_args. */
 #include <errno.h>
-#include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -156,56 +155,46 @@ static int all(double lambda, int json)
     return rc;
 }
 
+typedef struct {
+    const char *what, *out, *extra; /* list | all | NAME; --out; a second argument (refused) */
+    double lambda;
+    int json;
+} attack_args;
+
+static mn_status set_attack(void *ctx, const mn_option *d, const char *v)
+{
+    attack_args *a = ctx;
+    if (!strcmp(d->name, "json")) return a->json = 1, MN_OK;
+    if (!strcmp(d->name, "out")) return a->out = v, MN_OK;
+    return mn_option_real(&a->lambda, d, v); /* "lambda" */
+}
+
+static int what_arg(void *ctx, const char *arg)
+{
+    attack_args *a = ctx;
+    if (a->what) a->extra = arg;
+    else a->what = arg;
+    return 0;
+}
+
 int cmd_attack(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", 1, 0, 'o'}, {"lambda", 1, 0, 'l'}, {"json", 0, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *out = NULL;
-    double lambda = 1e-2;
-    int json = 0, c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        char *end;
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'l':
-            errno = 0;
-            lambda = strtod(optarg, &end);
-            if (end == optarg || *end || errno || !(lambda >= 0) || !isfinite(lambda)) {
-                fprintf(stderr, "minima attack: --lambda '%s' is not a finite number >= 0\n", optarg);
-                return 1;
-            }
-            break;
-        case 'j': json = 1; break;
-        case 'h':
-            printf("usage: minima attack list | NAME --out DIR | all [--lambda X] [--json]\n"
-                   "built-in bad local minima; `all` certifies each before and after Liang's neuron\n");
-            return 0;
-        case ':': fprintf(stderr, "minima attack: option '%s' needs a value\n", argv[optind - 1]); return 1;
-        default:
-            fprintf(stderr, "minima attack: unknown option '%s' (see minima attack --help)\n", argv[optind - 1]);
-            return 1;
-        }
-    }
-    if (optind + 1 != argc) {
-        fprintf(stderr, "minima attack: expected one of list, all, or an attack name (see minima attack --help)\n");
-        return 1;
-    }
-    const char *what = argv[optind];
-    if (!strcmp(what, "list")) {
+    attack_args a = {.lambda = 1e-2};
+    const int r = cli_args("attack", MN_CMD_ATTACK,
+                           "usage: minima attack list | NAME --out DIR | all [--lambda X] [--json]\n"
+                           "built-in bad local minima; `all` certifies each before and after Liang's neuron\n\n"
+                           "options:\n",
+                           argc, argv, set_attack, what_arg, &a);
+    if (r) return r == 2 ? 0 : 1;
+    if (!a.what || a.extra)
+        return cli_bad("attack", "expected one of list, all, or an attack name (see minima attack --help)");
+    if (!strcmp(a.what, "list")) {
         for (int i = 0; i < mn_attack_count(); i++) printf("%-18s %s\n", mn_attack_name(i), mn_attack_about(i));
         return 0;
     }
-    if (!strcmp(what, "all")) return all(lambda, json);
-    int i = find(what);
-    if (i < 0) {
-        fprintf(stderr, "minima attack: unknown attack '%s' (see minima attack list)\n", what);
-        return 1;
-    }
-    if (!out) {
-        fprintf(stderr, "minima attack: %s needs --out DIR\n", what);
-        return 1;
-    }
-    return export_attack(i, out);
+    if (!strcmp(a.what, "all")) return all(a.lambda, a.json);
+    const int i = find(a.what);
+    if (i < 0) return cli_bad("attack", "unknown attack '%s' (see minima attack list)", a.what);
+    if (!a.out) return cli_bad("attack", "%s needs --out DIR", a.what);
+    return export_attack(i, a.out);
 }

@@ -78,29 +78,34 @@ int cmd_export(int argc, char **argv)
     return st ? cli_error("export") : 0;
 }
 
-int cmd_merge(int argc, char **argv)
+typedef struct {
+    const char **paths; /* OUT, then the inputs (argc - 1 slots) */
+    int n;
+} merge_args;
+
+static int merge_path(void *ctx, const char *arg)
 {
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: minima merge OUT.db IN.db...\n"
-               "adds the settings and runs of each IN to OUT (created if absent); a run already in OUT\n"
-               "(same canonical options, same restart) is skipped\n");
-        return 0;
-    }
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "minima merge: unknown option '%s' (usage: minima merge OUT.db IN.db...)\n", argv[i]);
-            return 1;
-        }
-    if (argc < 3) {
-        fprintf(stderr, "minima merge: give an output and at least one input (usage: minima merge OUT.db IN.db...)\n");
-        return 1;
-    }
+    merge_args *a = ctx;
+    a->paths[a->n++] = arg;
+    return 0;
+}
+
+/* merge's only option is --help, which cli_args answers itself. */
+static mn_status set_merge(void *ctx, const mn_option *d, const char *v)
+{
+    (void)ctx, (void)d, (void)v;
+    return MN_OK;
+}
+
+/* path[0] = OUT, path[1..n) the inputs. */
+static int merge(const char *const *path, int n)
+{
     mn_db *db = NULL;
-    if (mn_db_open(&db, argv[1], 1)) return cli_error("merge");
+    if (mn_db_open(&db, path[0], 1)) return cli_error("merge");
     long added = 0, skipped = 0, differing = 0;
-    for (int i = 2; i < argc; i++) {
+    for (int i = 1; i < n; i++) {
         long a, s, d;
-        if (mn_db_merge(db, argv[i], &a, &s, &d)) {
+        if (mn_db_merge(db, path[i], &a, &s, &d)) {
             int rc = cli_error("merge");
             mn_db_discard(db); /* an OUT this merge created is removed: no half-made output */
             return rc;
@@ -108,9 +113,26 @@ int cmd_merge(int argc, char **argv)
         added += a, skipped += s, differing += d;
     }
     mn_db_close(db);
-    printf("merged %d database%s into %s: %ld runs added, %ld already there", argc - 2, argc == 3 ? "" : "s",
-           argv[1], added, skipped);
+    printf("merged %d database%s into %s: %ld runs added, %ld already there", n - 1, n == 2 ? "" : "s",
+           path[0], added, skipped);
     if (differing) printf(" (%ld of them with different results: different builds or options?)", differing);
     printf("\n");
     return fflush(stdout) ? 1 : 0;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+    merge_args m = {.paths = malloc((size_t)argc * sizeof *m.paths)};
+    if (!m.paths) return cli_bad("merge", "out of memory");
+    int rc = cli_args("merge", MN_CMD_MERGE,
+                      "usage: minima merge OUT.db IN.db...\n"
+                      "adds the settings and runs of each IN to OUT (created if absent); a run already in OUT\n"
+                      "(same canonical options, same restart) is skipped\n\n"
+                      "options:\n",
+                      argc, argv, set_merge, merge_path, &m);
+    if (rc) rc = rc == 2 ? 0 : 1;
+    else if (m.n < 2) rc = cli_bad("merge", "give an output and at least one input (usage: minima merge OUT.db IN.db...)");
+    else rc = merge(m.paths, m.n);
+    free(m.paths);
+    return rc;
 }

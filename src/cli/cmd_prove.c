@@ -17,35 +17,16 @@
 #include "minima/prove.h"
 #include "minima/sweep.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: minima prove population --k K --n N --point FILE [--json] [--cert OUT]\n"
-               "       minima prove --check CERT [--json]\n"
-               "       minima prove network --params FILE [model and data options] [--global-upper V |\n"
-               "                            --global-point FILE] [--json]   (minima prove network --help)\n"
-               "\n"
-               "Proves, in ball arithmetic (Arb), that a strict local minimum of the Safran-Shamir\n"
-               "population loss (n ReLU students, teacher I_k, x ~ N(0, I_k)) lies near the point, and\n"
-               "that it is spurious (its value is > 0). The argument: docs/prove.md.\n"
-               "\n"
-               "  --k K         teacher units = input dimension\n"
-               "  --n N         student units\n"
-               "  --point FILE  N lines of K numbers: the student units (# comments and blank lines skipped)\n"
-               "  --json        one JSON object instead of the summary\n"
-               "  --cert OUT    write a certificate (JSON) when proved\n"
-               "  --check CERT  re-verify a certificate on its own (exit 2 when it does not hold)\n"
-               "  --help        this help\n");
-}
-
-static int parse_size(const char *s, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > 100000) return 0;
-    *out = (int)v;
-    return 1;
-}
+static const char pop_intro[] =
+    "usage: minima prove population --k K --n N --point FILE [--json] [--cert OUT]\n"
+    "       minima prove --check CERT [--json]\n"
+    "       minima prove network --params FILE [model and data options] [--global-upper V |\n"
+    "                            --global-point FILE] [--json]   (minima prove network --help)\n"
+    "\n"
+    "Proves, in ball arithmetic (Arb), that a strict local minimum of the Safran-Shamir\n"
+    "population loss (n ReLU students, teacher I_k, x ~ N(0, I_k)) lies near the point, and\n"
+    "that it is spurious (its value is > 0). The argument: docs/prove.md.\n"
+    "\noptions:\n";
 
 /* The point file: n lines of k numbers. 0, or 1 with the message printed. */
 static int read_point(const char *path, int n, int k, double *W)
@@ -265,48 +246,48 @@ static int check(const char *path, int json)
     return 0;
 }
 
+/* minima prove population and --check. */
+typedef struct {
+    long k, n;
+    const char *point, *cert, *check;
+    int json, population;
+} pop_args;
+
+static mn_status set_pop(void *ctx, const mn_option *d, const char *v)
+{
+    pop_args *a = ctx;
+    const char *nm = d->name;
+    if (!strcmp(nm, "k")) return mn_option_int(&a->k, d, v);
+    if (!strcmp(nm, "n")) return mn_option_int(&a->n, d, v);
+    if (!strcmp(nm, "point")) a->point = v;
+    else if (!strcmp(nm, "cert")) a->cert = v;
+    else if (!strcmp(nm, "check")) a->check = v;
+    else a->json = 1; /* "json" */
+    return MN_OK;
+}
+
+static int pop_word(void *ctx, const char *arg)
+{
+    pop_args *a = ctx;
+    if (!strcmp(arg, "population") && !a->population) return a->population = 1, 0;
+    return cli_bad("prove", "unexpected argument '%s' (see minima prove --help)", arg);
+}
+
 int cmd_prove(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "network")) return prove_network(argc - 1, argv + 1);
-    int k = 0, n = 0, json = 0, population = 0;
-    const char *point = NULL, *cert = NULL, *check_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "population") && !population) {
-            population = 1;
-            continue;
-        }
-        if (!strcmp(a, "--json")) {
-            json = 1;
-            continue;
-        }
-        const int takes = !strcmp(a, "--k") || !strcmp(a, "--n") || !strcmp(a, "--point") || !strcmp(a, "--cert") ||
-                          !strcmp(a, "--check");
-        if (!takes) {
-            if (!strncmp(a, "--", 2)) return cli_bad("prove", "unknown option '%s' (see minima prove --help)", a);
-            return cli_bad("prove", "unexpected argument '%s' (see minima prove --help)", a);
-        }
-        if (i + 1 >= argc) return cli_bad("prove", "option '%s' needs a value", a);
-        const char *v = argv[++i];
-        if (!strcmp(a, "--k") && !parse_size(v, &k)) return cli_bad("prove", "--k '%s': expected an integer >= 1", v);
-        if (!strcmp(a, "--n") && !parse_size(v, &n)) return cli_bad("prove", "--n '%s': expected an integer >= 1", v);
-        if (!strcmp(a, "--point")) point = v;
-        if (!strcmp(a, "--cert")) cert = v;
-        if (!strcmp(a, "--check")) check_path = v;
-    }
-    if (check_path) {
-        if (population || point || cert || k || n)
+    pop_args o = {0};
+    const int parsed = cli_args("prove", MN_CMD_PROVE_POP, pop_intro, argc, argv, set_pop, pop_word, &o);
+    if (parsed) return parsed == 2 ? 0 : 1;
+    if (o.check) {
+        if (o.population || o.point || o.cert || o.k || o.n)
             return cli_bad("prove", "--check CERT takes no other option than --json");
-        return check(check_path, json);
+        return check(o.check, o.json);
     }
-    if (!population) return cli_bad("prove", "what to prove? (minima prove population ... or minima prove --check CERT)");
-    if (!k || !n || !point) return cli_bad("prove", "prove population needs --k, --n and --point");
-    if (k > MN_POPUL_MAX_K || n > MN_POPUL_MAX_N)
-        return cli_bad("prove", "k = %d, n = %d: at most %d and %d", k, n, MN_POPUL_MAX_K, MN_POPUL_MAX_N);
+    if (!o.population) return cli_bad("prove", "what to prove? (minima prove population ... or minima prove --check CERT)");
+    if (!o.k || !o.n || !o.point) return cli_bad("prove", "prove population needs --k, --n and --point");
+    const int k = (int)o.k, n = (int)o.n, json = o.json; /* within MN_POPUL_MAX_K, _N: the table's ranges */
+    const char *point = o.point, *cert = o.cert;
     const size_t P = (size_t)n * k;
     double *W = malloc(P * sizeof *W), *centre = malloc(P * sizeof *centre);
     if (!W || !centre) {

@@ -84,10 +84,10 @@ static int cmd_genuine(int argc, char **argv)
 {
     const char *cmd = "regions genuine";
     cli_opts o = {.cmd = cmd, .cmd_bit = MN_CMD_REGIONS};
-    int loss_given = 0;
-    for (int i = 1; i < argc; i++) loss_given |= !strncmp(argv[i], "--loss", 6);
     int r = cli_parse(&o, argc, argv);
     if (r) return r == 2 ? 0 : 1;
+    int loss_given = 0;
+    for (int i = 0; i < o.ngiven; i++) loss_given |= !strcmp(o.given[i], "loss");
     if (!loss_given) o.run.spec.loss = MN_LOSS_SQUARED; /* the cell analysis is for the squared loss */
     mn_data *data = NULL;
     mn_model *model = NULL;

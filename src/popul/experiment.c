@@ -79,7 +79,17 @@ static mn_status lmin_commit(void *ctx, long d, const void *result, size_t len)
     return MN_OK;
 }
 
-/* The distinct minima, eigenvalues and summary of one row. */
+/* The distinct minima, eigenvalues and summary of one row. The row is made
+ * from the runs in memory (the experiment runs without a database too), so
+ * it cannot be mn_summarize's; it uses the shared pieces (mn_wilson,
+ * mn_median, mn_popul_distinct, which the summary's population run kind
+ * calls too) and gives the summary's numbers for the same runs (spurious %
+ * and interval, mean loss and lambda_min; tests/cli_db.sh compares them).
+ * Its own, on purpose: lambda_min once per distinct minimum (the Hessian is
+ * P x P), and the added neuron's medians over the runs that did not diverge
+ * (a diverged run stopped where its norm passed max_norm: its neuron says
+ * nothing about where training settles), including |c|, the population neuron's
+ * direction, which network rows do not have. */
 static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *spec, const mn_popul_opts *opts,
                             int restarts, int nthr)
 {

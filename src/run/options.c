@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "minima.h"
+#include "minima/popul.h"
 #include "minima/sweep.h"
 
 /* Where a run option's value goes in mn_options (NONE: not a run option). */
@@ -26,7 +27,6 @@ typedef struct {
 #define DATA (MODEL | MN_CMD_LIU)
 #define CELLS (MN_CMD_RANK | MN_CMD_KARHADKAR)
 #define REGIONS (CELLS | MN_CMD_LIU)
-#define ALLCMD 0x3fffffu
 #define OFF(m) offsetof(mn_options, m)
 #define BIG 1e300
 #define TINY 1e-300
@@ -46,7 +46,7 @@ static const entry table[] = {
     {{"p", MN_OPTION_REAL, MODEL, 2, 64, "X", "exponent of poly_hinge, in [2, 64] (3)"}, F_DOUBLE, OFF(spec.loss_p)},
     {{"eliminate", MN_OPTION_TEXT, MODEL, 0, 0, "E", "none|liang|per-output (none)"}, F_SPECIAL, 0},
     {{"eliminate", MN_OPTION_TEXT, MN_CMD_SAFRAN, 0, 0, "LIST", "none (default), liang, or none,liang (rows with and without): Liang et al.'s neuron a*exp(c.x + b) added"}, NONE, 0},
-    {{"lambda", MN_OPTION_REAL, MODEL | MN_CMD_SAFRAN, 0, 1e12, "X", "penalty (lambda/2) a^2 on added neurons (0.01)"}, F_DOUBLE, OFF(spec.lambda)},
+    {{"lambda", MN_OPTION_REAL, MODEL | MN_CMD_SAFRAN | MN_CMD_ATTACK, 0, 1e12, "X", "penalty (lambda/2) a^2 on added neurons (0.01)"}, F_DOUBLE, OFF(spec.lambda)},
     {{"data", MN_OPTION_TEXT, DATA | MN_CMD_ELIMINATE, 0, 0, "FILE.csv", "CSV data with a header row"}, F_STR, OFF(data_path)},
     {{"label", MN_OPTION_TEXT, DATA | MN_CMD_ELIMINATE, 0, 0, "COL[,COL..]", "label column(s): names or 0-based indices"}, F_STR, OFF(label)},
     {{"dataset", MN_OPTION_TEXT, DATA, 0, 0, "NAME", "iris|wine|breast_cancer|digits (Debian python3-sklearn's files)"}, F_STR, OFF(dataset)},
@@ -65,7 +65,7 @@ static const entry table[] = {
     {{"flip", MN_OPTION_REAL, DATA, 0, 1, "F", "flip the -1/+1 labels of a fraction F of the samples (seeded by --data-seed)"}, F_DOUBLE, OFF(flip)},
     {{"params", MN_OPTION_TEXT, MN_CMD_EVAL | MN_CMD_REGIONS | MN_CMD_SPECTRUM | MN_CMD_SLICE | MN_CMD_PROVE, 0, 0, "FILE", "parameters, whitespace separated, in layout order"}, NONE, 0},
     {{"hessian", MN_OPTION_FLAG, MN_CMD_EVAL, 0, 0, NULL, "also print the Hessian and its eigenvalues"}, NONE, 0},
-    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | REGIONS | MN_CMD_BALANCE | MN_CMD_SUMMARY, 0, 0, NULL, "JSON output (eval, train, certify: always; sweep, summary, experiments: instead of the table)"}, NONE, 0},
+    {{"json", MN_OPTION_FLAG, MODEL | EXPERIMENTS | REGIONS | MN_CMD_BALANCE | MN_CMD_SUMMARY | MN_CMD_ATTACK | MN_CMD_PROVE_POP, 0, 0, NULL, "JSON output (eval, train, certify: always; sweep, summary, experiments, attack all, prove: instead of the table or text)"}, NONE, 0},
     {{"seed", MN_OPTION_SEED, TRAINING | MN_CMD_CERTIFY | MN_CMD_SAFRAN | MN_CMD_SADDLES | MN_CMD_BALANCE | MN_CMD_REGIONS | DYNAMICS | MN_CMD_SPECTRUM | MN_CMD_SLICE | REGIONS, 0, 0, "S", "seed of the initialisation (train, sweep), of the added neuron's draws (certify), base seed of the runs (safran-shamir, saddles, regions rank, karhadkar, liu), data and start (balance) (1)"}, F_SEED, OFF(seed)},
     {{"steps", MN_OPTION_INT, TRAINING, 0, 1e12, "N", "gradient steps at most (20000)"}, F_LONG, OFF(steps)},
     {{"lr", MN_OPTION_REAL, TRAINING, TINY, 1e6, "X", "step size (0.1)"}, F_DOUBLE, OFF(opt.lr)},
@@ -169,9 +169,14 @@ static const entry table[] = {
     {{"nodes", MN_OPTION_INT, MN_CMD_PATH, 1, 10000, "K", "values of t in the Bezier fit's mean loss (32)"}, NONE, 0},
     {{"fit-steps", MN_OPTION_INT, MN_CMD_PATH, 0, 1e9, "N", "L-BFGS steps at most of the Bezier fit (500)"}, NONE, 0},
     {{"global-upper", MN_OPTION_REAL, MN_CMD_PROVE, -BIG, BIG, "V", "prove network: a proven upper bound of the global minimum value (spurious: the minimum's value is proved above it)"}, NONE, 0},
-    {{"cert", MN_OPTION_TEXT, MN_CMD_PROVE, 0, 0, "OUT", "prove network: write a certificate (JSON) when proved"}, NONE, 0},
+    {{"cert", MN_OPTION_TEXT, MN_CMD_PROVE | MN_CMD_PROVE_POP, 0, 0, "OUT", "write a certificate (JSON) when proved"}, NONE, 0},
     {{"global-point", MN_OPTION_TEXT, MN_CMD_PROVE, 0, 0, "FILE", "prove network: parameters of a good point; its loss, enclosed in balls, bounds the global value"}, NONE, 0},
-    {{"help", MN_OPTION_FLAG, ALLCMD, 0, 0, NULL, "this help"}, NONE, 0},
+    {{"out", MN_OPTION_TEXT, MN_CMD_ATTACK, 0, 0, "DIR", "attack NAME: write DIR/data.csv, DIR/point.txt and DIR/certify.sh (DIR is created)"}, NONE, 0},
+    {{"k", MN_OPTION_INT, MN_CMD_PROVE_POP, 1, MN_POPUL_MAX_K, "K", "prove population: teacher units = input dimension"}, NONE, 0},
+    {{"n", MN_OPTION_INT, MN_CMD_PROVE_POP, 1, MN_POPUL_MAX_N, "N", "prove population: student units"}, NONE, 0},
+    {{"point", MN_OPTION_TEXT, MN_CMD_PROVE_POP, 0, 0, "FILE", "prove population: N lines of K numbers, the student units (# comments and blank lines skipped)"}, NONE, 0},
+    {{"check", MN_OPTION_TEXT, MN_CMD_PROVE_POP, 0, 0, "CERT", "re-verify a certificate on its own (exit 2 when it does not hold); only --json beside it"}, NONE, 0},
+    {{"help", MN_OPTION_FLAG, ~0u, 0, 0, NULL, "this help"}, NONE, 0}, /* every command, a new one too */
 };
 #define NTABLE ((int)(sizeof table / sizeof *table))
 

@@ -89,15 +89,32 @@ void mn_summary_free(mn_summary *s, int n)
 }
 
 /* label of each setting: "key=value" for the keys whose values differ
- * between the settings (absent keys read "off" for flags, "(unset)" for
- * others); the whole canonical string when nothing differs or the run kind
- * says so. short_label: the differing options always ("" when none). */
+ * between the settings of its run kind (a database merged from a sweep and
+ * an experiment labels the sweep's settings by what varies among them, not
+ * by the experiment's keys they lack; absent keys read "off" for flags,
+ * "(unset)" for others); the whole canonical string when nothing differs or
+ * the run kind says so. short_label: the differing options always ("" when
+ * none). */
 static mn_status make_labels(mn_summary *s, int n)
 {
-    cJSON **obj = calloc((size_t)(n > 0 ? n : 1), sizeof *obj);
-    if (!obj) return mn_fail(MN_ENOMEM, "out of memory");
-    for (int i = 0; i < n; i++) obj[i] = cJSON_Parse(s[i].json);
     enum { MAXK = 4 * MN_GRID_MAX_KEYS };
+    const size_t nn = (size_t)(n > 0 ? n : 1);
+    cJSON **obj = calloc(nn, sizeof *obj);
+    int *group = malloc(nn * sizeof *group), *rep = malloc(nn * sizeof *rep); /* kind index; its first setting */
+    const mn_run_kind **kind = malloc(nn * sizeof *kind);
+    unsigned char *vary = NULL; /* [kind index][key] */
+    int ngroups = 0;
+    for (int i = 0; obj && group && rep && kind && i < n; i++) {
+        obj[i] = cJSON_Parse(s[i].json);
+        kind[i] = mn_run_kind_of(s[i].json, s[i].canon);
+        for (group[i] = 0; group[i] < ngroups && kind[rep[group[i]]] != kind[i];) group[i]++;
+        if (group[i] == ngroups) rep[ngroups++] = i;
+    }
+    if (!obj || !group || !rep || !kind || !(vary = calloc((size_t)(ngroups > 0 ? ngroups : 1), MAXK))) {
+        for (int i = 0; obj && i < n; i++) cJSON_Delete(obj[i]);
+        free(obj), free(group), free(rep), free(kind), free(vary);
+        return mn_fail(MN_ENOMEM, "out of memory");
+    }
     const char *keys[MAXK]; /* in first-seen order */
     int nk = 0;
     for (int i = 0; i < n; i++)
@@ -106,14 +123,16 @@ static mn_status make_labels(mn_summary *s, int n)
             for (int k = 0; k < nk && !seen; k++) seen = !strcmp(keys[k], it->string);
             if (!seen && nk < MAXK) keys[nk++] = it->string;
         }
-    int vary[MAXK] = {0};
     for (int k = 0; k < nk; k++)
-        for (int i = 1; i < n && !vary[k]; i++) {
-            const cJSON *a = obj[0] ? cJSON_GetObjectItemCaseSensitive(obj[0], keys[k]) : NULL;
+        for (int i = 0; i < n; i++) {
+            unsigned char *v = &vary[(size_t)group[i] * MAXK + k];
+            const int r = rep[group[i]];
+            if (*v || r == i) continue;
+            const cJSON *a = obj[r] ? cJSON_GetObjectItemCaseSensitive(obj[r], keys[k]) : NULL;
             const cJSON *b = obj[i] ? cJSON_GetObjectItemCaseSensitive(obj[i], keys[k]) : NULL;
             const char *va = cJSON_IsString(a) ? a->valuestring : NULL;
             const char *vb = cJSON_IsString(b) ? b->valuestring : NULL;
-            vary[k] = (va == NULL) != (vb == NULL) || (va && strcmp(va, vb));
+            *v = (va == NULL) != (vb == NULL) || (va && strcmp(va, vb));
         }
     /* a key whose every value is "on" is a flag: absent reads "off" */
     int flag[MAXK];
@@ -128,7 +147,7 @@ static mn_status make_labels(mn_summary *s, int n)
     for (int i = 0; i < n && !st; i++) {
         size_t len = 1 + strlen(s[i].canon);
         for (int k = 0; k < nk; k++) {
-            if (!vary[k]) continue;
+            if (!vary[(size_t)group[i] * MAXK + k]) continue;
             const cJSON *v = obj[i] ? cJSON_GetObjectItemCaseSensitive(obj[i], keys[k]) : NULL;
             len += strlen(keys[k]) + 2 + (cJSON_IsString(v) ? strlen(v->valuestring) : 8);
         }
@@ -138,7 +157,7 @@ static mn_status make_labels(mn_summary *s, int n)
         }
         s[i].label[0] = '\0';
         for (int k = 0; k < nk; k++) {
-            if (!vary[k]) continue;
+            if (!vary[(size_t)group[i] * MAXK + k]) continue;
             const cJSON *v = obj[i] ? cJSON_GetObjectItemCaseSensitive(obj[i], keys[k]) : NULL;
             if (s[i].label[0]) strcat(s[i].label, " ");
             strcat(s[i].label, keys[k]);
@@ -146,10 +165,10 @@ static mn_status make_labels(mn_summary *s, int n)
             strcat(s[i].label, cJSON_IsString(v) ? v->valuestring : flag[k] ? "off" : "(unset)");
         }
         strcpy(s[i].short_label, s[i].label);
-        if (!s[i].label[0] || mn_run_kind_of(s[i].json, s[i].canon)->label_is_canon) strcpy(s[i].label, s[i].canon);
+        if (!s[i].label[0] || kind[i]->label_is_canon) strcpy(s[i].label, s[i].canon);
     }
     for (int i = 0; i < n; i++) cJSON_Delete(obj[i]);
-    free(obj);
+    free(obj), free(group), free(rep), free(kind), free(vary);
     return st;
 }
 
