@@ -128,6 +128,44 @@ typedef struct {
 mn_status mn_region_sample_cell(mn_region_cell *out, int d0, int n, int d1, int trials, int lp_trials,
                                 uint64_t seed, int threads);
 
+/* Many cells at once (experiment karhadkar's grids), each trial a run of the
+ * one runner (minima/sweep.h's engine): all trials of all cells share the
+ * threads, and with a database they are stored as they finish and a re-run
+ * resumes. A cell is a setting of the database, canonical string
+ *   experiment=karhadkar d0=D n=N width=W lp_trials=L seed=S
+ * and trial t its run with restart t, so a re-run with more trials adds
+ * trials to the stored ones; the LP's trial count is part of the setting.
+ * A trial's row (minima/record.h) says, in the runs table's columns:
+ *   class       global: rank n (the region holds no bad differentiable local
+ *               minimum); degenerate: rank < n (the rank test is silent)
+ *   iterations  the SVD's rank (singular values above tol; n when the Gram
+ *               shortcut decided; -1 when d1 (d0 + 1) < n, no SVD)
+ *   near_kink   1: borderline, the rank decided by the exact check (reason
+ *               says both ranks)
+ *   lambda_min, lambda_max   the n-th and the largest singular value of J
+ *   accuracy    the LP's answer: 1 a zero-loss point in the closed region,
+ *               0 none, NULL when the trial had no LP (t >= lp_trials)
+ *   kink_margin the LP's margin t* (inside the open region when > 1e-6)
+ *   optimizer   how the rank was decided: gram, svd, svd+exact, structural
+ *   seed        the trial's stream; loss, grad_norm, theta_norm: NULL.
+ * Duplicate cells (the ratio grid meets the d0 grid) run once. Results do
+ * not depend on threads, on the order the trials finish or on resuming. */
+typedef struct {
+    int trials, lp_trials, threads;
+    uint64_t seed;
+    const char *db_path; /* NULL: nothing stored */
+} mn_region_cells_opts;
+typedef struct {
+    long cells;  /* distinct cells */
+    long stored; /* trials found in the database */
+    long run;    /* trials run now */
+} mn_region_cells_stats;
+/* cells (ncells): d0, n, d1 given; the counts filled (as mn_region_sample_cell).
+ * stats may be NULL. Errors: those of mn_region_sample_cell, and the
+ * database's (MN_EIO, MN_EFORMAT). */
+mn_status mn_region_sample_cells(mn_region_cell *cells, int ncells, const mn_region_cells_opts *o,
+                                 mn_region_cells_stats *stats);
+
 /* ------------------------------------------------------------------ */
 /* Cells of a trained network (Bo Liu): a d-W-1 ReLU model of minima.h with
  * biases (f = v . relu(W x + b) + c), the squared loss, no skip, no added

@@ -45,7 +45,7 @@ typedef struct {
 
 /* The kind of a setting (the last entry, network runs, claims the rest). */
 const mn_run_kind *mn_run_kind_of(const char *json, const char *canon);
-/* The kind called `name` ("network", "population"); NULL when none is. */
+/* The kind called `name` ("network", "population", "regions"); NULL when none is. */
 const mn_run_kind *mn_run_kind_named(const char *name);
 
 /* ------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 
 #include "minima/popul.h"
 #include "popul/internal.h"
+#include "regions/internal.h"
 #include "run/internal.h"
 
 /* The stored end points of the spurious runs (pts[i], P doubles each, of
@@ -158,6 +159,9 @@ static size_t network_npoint(const void *setting)
 static const mn_run_kind kinds[] = {
     {"population", 1, popul_claims, popul_distinct, mn_popul_task_scratch, mn_popul_task_scratch_free,
      mn_popul_task_run, mn_popul_task_npoint, mn_popul_task_take},
+    /* Karhadkar's random activation regions: src/regions/cells.c */
+    {"regions", 0, mn_region_task_claims, mn_region_task_distinct, mn_region_task_scratch,
+     mn_region_task_scratch_free, mn_region_task_run, mn_region_task_npoint, mn_region_task_take},
     {"network", 0, network_claims, network_distinct, network_scratch, network_scratch_free, network_run,
      network_npoint, NULL},
 };
