@@ -58,6 +58,11 @@ fi
 j=$("$bin" experiment karhadkar --grid d0 --d0 2 --n 20 --width 10 --trials 30 --json)
 k=$("$bin" regions rank --d0 2 --n 20 --width 10 --trials 30)
 check "karhadkar and regions rank agree on a cell" '[ "$(key full_rank "$j")" = "$(key full_rank "$k")" ]'
+check "karhadkar runs the zero-loss LP by default, on 10 regions per cell" '[ "$(key lp_trials "$j")" = 10 ] && [ -n "$(key zero_loss "$j")" ]'
+j=$("$bin" experiment karhadkar --grid d0 --d0 2 --n 20 --width 10 --trials 4 --json)
+check "karhadkar: at most --trials LP regions by default" '[ "$(key lp_trials "$j")" = 4 ]'
+j=$("$bin" experiment karhadkar --grid d0 --d0 2 --n 20 --width 10 --trials 4 --lp-trials 0 --json)
+check "karhadkar --lp-trials 0: no LP" '[ -z "$(key lp_trials "$j")" ]'
 
 # karhadkar --db: every trial a run of the runner. A database with runs
 # deleted (a partial run), one killed at random moments, and one grown from

@@ -9,6 +9,9 @@
 #include "cli.h"
 
 #define MAXV 64
+/* LPs per cell by default: ~1 CPU s each at n = width = 100, d0 = 5, where a
+ * rank costs ~1 ms */
+#define KH_LP_TRIALS 10
 
 typedef struct {
     int d0s[MAXV], nd0, ns[MAXV], nn, ws[MAXV], nw;
@@ -55,17 +58,19 @@ static int kh_parse(kh_opts *o, int argc, char **argv)
         "  d0 grid:    d0 constant (each --d0 value), n x width\n"
         "  ratio grid: d0 = max(1, round(ratio n)) (each --ratio value), n x width\n"
         "Cells with width (d0 + 1) < n cannot have rank n: fraction 0, no SVD run. --plot draws heatmaps\n"
-        "PREFIX-d0.{png,svg}, PREFIX-ratio.{png,svg} (and -lp- ones with --lp-trials > 0).\n"
+        "PREFIX-d0.{png,svg}, PREFIX-ratio.{png,svg}, and PREFIX-d0-lp, PREFIX-ratio-lp: the fraction of\n"
+        "the first --lp-trials regions of each cell (10) holding a zero-loss point (the region LP; 0: none).\n"
         "Lists: 1,2,3 or A..B (step A) or A..B:S. --db F stores every trial as a run (a cell is a\n"
         "setting) as it finishes; a re-run resumes, and minima summary F shows each cell's full-rank\n"
         "fraction as its class 'global' (rank n), the rest 'degenerate'.\n\noptions:\n";
-    *o = (kh_opts){.nd0 = 4, .d0s = {1, 2, 3, 5}, .nratio = 4, .ratios = {0.25, 0.5, 1, 2}, .trials = 100,
+    *o = (kh_opts){.nd0 = 4, .d0s = {1, 2, 3, 5}, .nratio = 4, .ratios = {0.25, 0.5, 1, 2}, .trials = 100, .lp_trials = -1,
                    .threads = omp_get_max_threads(), .do_d0 = 1, .do_ratio = 1, .seed = 1};
     if (mn_option_int_list(o->ns, MAXV, &o->nn, mn_option_find("n", MN_CMD_KARHADKAR, 0), "10..100") ||
         mn_option_int_list(o->ws, MAXV, &o->nw, mn_option_find("width", MN_CMD_KARHADKAR, 0), "10..100"))
         return cli_error(cmd);
     const int r = cli_args(cmd, MN_CMD_KARHADKAR, intro, argc, argv, kh_set, NULL, o);
     if (r) return r;
+    if (o->lp_trials < 0) o->lp_trials = o->trials < KH_LP_TRIALS ? o->trials : KH_LP_TRIALS;
     if (o->lp_trials > o->trials) return cli_bad(cmd, "--lp-trials %d is more than --trials %d", o->lp_trials, o->trials);
     if (o->plot && (o->nd0 > 4 || o->nratio > 4))
         return cli_bad(cmd, "--plot draws at most 4 panels: give at most 4 --d0 and --ratio values");

@@ -140,7 +140,7 @@ static const entry table[] = {
     {{"width", MN_OPTION_TEXT, CELLS, 1, 100000, "LIST", "hidden widths; each needs width (d0 + 1) >= n, the least for a rank n (rank: required; karhadkar: 10..100)"}, NONE, 0},
     {{"width", MN_OPTION_INT, MN_CMD_LIU, 1, 1000, "W", "hidden units (8)"}, NONE, 0},
     {{"trials", MN_OPTION_INT, CELLS, 1, 1000000, "T", "regions per width / cell (100)"}, NONE, 0},
-    {{"lp-trials", MN_OPTION_INT, CELLS, 0, 1000000, "L", "of them, also the LP test of a zero-loss minimum in the region, y ~ N(0, 1) (0)"}, NONE, 0},
+    {{"lp-trials", MN_OPTION_INT, CELLS, 0, 1000000, "L", "the first L of them also get the LP test of a zero-loss minimum in the region, y ~ N(0, 1) (rank: 0; karhadkar: 10, at most T)"}, NONE, 0},
     {{"samples", MN_OPTION_INT, MN_CMD_LIU, 0, 100000, "N", "a seeded subset of N samples (200; 0: all)"}, NONE, 0},
     {{"cells", MN_OPTION_INT, MN_CMD_LIU, 1, 100000, "C", "cells per active-unit count (20)"}, NONE, 0},
     {{"starts", MN_OPTION_INT, MN_CMD_LIU, 0, 100000, "S", "GD runs (20)"}, NONE, 0},
