@@ -109,6 +109,9 @@ b=$("$bin" experiment liu --generate xor --n 60 --width 3 --cells 4 --starts 3 -
 check "liu does not depend on the thread count" '[ "$(nosec "$a")" = "$(nosec "$b")" ]'
 tot=$(grep -o '"cells":[0-9]*' <<< "$a" | cut -d: -f2 | awk '{s += $1} END {print s}')
 check "liu: 4 cells for each of k = 0..3" '[ "$tot" = 16 ]'
+g=$(tail -1 <<< "$a")
+check "liu: distinct cells at the iterates <= 1 + walls crossed (each run, so the extremes too)" \
+  '[ "$(key cells_visited_max "$g")" -le $(($(key walls_crossed_max "$g") + 1)) ] && [ "$(key cells_visited_min "$g")" -le $(($(key walls_crossed_min "$g") + 1)) ] && [ "$(key walls_crossed_min "$g")" -gt 0 ]'
 check "liu: k = 0 (every unit dead) is genuine: the constant fit" \
   '[ "$(key genuine "$(grep "\"active_units\":0," <<< "$a")")" = 4 ]'
 d=$("$bin" experiment liu --samples 80 --width 2 --cells 2 --starts 2 --steps 50 --json)

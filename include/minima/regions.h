@@ -194,8 +194,8 @@ uint64_t mn_region_key(const unsigned char *A, int n, int d1, const double *v);
  *    free). Rows are indexed by the units actually active.
  *  - gradient descent: `starts` runs of `steps` plain GD steps (step lr,
  *    mn_model_init, squared loss) from seeds derived from seed; the number
- *    of distinct cells (mn_region_key) along each run, and whether it ends
- *    in the cell where it started.
+ *    of distinct cells (mn_region_key) at each run's iterates, the walls
+ *    its path crosses, and whether it ends in the cell where it started.
  *  - best: the lowest loss seen (genuine cells, GD end points): the
  *    reference of "bad" (a genuine cell minimum above best + tol). It is the
  *    best found, not a certified global value.
@@ -218,8 +218,15 @@ typedef struct {
 } mn_liu_row;
 typedef struct {
     int starts;
-    double visited_mean;   /* distinct cells per run */
+    /* distinct cells at a run's iterates (steps + 1 points): a lower bound
+     * of the distinct cells on its path, the straight segments between
+     * iterates */
+    double visited_mean;
     int visited_min, visited_max;
+    /* walls that path crosses (exact: each pre-activation and v_j is affine
+     * on a segment); 1 + crossed bounds the distinct cells on it from above */
+    double crossed_mean;
+    long crossed_min, crossed_max;
     int stayed;            /* runs ending in the cell they started in */
     double loss_median;    /* GD end losses */
     double best;           /* best loss seen in the whole experiment */

@@ -343,6 +343,9 @@ int cmd_experiment_liu(int argc, char **argv)
         jw_num(&j, "cells_visited_mean", gd.visited_mean);
         jw_int(&j, "cells_visited_min", gd.visited_min);
         jw_int(&j, "cells_visited_max", gd.visited_max);
+        jw_num(&j, "walls_crossed_mean", gd.crossed_mean);
+        jw_int(&j, "walls_crossed_min", gd.crossed_min);
+        jw_int(&j, "walls_crossed_max", gd.crossed_max);
         jw_int(&j, "ended_in_first_cell", gd.stayed);
         jw_num(&j, "gd_loss_median", gd.loss_median);
         jw_num(&j, "best_loss_found", gd.best);
@@ -360,10 +363,13 @@ int cmd_experiment_liu(int argc, char **argv)
                 printf("%6d %6d %8d %8d %6d %9.3f %12.6g %12.6g %12.3g\n", w->k, w->cells, w->genuine, w->on_wall,
                        w->bad, (double)w->bad / w->cells, w->loss_min, w->loss_median, w->angle_median);
         }
-        printf("# GD: %d runs of %ld steps (lr %g): distinct cells visited mean %.1f (min %d, max %d); %d of %d "
-               "ended in their first cell; median end loss %.6g\n# %.2f s\n",
-               gd.starts, o.lo.steps, o.lo.lr, gd.visited_mean, gd.visited_min, gd.visited_max, gd.stayed, gd.starts,
-               gd.loss_median, omp_get_wtime() - t0);
+        printf("# wall_angle: median over the cells of the sine of the angle from the sampled point to its nearest\n"
+               "# wall (exact for the point; the cell holds that cone around it: a lower bound of the cell's size)\n");
+        printf("# GD: %d runs of %ld steps (lr %g): distinct cells at the iterates mean %.1f (min %d, max %d); walls\n"
+               "# crossed by the path through the iterates mean %.1f (min %ld, max %ld): the path's distinct cells lie\n"
+               "# between the two; %d of %d ended in their first cell; median end loss %.6g\n# %.2f s\n",
+               gd.starts, o.lo.steps, o.lo.lr, gd.visited_mean, gd.visited_min, gd.visited_max, gd.crossed_mean,
+               gd.crossed_min, gd.crossed_max, gd.stayed, gd.starts, gd.loss_median, omp_get_wtime() - t0);
     }
     free(rows);
     mn_data_free(full), mn_data_free(data), mn_model_free(unused);
