@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "minima/dist.h"
 
 #define MAXV 64
 /* LPs per cell by default: ~1 CPU s each at n = width = 100, d0 = 5, where a
@@ -207,8 +208,8 @@ int cmd_experiment_karhadkar(int argc, char **argv)
         if (!(g ? o.do_ratio : o.do_d0)) continue;
         kh_grid(&o, g, next, frac, lpfrac);
         next += (size_t)(g ? o.nratio : o.nd0) * o.nn * o.nw;
-        if (o.plot) rc = kh_plot(&o, g, frac, 0);
-        if (!rc && o.plot && o.lp_trials) rc = kh_plot(&o, g, lpfrac, 1);
+        if (o.plot && mn_dist_rank() == 0) rc = kh_plot(&o, g, frac, 0); /* MPI: rank 0 alone has the counts */
+        if (!rc && o.plot && o.lp_trials && mn_dist_rank() == 0) rc = kh_plot(&o, g, lpfrac, 1);
     }
     if (!rc && !o.json)
         printf("# %ld distinct cells: %ld trials run now, %ld loaded from the database; total wall time %.2f s\n",

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minima/dist.h"
 #include "regions/internal.h"
 #include "run/internal.h"
 
@@ -177,7 +178,9 @@ mn_status mn_region_sample_cells(mn_region_cell *cells, int ncells, const mn_reg
         of[c] = k;
     }
     stats->cells = nt;
-    if (o->db_path && (st = mn_db_open(&db, o->db_path, 1))) goto done;
+    /* in an MPI job rank 0 alone holds the database (minima/dist.h) and,
+     * after the runner, the results */
+    if (o->db_path && mn_dist_rank() == 0 && (st = mn_db_open(&db, o->db_path, 1))) goto done;
     uint64_t key = mn_hash_bytes(MN_FNV_OFFSET, &o->trials, sizeof o->trials);
     for (int k = 0; k < nt && !st; k++) {
         char *canon = NULL, *json = NULL;
