@@ -24,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; $(lscpu | sed -n 's/^Model name: *//p');" \
      "load average $(cut -d' ' -f1-3 /proc/loadavg); $TH threads each side"
 /usr/bin/time -f "%e %U %S" -o "$tmp/m.time" "$B/minima" experiment karhadkar --grid d0 --trials "$T" \
-  --threads "$TH" --json >"$tmp/m.json"
+  --lp-trials 0 --threads "$TH" --json >"$tmp/m.json"
 /usr/bin/time -f "%e %U %S" -o "$tmp/t.time" "$PY" "$here/regions_rank_torch.py" --trials "$TT" \
   --threads "$TH" >"$tmp/t.out"
 read -r mw mu ms <"$tmp/m.time"

@@ -153,6 +153,8 @@ cases=(
   "karhadkar: unknown grid|experiment karhadkar --grid both2|--grid 'both2' is not one of d0, ratio, both"
   "karhadkar: ratio out of range|experiment karhadkar --ratio 0|--ratio '0': 0 is out of range"
   "karhadkar: trials not a number|experiment karhadkar --trials many|--trials 'many' is not an integer"
+  "karhadkar: database in a missing folder|experiment karhadkar --n 10 --width 10 --trials 1 --db $tmp/none/k.db|$tmp/none/k.db"
+  "karhadkar: not a minima database|experiment karhadkar --n 10 --width 10 --trials 1 --db $tmp/theirs.db|not a minima sweep database"
   "liu: unknown dataset|experiment liu --dataset mnist|unknown dataset"
   "liu: zero width|experiment liu --width 0|--width '0' is out of range [1, 1000]"
   "liu: zero step|experiment liu --lr 0|--lr '0' is out of range"

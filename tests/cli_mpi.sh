@@ -143,5 +143,14 @@ done
 check "safran-shamir, unwritable database: one line" \
   test "$(wc -l < bad.err)" = 1 -a "$(grep -c '^minima experiment safran-shamir: .*missing/s.db' bad.err)" = 1
 
+# experiment karhadkar: its trials are runs of the runner too; rank 0 alone
+# holds the database and prints, the table equals the one-process one.
+K=(experiment karhadkar --d0 2 --ratio 1 --n 10,20 --width 10,20 --trials 8 --lp-trials 2 --json)
+"$bin" "${K[@]}" --threads 1 > k1.out 2> k1.err
+"${mpi[@]}" -n 3 "$bin" "${K[@]}" --threads 1 --db k3.db > k3.out 2> k3.err
+check "mpirun -n 3 karhadkar exits 0 ($(head -c 300 k3.err))" test $? = 0
+check "mpirun -n 3 karhadkar = one process" cmp -s k1.out k3.out
+check "mpirun -n 3 karhadkar: 64 trials stored" test "$(export_of k3.db | wc -l)" = 65
+
 echo "cli_mpi: $pass passed, $fail failed"
 [ "$fail" = 0 ]

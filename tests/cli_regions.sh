@@ -58,6 +58,50 @@ fi
 j=$("$bin" experiment karhadkar --grid d0 --d0 2 --n 20 --width 10 --trials 30 --json)
 k=$("$bin" regions rank --d0 2 --n 20 --width 10 --trials 30)
 check "karhadkar and regions rank agree on a cell" '[ "$(key full_rank "$j")" = "$(key full_rank "$k")" ]'
+check "karhadkar runs the zero-loss LP by default, on 10 regions per cell" '[ "$(key lp_trials "$j")" = 10 ] && [ -n "$(key zero_loss "$j")" ]'
+j=$("$bin" experiment karhadkar --grid d0 --d0 2 --n 20 --width 10 --trials 4 --json)
+check "karhadkar: at most --trials LP regions by default" '[ "$(key lp_trials "$j")" = 4 ]'
+j=$("$bin" experiment karhadkar --grid d0 --d0 2 --n 20 --width 10 --trials 4 --lp-trials 0 --json)
+check "karhadkar --lp-trials 0: no LP" '[ -z "$(key lp_trials "$j")" ]'
+
+# karhadkar --db: every trial a run of the runner. A database with runs
+# deleted (a partial run), one killed at random moments, and one grown from
+# fewer trials all resume to the uninterrupted result without a database.
+kh="experiment karhadkar --d0 2,3 --ratio 0.5 --n 10,20,30 --width 10..30 --trials 12 --lp-trials 2 --json"
+# shellcheck disable=SC2086
+ref=$("$bin" $kh --threads 1)
+# shellcheck disable=SC2086
+"$bin" $kh --threads 2 --db "$tmp/kh.db" > "$tmp/kh1.json"
+check "karhadkar --db: same cells as without" '[ "$ref" = "$(cat "$tmp/kh1.json")" ]'
+sqlite3 "$tmp/kh.db" "DELETE FROM runs WHERE (restart * 7 + setting) % 3 = 0"
+left=$(sqlite3 "$tmp/kh.db" "SELECT count(*) FROM runs")
+# shellcheck disable=SC2086
+t=$("$bin" ${kh% --json} --threads 2 --db "$tmp/kh.db" | tail -1)
+check "karhadkar --db: a partial database runs only the missing trials" \
+  '[[ "$t" == *"$((27 * 12 - left)) trials run now, $left loaded"* ]]'
+# shellcheck disable=SC2086
+check "karhadkar --db: resumed = uninterrupted" '[ "$ref" = "$("$bin" $kh --db "$tmp/kh.db")" ]'
+for s in 0.2 0.5 0.9; do
+  # shellcheck disable=SC2086
+  "$bin" $kh --threads 2 --db "$tmp/killed.db" > /dev/null 2>&1 &
+  pid=$!
+  sleep "$s"
+  kill -9 "$pid" 2> /dev/null
+  wait "$pid" 2> /dev/null
+done
+# shellcheck disable=SC2086
+check "karhadkar --db: killed and resumed = uninterrupted" '[ "$ref" = "$("$bin" $kh --threads 2 --db "$tmp/killed.db")" ]'
+check "karhadkar --db: the killed database's runs = the whole one's" \
+  'cmp -s <("$bin" export "$tmp/kh.db" --no-timings) <("$bin" export "$tmp/killed.db" --no-timings)'
+# shellcheck disable=SC2086
+"$bin" ${kh//--trials 12/--trials 5} --db "$tmp/grown.db" > /dev/null
+# shellcheck disable=SC2086
+check "karhadkar --db: 5 trials stored, then 12 = 12 at once" '[ "$ref" = "$("$bin" $kh --db "$tmp/grown.db")" ]'
+sm=$("$bin" summary "$tmp/kh.db")
+check "summary of karhadkar cells: the full-rank fraction as class global" \
+  '[[ "$(grep " d0=3 n=10 width=30" <<< "$sm")" == *"100.0%"* ]] && grep -q "karhadkar" <<< "$sm"'
+ex=$("$bin" export "$tmp/kh.db")
+check "export of karhadkar cells: one row per trial" '[ "$(($(wc -l <<< "$ex") - 1))" = $((27 * 12)) ]'
 
 # liu: generated data and digits, deterministic across threads
 a=$("$bin" experiment liu --generate xor --n 60 --width 3 --cells 4 --starts 3 --steps 100 --json --threads 1)
@@ -65,6 +109,9 @@ b=$("$bin" experiment liu --generate xor --n 60 --width 3 --cells 4 --starts 3 -
 check "liu does not depend on the thread count" '[ "$(nosec "$a")" = "$(nosec "$b")" ]'
 tot=$(grep -o '"cells":[0-9]*' <<< "$a" | cut -d: -f2 | awk '{s += $1} END {print s}')
 check "liu: 4 cells for each of k = 0..3" '[ "$tot" = 16 ]'
+g=$(tail -1 <<< "$a")
+check "liu: distinct cells at the iterates <= 1 + walls crossed (each run, so the extremes too)" \
+  '[ "$(key cells_visited_max "$g")" -le $(($(key walls_crossed_max "$g") + 1)) ] && [ "$(key cells_visited_min "$g")" -le $(($(key walls_crossed_min "$g") + 1)) ] && [ "$(key walls_crossed_min "$g")" -gt 0 ]'
 check "liu: k = 0 (every unit dead) is genuine: the constant fit" \
   '[ "$(key genuine "$(grep "\"active_units\":0," <<< "$a")")" = 4 ]'
 d=$("$bin" experiment liu --samples 80 --width 2 --cells 2 --starts 2 --steps 50 --json)

@@ -2,7 +2,8 @@
  * the network output inside a region; the rank on constructed full-rank,
  * rank-deficient and borderline cases (the exact generic rank included);
  * the region LP on regions known to hold, to hold only on a wall, and not to
- * hold a zero-loss minimum; least squares and genuine minima; bad sizes. */
+ * hold a zero-loss minimum; least squares and genuine minima; cells through
+ * the runner, with and without a database; bad sizes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 
 #include "minima.h"
 #include "minima/regions.h"
+#include "tmpdir.h"
 
 #define N 7
 #define D0 3
@@ -245,6 +247,43 @@ static void test_lsq_and_genuine(void **state)
     assert_int_equal(g.on_wall, 0);
 }
 
+/* Cells through the runner: duplicates run once and get the same counts,
+ * each cell equals mn_region_sample_cell's, the thread count changes
+ * nothing, and a database run, then a resumed one, gives them again. */
+static void test_sample_cells(void **state)
+{
+    (void)state;
+    mn_region_cell c[4] = {{.d0 = 2, .n = 12, .d1 = 8}, {.d0 = 3, .n = 20, .d1 = 4},
+                           {.d0 = 2, .n = 12, .d1 = 8}, {.d0 = 1, .n = 30, .d1 = 10}};
+    mn_region_cells_opts o = {.trials = 9, .lp_trials = 3, .threads = 1, .seed = 5};
+    mn_region_cells_stats st;
+    assert_int_equal(mn_region_sample_cells(c, 4, &o, &st), MN_OK);
+    assert_int_equal(st.cells, 3);
+    assert_int_equal(st.run, 27);
+    assert_memory_equal(&c[0], &c[2], sizeof c[0]);
+    assert_int_equal(c[3].structural, 1); /* 10 x 2 < 30 */
+    assert_int_equal(c[3].full_rank, 0);
+    for (int k = 0; k < 4; k++) {
+        mn_region_cell one;
+        assert_int_equal(mn_region_sample_cell(&one, c[k].d0, c[k].n, c[k].d1, 9, 3, 5, 2), MN_OK);
+        assert_memory_equal(&one, &c[k], sizeof one);
+    }
+    assert_true(c[0].full_rank > 0 && c[0].zero_loss <= 3 && c[0].zero_loss_open <= c[0].zero_loss);
+    mn_region_cell d[4];
+    for (int k = 0; k < 4; k++) d[k] = (mn_region_cell){.d0 = c[k].d0, .n = c[k].n, .d1 = c[k].d1};
+    o.threads = 3;
+    o.db_path = tmp_path("cells.db");
+    assert_int_equal(mn_region_sample_cells(d, 4, &o, &st), MN_OK);
+    assert_memory_equal(d, c, sizeof d);
+    assert_int_equal(st.stored, 0);
+    assert_int_equal(mn_region_sample_cells(d, 4, &o, &st), MN_OK);
+    assert_memory_equal(d, c, sizeof d);
+    assert_int_equal(st.stored, 27);
+    assert_int_equal(st.run, 0);
+    o.lp_trials = 10; /* more LP trials than trials */
+    assert_int_equal(mn_region_sample_cells(d, 4, &o, NULL), MN_EINVAL);
+}
+
 static void test_bad_sizes(void **state)
 {
     const double X[2] = {0, 1}, v[1] = {1};
@@ -258,6 +297,18 @@ static void test_bad_sizes(void **state)
     assert_int_equal(mn_region_lp(&r, NULL, A, X, 2, 1, v, 1, 0, bad), MN_EINVAL);
 }
 
+static int setup(void **state)
+{
+    (void)state;
+    return tmpdir_make("regions");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return tmpdir_remove();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,7 +318,8 @@ int main(void)
         cmocka_unit_test(test_rank_borderline),
         cmocka_unit_test(test_lp_zero_loss_minimum),
         cmocka_unit_test(test_lsq_and_genuine),
+        cmocka_unit_test(test_sample_cells),
         cmocka_unit_test(test_bad_sizes),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -128,6 +128,44 @@ typedef struct {
 mn_status mn_region_sample_cell(mn_region_cell *out, int d0, int n, int d1, int trials, int lp_trials,
                                 uint64_t seed, int threads);
 
+/* Many cells at once (experiment karhadkar's grids), each trial a run of the
+ * one runner (minima/sweep.h's engine): all trials of all cells share the
+ * threads, and with a database they are stored as they finish and a re-run
+ * resumes. A cell is a setting of the database, canonical string
+ *   experiment=karhadkar d0=D n=N width=W lp_trials=L seed=S
+ * and trial t its run with restart t, so a re-run with more trials adds
+ * trials to the stored ones; the LP's trial count is part of the setting.
+ * A trial's row (minima/record.h) says, in the runs table's columns:
+ *   class       global: rank n (the region holds no bad differentiable local
+ *               minimum); degenerate: rank < n (the rank test is silent)
+ *   iterations  the SVD's rank (singular values above tol; n when the Gram
+ *               shortcut decided; -1 when d1 (d0 + 1) < n, no SVD)
+ *   near_kink   1: borderline, the rank decided by the exact check (reason
+ *               says both ranks)
+ *   lambda_min, lambda_max   the n-th and the largest singular value of J
+ *   accuracy    the LP's answer: 1 a zero-loss point in the closed region,
+ *               0 none, NULL when the trial had no LP (t >= lp_trials)
+ *   kink_margin the LP's margin t* (inside the open region when > 1e-6)
+ *   optimizer   how the rank was decided: gram, svd, svd+exact, structural
+ *   seed        the trial's stream; loss, grad_norm, theta_norm: NULL.
+ * Duplicate cells (the ratio grid meets the d0 grid) run once. Results do
+ * not depend on threads, on the order the trials finish or on resuming. */
+typedef struct {
+    int trials, lp_trials, threads;
+    uint64_t seed;
+    const char *db_path; /* NULL: nothing stored */
+} mn_region_cells_opts;
+typedef struct {
+    long cells;  /* distinct cells */
+    long stored; /* trials found in the database */
+    long run;    /* trials run now */
+} mn_region_cells_stats;
+/* cells (ncells): d0, n, d1 given; the counts filled (as mn_region_sample_cell).
+ * stats may be NULL. Errors: those of mn_region_sample_cell, and the
+ * database's (MN_EIO, MN_EFORMAT). */
+mn_status mn_region_sample_cells(mn_region_cell *cells, int ncells, const mn_region_cells_opts *o,
+                                 mn_region_cells_stats *stats);
+
 /* ------------------------------------------------------------------ */
 /* Cells of a trained network (Bo Liu): a d-W-1 ReLU model of minima.h with
  * biases (f = v . relu(W x + b) + c), the squared loss, no skip, no added
@@ -156,8 +194,8 @@ uint64_t mn_region_key(const unsigned char *A, int n, int d1, const double *v);
  *    free). Rows are indexed by the units actually active.
  *  - gradient descent: `starts` runs of `steps` plain GD steps (step lr,
  *    mn_model_init, squared loss) from seeds derived from seed; the number
- *    of distinct cells (mn_region_key) along each run, and whether it ends
- *    in the cell where it started.
+ *    of distinct cells (mn_region_key) at each run's iterates, the walls
+ *    its path crosses, and whether it ends in the cell where it started.
  *  - best: the lowest loss seen (genuine cells, GD end points): the
  *    reference of "bad" (a genuine cell minimum above best + tol). It is the
  *    best found, not a certified global value.
@@ -180,8 +218,15 @@ typedef struct {
 } mn_liu_row;
 typedef struct {
     int starts;
-    double visited_mean;   /* distinct cells per run */
+    /* distinct cells at a run's iterates (steps + 1 points): a lower bound
+     * of the distinct cells on its path, the straight segments between
+     * iterates */
+    double visited_mean;
     int visited_min, visited_max;
+    /* walls that path crosses (exact: each pre-activation and v_j is affine
+     * on a segment); 1 + crossed bounds the distinct cells on it from above */
+    double crossed_mean;
+    long crossed_min, crossed_max;
     int stayed;            /* runs ending in the cell they started in */
     double loss_median;    /* GD end losses */
     double best;           /* best loss seen in the whole experiment */

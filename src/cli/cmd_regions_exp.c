@@ -7,8 +7,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "minima/dist.h"
 
 #define MAXV 64
+/* LPs per cell by default: ~1 CPU s each at n = width = 100, d0 = 5, where a
+ * rank costs ~1 ms */
+#define KH_LP_TRIALS 10
 
 typedef struct {
     int d0s[MAXV], nd0, ns[MAXV], nn, ws[MAXV], nw;
@@ -16,7 +20,7 @@ typedef struct {
     int nratio;
     int trials, lp_trials, threads, json, do_d0, do_ratio;
     uint64_t seed;
-    const char *plot;
+    const char *plot, *db;
 } kh_opts;
 
 static mn_status kh_set(void *ctx, const mn_option *d, const char *v)
@@ -36,6 +40,7 @@ static mn_status kh_set(void *ctx, const mn_option *d, const char *v)
     if (!strcmp(nm, "seed")) return mn_option_seed(&o->seed, d, v);
     if (!strcmp(nm, "json")) return o->json = 1, MN_OK;
     if (!strcmp(nm, "plot")) return o->plot = v, MN_OK;
+    if (!strcmp(nm, "db")) return o->db = v, MN_OK;
     int *dst = !strcmp(nm, "trials") ? &o->trials : !strcmp(nm, "lp-trials") ? &o->lp_trials : &o->threads;
     long l;
     const mn_status st = mn_option_int(&l, d, v);
@@ -54,70 +59,88 @@ static int kh_parse(kh_opts *o, int argc, char **argv)
         "  d0 grid:    d0 constant (each --d0 value), n x width\n"
         "  ratio grid: d0 = max(1, round(ratio n)) (each --ratio value), n x width\n"
         "Cells with width (d0 + 1) < n cannot have rank n: fraction 0, no SVD run. --plot draws heatmaps\n"
-        "PREFIX-d0.{png,svg}, PREFIX-ratio.{png,svg} (and -lp- ones with --lp-trials > 0).\n"
-        "Lists: 1,2,3 or A..B (step A) or A..B:S. Not stored in a results database (the grid takes\n"
-        "seconds); rerunning recomputes.\n\noptions:\n";
-    *o = (kh_opts){.nd0 = 4, .d0s = {1, 2, 3, 5}, .nratio = 4, .ratios = {0.25, 0.5, 1, 2}, .trials = 100,
+        "PREFIX-d0.{png,svg}, PREFIX-ratio.{png,svg}, and PREFIX-d0-lp, PREFIX-ratio-lp: the fraction of\n"
+        "the first --lp-trials regions of each cell (10) holding a zero-loss point (the region LP; 0: none).\n"
+        "Lists: 1,2,3 or A..B (step A) or A..B:S. --db F stores every trial as a run (a cell is a\n"
+        "setting) as it finishes; a re-run resumes, and minima summary F shows each cell's full-rank\n"
+        "fraction as its class 'global' (rank n), the rest 'degenerate'.\n\noptions:\n";
+    *o = (kh_opts){.nd0 = 4, .d0s = {1, 2, 3, 5}, .nratio = 4, .ratios = {0.25, 0.5, 1, 2}, .trials = 100, .lp_trials = -1,
                    .threads = omp_get_max_threads(), .do_d0 = 1, .do_ratio = 1, .seed = 1};
     if (mn_option_int_list(o->ns, MAXV, &o->nn, mn_option_find("n", MN_CMD_KARHADKAR, 0), "10..100") ||
         mn_option_int_list(o->ws, MAXV, &o->nw, mn_option_find("width", MN_CMD_KARHADKAR, 0), "10..100"))
         return cli_error(cmd);
     const int r = cli_args(cmd, MN_CMD_KARHADKAR, intro, argc, argv, kh_set, NULL, o);
     if (r) return r;
+    if (o->lp_trials < 0) o->lp_trials = o->trials < KH_LP_TRIALS ? o->trials : KH_LP_TRIALS;
     if (o->lp_trials > o->trials) return cli_bad(cmd, "--lp-trials %d is more than --trials %d", o->lp_trials, o->trials);
     if (o->plot && (o->nd0 > 4 || o->nratio > 4))
         return cli_bad(cmd, "--plot draws at most 4 panels: give at most 4 --d0 and --ratio values");
     return 0;
 }
 
-/* One grid (panels = d0 values or ratios): rows printed, fractions kept. */
-static int kh_grid(const kh_opts *o, int ratio_grid, double *frac, double *lpfrac)
+/* The cells of both grids, in printing order: grid (d0, then ratio), panel,
+ * n, width; *ncell of them. */
+static mn_region_cell *kh_cells(const kh_opts *o, int *ncell)
 {
-    const char *cmd = "experiment karhadkar";
+    const size_t per = (size_t)o->nn * o->nw;
+    mn_region_cell *cells = malloc((size_t)(o->nd0 + o->nratio) * per * sizeof *cells);
+    int m = 0;
+    for (int g = 0; g < 2 && cells; g++) {
+        if (!(g ? o->do_ratio : o->do_d0)) continue;
+        for (int p = 0; p < (g ? o->nratio : o->nd0); p++)
+            for (int a = 0; a < o->nn; a++)
+                for (int b = 0; b < o->nw; b++) {
+                    const int n = o->ns[a];
+                    cells[m++] = (mn_region_cell){.d0 = g ? (int)fmax(1.0, round(o->ratios[p] * n)) : o->d0s[p],
+                                                  .n = n, .d1 = o->ws[b]};
+                }
+    }
+    *ncell = m;
+    return cells;
+}
+
+/* One grid's rows (panels = d0 values or ratios), its cells from `cell` on;
+ * fractions kept for the figures. */
+static void kh_grid(const kh_opts *o, int ratio_grid, const mn_region_cell *cell, double *frac, double *lpfrac)
+{
     const int np = ratio_grid ? o->nratio : o->nd0;
     for (int p = 0; p < np; p++)
         for (int a = 0; a < o->nn; a++)
             for (int b = 0; b < o->nw; b++) {
-                const int n = o->ns[a], w = o->ws[b];
-                int d0 = o->d0s[p];
-                if (ratio_grid) d0 = (int)fmax(1.0, round(o->ratios[p] * n));
-                mn_region_cell cell;
-                if (mn_region_sample_cell(&cell, d0, n, w, o->trials, o->lp_trials, o->seed, o->threads))
-                    return cli_error(cmd);
                 const size_t k = ((size_t)p * o->nn + a) * o->nw + b;
-                frac[k] = (double)cell.full_rank / o->trials;
-                lpfrac[k] = o->lp_trials ? (double)cell.zero_loss / o->lp_trials : NAN;
+                const mn_region_cell *c = &cell[k];
+                frac[k] = (double)c->full_rank / o->trials;
+                lpfrac[k] = o->lp_trials ? (double)c->zero_loss / o->lp_trials : NAN;
                 if (o->json) {
                     jw j;
                     jw_begin(&j, stdout);
                     jw_obj(&j, NULL);
                     jw_str(&j, "grid", ratio_grid ? "ratio" : "d0");
                     if (ratio_grid) jw_num(&j, "ratio", o->ratios[p]);
-                    jw_int(&j, "d0", d0);
-                    jw_int(&j, "n", n);
-                    jw_int(&j, "width", w);
+                    jw_int(&j, "d0", c->d0);
+                    jw_int(&j, "n", c->n);
+                    jw_int(&j, "width", c->d1);
                     jw_int(&j, "trials", o->trials);
-                    jw_int(&j, "full_rank", cell.full_rank);
+                    jw_int(&j, "full_rank", c->full_rank);
                     jw_num(&j, "full_rank_fraction", frac[k]);
-                    jw_bool(&j, "structural", cell.structural);
-                    jw_int(&j, "borderline", cell.borderline);
-                    jw_int(&j, "borderline_changed", cell.changed);
+                    jw_bool(&j, "structural", c->structural);
+                    jw_int(&j, "borderline", c->borderline);
+                    jw_int(&j, "borderline_changed", c->changed);
                     if (o->lp_trials) {
                         jw_int(&j, "lp_trials", o->lp_trials);
-                        jw_int(&j, "zero_loss", cell.zero_loss);
+                        jw_int(&j, "zero_loss", c->zero_loss);
                         jw_num(&j, "zero_loss_fraction", lpfrac[k]);
-                        jw_int(&j, "zero_loss_open", cell.zero_loss_open);
+                        jw_int(&j, "zero_loss_open", c->zero_loss_open);
                     }
                     jw_end(&j);
                 } else {
                     printf("%-5s %6g %5d %5d %6d %7d %9.3f %10d %8d", ratio_grid ? "ratio" : "d0",
-                           ratio_grid ? o->ratios[p] : (double)d0, d0, n, w, o->trials, frac[k], cell.borderline,
-                           cell.changed);
+                           ratio_grid ? o->ratios[p] : (double)c->d0, c->d0, c->n, c->d1, o->trials, frac[k],
+                           c->borderline, c->changed);
                     if (o->lp_trials) printf(" %9d %9.3f", o->lp_trials, lpfrac[k]);
                     putchar('\n');
                 }
             }
-    return 0;
 }
 
 static int kh_plot(const kh_opts *o, int ratio_grid, const double *vals, int lp)
@@ -145,38 +168,54 @@ static int kh_plot(const kh_opts *o, int ratio_grid, const double *vals, int lp)
 
 int cmd_experiment_karhadkar(int argc, char **argv)
 {
+    const char *cmd = "experiment karhadkar";
     kh_opts o;
     int r = kh_parse(&o, argc, argv);
     if (r) return r == 2 ? 0 : 1;
-    const size_t cells = (size_t)MAXV * o.nn * o.nw;
-    double *frac = malloc(cells * sizeof *frac), *lpfrac = malloc(cells * sizeof *lpfrac);
-    if (!frac || !lpfrac) {
-        free(frac), free(lpfrac);
-        return cli_bad("experiment karhadkar", "out of memory");
+    const size_t per = (size_t)MAXV * o.nn * o.nw;
+    int ncell = 0;
+    mn_region_cell *cells = kh_cells(&o, &ncell);
+    double *frac = malloc(per * sizeof *frac), *lpfrac = malloc(per * sizeof *lpfrac);
+    if (!cells || !frac || !lpfrac) {
+        free(cells), free(frac), free(lpfrac);
+        return cli_bad(cmd, "out of memory");
+    }
+    const double t0 = omp_get_wtime();
+    const mn_region_cells_opts ro = {.trials = o.trials, .lp_trials = o.lp_trials, .threads = o.threads,
+                                     .seed = o.seed, .db_path = o.db};
+    mn_region_cells_stats rs;
+    int rc = 0;
+    if (mn_region_sample_cells(cells, ncell, &ro, &rs)) {
+        rc = cli_error(cmd);
+        goto done;
     }
     if (!o.json) {
         printf("# Karhadkar et al.: X ~ N(0, I), W, b ~ U(+-1/sqrt(d0)), v ~ N(0, 1); full rank: rank n with\n"
                "# tol = s_max max(n, p) eps, borderline (s_n within 100x of tol) decided by the exact generic\n"
                "# rank over GF(2^31 - 1); seed %llu, %d threads\n",
                (unsigned long long)o.seed, o.threads);
+        if (o.lp_trials)
+            printf("# zero_loss: of the first %d regions of each cell, those holding a zero-loss point for targets\n"
+                   "# y ~ N(0, 1) (the region LP, GLPK)\n",
+                   o.lp_trials);
         printf("%-5s %6s %5s %5s %6s %7s %9s %10s %8s", "grid", "value", "d0", "n", "width", "trials", "full_rank",
                "borderline", "changed");
         if (o.lp_trials) printf(" %9s %9s", "lp_trials", "zero_loss");
         putchar('\n');
     }
-    int rc = 0;
-    const double t0 = omp_get_wtime();
+    const mn_region_cell *next = cells;
     for (int g = 0; g < 2 && !rc; g++) {
         if (!(g ? o.do_ratio : o.do_d0)) continue;
-        double t1 = omp_get_wtime();
-        rc = kh_grid(&o, g, frac, lpfrac);
-        if (!rc && !o.json)
-            printf("# %s grid: %.2f s\n", g ? "ratio" : "d0", omp_get_wtime() - t1);
-        if (!rc && o.plot) rc = kh_plot(&o, g, frac, 0);
-        if (!rc && o.plot && o.lp_trials) rc = kh_plot(&o, g, lpfrac, 1);
+        kh_grid(&o, g, next, frac, lpfrac);
+        next += (size_t)(g ? o.nratio : o.nd0) * o.nn * o.nw;
+        if (o.plot && mn_dist_rank() == 0) rc = kh_plot(&o, g, frac, 0); /* MPI: rank 0 alone has the counts */
+        if (!rc && o.plot && o.lp_trials && mn_dist_rank() == 0) rc = kh_plot(&o, g, lpfrac, 1);
     }
-    if (!rc && !o.json) printf("# total wall time %.2f s\n", omp_get_wtime() - t0);
-    free(frac), free(lpfrac);
+    if (!rc && !o.json)
+        printf("# %ld distinct cells: %ld trials run now, %ld loaded from the database; total wall time %.2f s\n",
+               rs.cells, rs.run, rs.stored, omp_get_wtime() - t0);
+done:
+    free(cells), free(frac), free(lpfrac);
     return rc;
 }
 
@@ -305,6 +344,9 @@ int cmd_experiment_liu(int argc, char **argv)
         jw_num(&j, "cells_visited_mean", gd.visited_mean);
         jw_int(&j, "cells_visited_min", gd.visited_min);
         jw_int(&j, "cells_visited_max", gd.visited_max);
+        jw_num(&j, "walls_crossed_mean", gd.crossed_mean);
+        jw_int(&j, "walls_crossed_min", gd.crossed_min);
+        jw_int(&j, "walls_crossed_max", gd.crossed_max);
         jw_int(&j, "ended_in_first_cell", gd.stayed);
         jw_num(&j, "gd_loss_median", gd.loss_median);
         jw_num(&j, "best_loss_found", gd.best);
@@ -322,10 +364,13 @@ int cmd_experiment_liu(int argc, char **argv)
                 printf("%6d %6d %8d %8d %6d %9.3f %12.6g %12.6g %12.3g\n", w->k, w->cells, w->genuine, w->on_wall,
                        w->bad, (double)w->bad / w->cells, w->loss_min, w->loss_median, w->angle_median);
         }
-        printf("# GD: %d runs of %ld steps (lr %g): distinct cells visited mean %.1f (min %d, max %d); %d of %d "
-               "ended in their first cell; median end loss %.6g\n# %.2f s\n",
-               gd.starts, o.lo.steps, o.lo.lr, gd.visited_mean, gd.visited_min, gd.visited_max, gd.stayed, gd.starts,
-               gd.loss_median, omp_get_wtime() - t0);
+        printf("# wall_angle: median over the cells of the sine of the angle from the sampled point to its nearest\n"
+               "# wall (exact for the point; the cell holds that cone around it: a lower bound of the cell's size)\n");
+        printf("# GD: %d runs of %ld steps (lr %g): distinct cells at the iterates mean %.1f (min %d, max %d); walls\n"
+               "# crossed by the path through the iterates mean %.1f (min %ld, max %ld): the path's distinct cells lie\n"
+               "# between the two; %d of %d ended in their first cell; median end loss %.6g\n# %.2f s\n",
+               gd.starts, o.lo.steps, o.lo.lr, gd.visited_mean, gd.visited_min, gd.visited_max, gd.crossed_mean,
+               gd.crossed_min, gd.crossed_max, gd.stayed, gd.starts, gd.loss_median, omp_get_wtime() - t0);
     }
     free(rows);
     mn_data_free(full), mn_data_free(data), mn_model_free(unused);

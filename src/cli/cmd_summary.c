@@ -62,6 +62,12 @@ void cli_summary_table(FILE *f, const mn_summary *s, int n)
         fprintf(f, "(best-found: a certified minimum at the lowest loss any run of its setting reached, best.loss, "
                    "within the setting's global-tol; spurious (vs best found): a certified minimum above it. "
                    "best.loss is the best found, not a proven global value: pass --global-loss when it is known)\n");
+    int cells = 0; /* settings of experiment karhadkar (minima/regions.h's layout) */
+    for (int i = 0; i < n && !cells; i++) cells = !strncmp(s[i].canon, "experiment=karhadkar ", 21);
+    if (cells)
+        fprintf(f, "(experiment karhadkar cells: a run is a random activation region; global: its Jacobian has "
+                   "full rank n, so it holds no bad differentiable local minimum; degenerate: rank < n; kink: "
+                   "borderline ranks decided by the exact check)\n");
     fprintf(f, "(class columns: %% of runs [95%% Wilson interval]; spur.*: means over the spurious minima; "
                "minima: distinct spurious minima up to hidden-unit symmetries: permutations, sign flips, "
                "rescalings (catalogue, tol %g; ? = model not rebuilt); losses: distinct spurious loss values (%g relative); kink: runs ending within "

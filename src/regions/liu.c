@@ -60,6 +60,7 @@ static mn_status one_cell(cell_res *r, const mn_data *data, int d1, int k, int c
 
 typedef struct {
     int visited, stayed;
+    long crossed; /* walls crossed by the straight segments between iterates */
     double loss;
 } gd_res;
 
@@ -75,10 +76,16 @@ static int cmp_dbl(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* GD run s: the distinct cells along it. */
+/* GD run s: the distinct cells at its iterates, and the walls its path
+ * crosses. Along the segment between two iterates every pre-activation
+ * (x_i, 1).(w_j, b_j) and every v_j is affine, so it changes sign at most
+ * once: the walls crossed in a step are the entries where the patterns (and
+ * the signs of v) of its two ends differ. */
 static mn_status one_run(gd_res *r, const mn_model *model, mn_work *work, const mn_data *data, const mn_liu_opts *o,
                          int s, uint64_t *keys, unsigned char *A, double *theta)
 {
+    unsigned char *prev = malloc((size_t)mn_data_n(data) * o->d1 + (size_t)o->d1);
+    if (!prev) return mn_fail(MN_ENOMEM, "liu: out of memory");
     const int n = mn_data_n(data), d0 = mn_data_d(data), d1 = o->d1;
     const uint64_t idx[2] = {0x6764ULL, (uint64_t)s};
     mn_model_init(model, theta, mn_seed_derive(o->seed, idx, 2), 1.0);
@@ -88,18 +95,29 @@ static mn_status one_run(gd_res *r, const mn_model *model, mn_work *work, const 
     prm.lr = o->lr;
     mn_optim *opt = NULL;
     mn_status st = mn_optim_alloc(&opt, model, work, data, &prm, theta);
-    if (st) return st;
+    if (st) {
+        free(prev);
+        return st;
+    }
     const size_t ow = mn_model_w_offset(model, 1), ob = mn_model_b_offset(model, 1), ov = mn_model_w_offset(model, 2);
     long t = 0;
+    const size_t na = (size_t)n * d1;
+    r->crossed = 0;
     for (;; t++) {
         const double *th = mn_optim_theta(opt);
         mn_region_pattern(A, mn_data_xc(data), n, d0, th + ow, th + ob, d1);
         keys[t] = mn_region_key(A, n, d1, th + ov);
+        for (size_t e = 0; e < na + d1; e++) {
+            const unsigned char now = e < na ? A[e] : th[ov + e - na] > 0;
+            r->crossed += t > 0 && now != prev[e];
+            prev[e] = now;
+        }
         if (t == o->steps || mn_optim_test(opt, 0.0) == MN_RUN_DIVERGED) break;
         if ((st = mn_optim_iterate(opt))) break;
     }
     r->loss = mn_optim_loss(opt);
     mn_optim_free(opt);
+    free(prev);
     if (st) return st;
     r->stayed = keys[0] == keys[t];
     qsort(keys, (size_t)t + 1, sizeof *keys, cmp_u64);
@@ -179,13 +197,18 @@ mn_status mn_region_liu(mn_liu_row *rows, mn_liu_gd *gd, const mn_data *data, co
             qsort(tmp, (size_t)m, sizeof *tmp, cmp_dbl);
             r->angle_median = tmp[m / 2];
         }
-        *gd = (mn_liu_gd){.starts = o->starts, .best = best, .loss_median = NAN, .visited_mean = NAN};
+        *gd = (mn_liu_gd){.starts = o->starts, .best = best, .loss_median = NAN, .visited_mean = NAN,
+                          .crossed_mean = NAN};
         if (o->starts) {
             gd->visited_min = gr[0].visited, gd->visited_max = gr[0].visited, gd->visited_mean = 0;
+            gd->crossed_mean = 0;
             for (int s = 0; s < o->starts; s++) {
                 gd->visited_mean += (double)gr[s].visited / o->starts;
                 if (gr[s].visited < gd->visited_min) gd->visited_min = gr[s].visited;
                 if (gr[s].visited > gd->visited_max) gd->visited_max = gr[s].visited;
+                gd->crossed_mean += (double)gr[s].crossed / o->starts;
+                if (s == 0 || gr[s].crossed < gd->crossed_min) gd->crossed_min = gr[s].crossed;
+                if (gr[s].crossed > gd->crossed_max) gd->crossed_max = gr[s].crossed;
                 gd->stayed += gr[s].stayed;
                 tmp[s] = gr[s].loss;
             }

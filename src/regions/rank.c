@@ -3,6 +3,7 @@
 #include "minima.h"
 #include "minima/regions.h"
 
+#include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
 #include <math.h>
@@ -64,7 +65,9 @@ int mn_region_generic_rank(const unsigned char *A, int n, int d0, int d1, uint64
 
 /* The sure case from the Gram matrix G = J J^T (n x n), which is cheap to
  * form from the structure, G_ik = (x~_i . x~_k) sum_j v_j^2 A_ij A_kj
- * (n^2 (d1 + d0) flops, where the SVD of J costs 2 n^2 p). Its computed
+ * (n^2 (d1 + d0) flops, where the SVD of J costs 2 n^2 p): the two Gram
+ * matrices B B^T (B = A diag(v), n x d1) and X X^T by BLAS dsyrk, then their
+ * product entrywise (1 + x_i . x_k for the bias). Its computed
  * eigenvalues mu are within delta = 10 (n + p) eps trace(G) of sigma^2
  * (forming G and a backward stable eigensolver, generously bounded). When
  * mu_min - delta > (100 tol_hi)^2, tol_hi being the largest tolerance
@@ -74,21 +77,27 @@ static int gram_sure(mn_rank_info *out, const unsigned char *A, const double *X,
                      int d1)
 {
     const int p = d1 * (d0 + 1);
-    double *G = malloc((size_t)n * n * sizeof *G), *mu = malloc((size_t)n * sizeof *mu);
-    if (!G || !mu) {
-        free(G), free(mu);
+    double *G = malloc((size_t)n * n * sizeof *G), *mu = malloc((size_t)n * sizeof *mu),
+           *B = malloc((size_t)n * d1 * sizeof *B), *XX = malloc((size_t)n * n * sizeof *XX);
+    if (!G || !mu || !B || !XX) {
+        free(G), free(mu), free(B), free(XX);
         return -1;
     }
+    for (size_t e = 0; e < (size_t)n * d1; e++) B[e] = A[e] ? v[e % (size_t)d1] : 0.0;
+    /* lower triangles, row-major */
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, n, d1, 1.0, B, d1, 0.0, G, n);
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, n, d0, 1.0, X, d0, 0.0, XX, n);
+    free(B);
     double trace = 0.0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         for (int k = 0; k <= i; k++) {
-            double a = 0.0, x = 1.0;
-            const unsigned char *ai = A + (size_t)i * d1, *ak = A + (size_t)k * d1;
-            for (int j = 0; j < d1; j++) a += ai[j] & ak[j] ? v[j] * v[j] : 0.0;
-            for (int q = 0; q < d0; q++) x += X[(size_t)i * d0 + q] * X[(size_t)k * d0 + q];
-            G[(size_t)i * n + k] = G[(size_t)k * n + i] = a * x;
-            if (i == k) trace += a * x;
+            const size_t ik = (size_t)i * n + k;
+            G[ik] *= 1.0 + XX[ik];
+            G[(size_t)k * n + i] = G[ik];
         }
+        trace += G[(size_t)i * n + i];
+    }
+    free(XX);
     int sure = 0;
     if (trace > 0.0 && mn_sym_eigvals(mu, G, n) == MN_OK) {
         const double eps = DBL_EPSILON, delta = 10.0 * (n + p) * eps * trace;

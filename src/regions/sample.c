@@ -1,41 +1,51 @@
-/* Random activation regions (Karhadkar et al.'s sampling) and the counts of
- * one grid cell: full-rank Jacobians, and regions holding a zero-loss point. */
+/* Random activation regions (Karhadkar et al.'s sampling): one trial of a
+ * grid cell, its network, data and targets drawn from its own stream, the
+ * rank of its Jacobian and, when asked, the zero-loss LP. */
 #include "minima.h"
 #include "minima/regions.h"
 
-#include <cblas.h> /* openblas_{get,set}_num_threads */
 #include <math.h>
 #include <stdlib.h>
 
 #include "regions/internal.h"
 
-typedef struct {
-    double *X, *W, *b, *v, *y;
-    unsigned char *A;
-} draw;
-
-static void draw_free(draw *d)
+void mn_region_draw_free(mn_region_draw *d)
 {
+    if (!d) return;
     free(d->X), free(d->W), free(d->b), free(d->v), free(d->y), free(d->A);
+    free(d);
 }
 
-static int draw_alloc(draw *d, int d0, int n, int d1)
+mn_status mn_region_draw_alloc(mn_region_draw **out, int d0, int n, int d1)
 {
-    d->X = malloc((size_t)n * d0 * sizeof *d->X);
-    d->W = malloc((size_t)d1 * d0 * sizeof *d->W);
-    d->b = malloc((size_t)d1 * sizeof *d->b);
-    d->v = malloc((size_t)d1 * sizeof *d->v);
-    d->y = malloc((size_t)n * sizeof *d->y);
-    d->A = malloc((size_t)n * d1);
-    return d->X && d->W && d->b && d->v && d->y && d->A;
+    mn_region_draw *d = *out = calloc(1, sizeof *d);
+    if (d) {
+        d->d0 = d0, d->n = n, d->d1 = d1;
+        d->X = malloc((size_t)n * d0 * sizeof *d->X);
+        d->W = malloc((size_t)d1 * d0 * sizeof *d->W);
+        d->b = malloc((size_t)d1 * sizeof *d->b);
+        d->v = malloc((size_t)d1 * sizeof *d->v);
+        d->y = malloc((size_t)n * sizeof *d->y);
+        d->A = malloc((size_t)n * d1);
+    }
+    if (d && d->X && d->W && d->b && d->v && d->y && d->A) return MN_OK;
+    mn_region_draw_free(d);
+    *out = NULL;
+    return mn_fail(MN_ENOMEM, "regions: out of memory (n = %d, width = %d)", n, d1);
+}
+
+uint64_t mn_region_trial_seed(int d0, int n, int d1, long t, uint64_t seed)
+{
+    const uint64_t idx[4] = {(uint64_t)d0, (uint64_t)n, (uint64_t)d1, (uint64_t)t};
+    return mn_seed_derive(seed, idx, 4);
 }
 
 /* Trial t's network, data, targets and pattern. */
-static void draw_trial(draw *d, int d0, int n, int d1, int t, uint64_t seed)
+static void draw_trial(mn_region_draw *d, long t, uint64_t seed)
 {
-    const uint64_t idx[4] = {(uint64_t)d0, (uint64_t)n, (uint64_t)d1, (uint64_t)t};
+    const int d0 = d->d0, n = d->n, d1 = d->d1;
     mn_rng r;
-    mn_rng_seed(&r, mn_seed_derive(seed, idx, 4));
+    mn_rng_seed(&r, mn_region_trial_seed(d0, n, d1, t, seed));
     const double bound = 1.0 / sqrt((double)d0);
     for (size_t k = 0; k < (size_t)n * d0; k++) d->X[k] = mn_rng_normal(&r);
     for (size_t k = 0; k < (size_t)d1 * d0; k++) d->W[k] = bound * (2.0 * mn_rng_uniform(&r) - 1.0);
@@ -45,50 +55,15 @@ static void draw_trial(draw *d, int d0, int n, int d1, int t, uint64_t seed)
     mn_region_pattern(d->A, d->X, n, d0, d->W, d->b, d1);
 }
 
-mn_status mn_region_sample_cell(mn_region_cell *out, int d0, int n, int d1, int trials, int lp_trials,
-                                uint64_t seed, int threads)
+mn_status mn_region_trial(mn_rank_info *ri, mn_region_lp_result *lp, mn_region_draw *d, long t, uint64_t seed)
 {
-    if (d0 < 1 || d0 > MN_MAX_WIDTH || n < 1 || n > MN_REGION_MAX_N || d1 < 1 || d1 > MN_MAX_WIDTH)
-        return mn_fail(MN_EINVAL, "regions: d0 = %d, n = %d, width = %d out of range", d0, n, d1);
-    if (trials < 1 || lp_trials < 0 || lp_trials > trials || threads < 1)
-        return mn_fail(MN_EINVAL, "regions: trials = %d, lp trials = %d, threads = %d out of range", trials,
-                       lp_trials, threads);
-    *out = (mn_region_cell){.d0 = d0, .n = n, .d1 = d1, .trials = trials, .lp_trials = lp_trials};
-    out->structural = (long)d1 * (d0 + 1) < n;
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
-    int full = 0, border = 0, changed = 0, zero = 0, open = 0;
-    mn_first_error err = {0};
-#pragma omp parallel num_threads(threads) reduction(+ : full, border, changed, zero, open)
-    {
-        draw d = {0};
-        int ok = draw_alloc(&d, d0, n, d1);
-#pragma omp for schedule(dynamic, 1)
-        for (int t = 0; t < trials; t++) {
-            if (mn_first_error_seen(&err)) continue;
-            mn_status st = ok ? MN_OK : mn_fail(MN_ENOMEM, "regions: out of memory (n = %d, width = %d)", n, d1);
-            if (!st) draw_trial(&d, d0, n, d1, t, seed);
-            if (!st && !out->structural) {
-                mn_rank_info ri;
-                st = mn_region_rank(&ri, d.A, d.X, n, d0, d.v, d1, mn_seed_derive(seed, (uint64_t[]){(uint64_t)t}, 1));
-                if (!st) {
-                    full += ri.rank == n;
-                    border += ri.borderline;
-                    changed += ri.borderline && (ri.rank == n) != (ri.svd_rank == n);
-                }
-            }
-            if (!st && t < lp_trials) {
-                mn_region_lp_result lp;
-                st = mn_region_lp(&lp, NULL, d.A, d.X, n, d0, d.v, d1, 0, d.y);
-                if (!st) zero += lp.feasible, open += lp.interior;
-            }
-            if (st) mn_first_error_set(&err, st);
-        }
-        draw_free(&d);
-    }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
-    if (err.failed) return mn_first_error_status(&err);
-    out->full_rank = full, out->borderline = border, out->changed = changed;
-    out->zero_loss = zero, out->zero_loss_open = open;
-    return MN_OK;
+    draw_trial(d, t, seed);
+    const int structural = (long)d->d1 * (d->d0 + 1) < d->n;
+    mn_status st = MN_OK;
+    if (structural) /* every rank < n: no SVD */
+        *ri = (mn_rank_info){.rank = -1, .svd_rank = -1, .smax = NAN, .smin = NAN, .tol = NAN, .exact_rank = -1};
+    else
+        st = mn_region_rank(ri, d->A, d->X, d->n, d->d0, d->v, d->d1, mn_seed_derive(seed, (uint64_t[]){(uint64_t)t}, 1));
+    if (!st && lp) st = mn_region_lp(lp, NULL, d->A, d->X, d->n, d->d0, d->v, d->d1, 0, d->y);
+    return st;
 }

@@ -66,7 +66,7 @@ mn_status mn_run_distinct_none(long *count, mn_db *db, int64_t setting, const ch
 
 /* The kind of a setting (the last entry, network runs, claims the rest). */
 const mn_run_kind *mn_run_kind_of(const char *json, const char *canon);
-/* The kind called `name` ("network", "population"); NULL when none is. */
+/* The kind called `name` ("network", "population", "regions"); NULL when none is. */
 const mn_run_kind *mn_run_kind_named(const char *name);
 
 /* ------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 
 #include "minima/popul.h"
 #include "popul/internal.h"
+#include "regions/internal.h"
 #include "run/internal.h"
 
 /* The stored end points of the spurious runs (pts[i], P doubles each, of
@@ -158,6 +159,10 @@ static size_t network_npoint(const void *setting)
 static const mn_run_kind population_kind = {"population", 1, popul_claims, popul_distinct, mn_popul_task_scratch,
                                              mn_popul_task_scratch_free, mn_popul_task_run, mn_popul_task_npoint,
                                              mn_popul_task_take, NULL};
+/* Karhadkar's random activation regions: src/regions/cells.c */
+static const mn_run_kind regions_kind = {"regions", 0, mn_region_task_claims, mn_region_task_distinct,
+                                         mn_region_task_scratch, mn_region_task_scratch_free, mn_region_task_run,
+                                         mn_region_task_npoint, mn_region_task_take, NULL};
 static const mn_run_kind network_kind = {"network", 0, network_claims, network_distinct, network_scratch,
                                          network_scratch_free, network_run, network_npoint, NULL, NULL};
 
@@ -165,6 +170,7 @@ static const mn_run_kind network_kind = {"network", 0, network_claims, network_d
  * experiments' own kinds are defined in their files (src/experiment/). */
 static const mn_run_kind *const kinds[] = {
     &population_kind,
+    &regions_kind,
     &mn_kind_saddles,
     &mn_kind_balance,
     &mn_kind_residual,
