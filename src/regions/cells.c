@@ -207,7 +207,7 @@ mn_status mn_region_sample_cells(mn_region_cell *cells, int ncells, const mn_reg
     const mn_run_kind *kind = mn_run_kind_named("regions");
     for (long r = 0; r < nrun; r++) {
         const mn_region_task *t = &task[order[r / o->trials]];
-        list[r] = (mn_pending){kind, t, t->db_id, r % o->trials};
+        list[r] = (mn_pending){.kind = kind, .setting = t, .db_id = t->db_id, .restart = r % o->trials};
     }
     const mn_runner_opts ro = {.threads = o->threads, .db = db, .shard = 0, .nshards = 1, .key = key};
     mn_runner_stats rs;
