@@ -308,6 +308,41 @@ double mn_arena_success(const mn_arena_result *r, int i)
     return (double)m->zero_error / (double)m->n;
 }
 
+/* A column's place among its family's ("width=N/16" < "width=N/4" < ... <
+ * "width=2N": the fraction of N); 0 for the others, kept in their order. */
+static double col_rank(const char *col)
+{
+    if (strncmp(col, "width=", 6)) return 0;
+    char *end;
+    double a = strtod(col + 6, &end);
+    if (end == col + 6) a = 1;
+    return *end == 'N' && end[1] == '/' ? a / atof(end + 2) : a;
+}
+
+/* Columns grouped by family (the name before '(' or '='), families in their
+ * order of first appearance, each by col_rank; ci renumbered to match. */
+static void order_columns(const char **cols, int nc, int *ci, int n)
+{
+    int group[32], perm[32], inv[32];
+    for (int b = 0; b < nc; b++) {
+        const size_t len = strcspn(cols[b], "(=");
+        group[b] = b;
+        for (int g = 0; g < b && group[b] == b; g++)
+            if (strcspn(cols[g], "(=") == len && !strncmp(cols[g], cols[b], len)) group[b] = group[g];
+        perm[b] = b;
+    }
+    for (int i = 1; i < nc; i++) /* insertion sort: stable, nc <= 32 */
+        for (int k = i; k > 0; k--) {
+            const int x = perm[k - 1], y = perm[k];
+            if (group[x] < group[y] || (group[x] == group[y] && col_rank(cols[x]) <= col_rank(cols[y]))) break;
+            perm[k - 1] = y, perm[k] = x;
+        }
+    const char *tmp[32];
+    for (int b = 0; b < nc; b++) tmp[b] = cols[perm[b]], inv[perm[b]] = b;
+    for (int b = 0; b < nc; b++) cols[b] = tmp[b];
+    for (int i = 0; i < n; i++) ci[i] = ci[i] < nc ? inv[ci[i]] : ci[i];
+}
+
 mn_status mn_arena_plot(const mn_arena_result *r, const char *prefix)
 {
     const char *rows[32], *cols[32];
@@ -334,6 +369,7 @@ mn_status mn_arena_plot(const mn_arena_result *r, const char *prefix)
         if (b == nc && nc < 32) snprintf(colbuf[nc], sizeof colbuf[nc], "%s", col), cols[nc] = colbuf[nc], nc++;
         ri[i] = a, ci[i] = b;
     }
+    order_columns(cols, nc, ci, r->n);
     double *v = malloc((size_t)nr * (size_t)nc * sizeof *v);
     mn_status st = v ? MN_OK : mn_fail(MN_ENOMEM, "out of memory");
     for (int i = 0; v && i < nr * nc; i++) v[i] = NAN;
