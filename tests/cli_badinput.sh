@@ -162,6 +162,8 @@ cases=(
   "arena: a run option|experiment arena --quick --lr 0.1|does not apply"
   "arena: no restarts|experiment arena --quick --restarts 0|out of range"
   "arena: unwritable database|experiment arena --quick --db $tmp/dir.csv|dir.csv"
+  "arena: a penalty out of range|experiment arena --quick --lambda 1,0|out of range"
+  "arena: a penalty not a number|experiment arena --quick --lambda 0.1,ten|not a list of numbers"
   "saddles: dimension below 2|experiment saddles --dims 1..4|--dims '1..4'"
   "saddles: dimension listed twice|experiment saddles --dims 3,3 --restarts 1|3 listed twice"
   "saddles: zero escape curvature|experiment saddles --gamma 0|--gamma '0' is out of range"

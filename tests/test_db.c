@@ -106,6 +106,40 @@ static void test_grid_order_and_canon(void **state)
     assert_int_equal(mn_canon(&canon, &json, dk, dv, 2), MN_EINVAL);
 }
 
+/* A network run's canonical string spells out lambda's default whenever an
+ * added neuron is on: the rows stored as "eliminate=liang ..." under the old
+ * default 0.01 are another setting (another string, other seeds) than the
+ * new default's, so a resume never mixes the two. */
+static void test_canon_run_lambda(void **state)
+{
+    (void)state;
+    mn_spec sp;
+    mn_spec_default(&sp);
+    char want[128];
+    snprintf(want, sizeof want, "eliminate=liang generate=xor lambda=%.17g", sp.lambda);
+    const char *keys[] = {"generate", "eliminate", "lambda"}, *vals[] = {"xor", "liang", "0.5"};
+    char *canon, *json;
+    assert_int_equal(mn_canon_run(&canon, &json, keys, vals, 2), MN_OK);
+    assert_string_equal(canon, want);
+    assert_non_null(strstr(json, "\"lambda\":"));
+    assert_true(mn_sweep_seed(1, canon, 0) != mn_sweep_seed(1, "eliminate=liang generate=xor", 0));
+    free(canon), free(json);
+    /* given lambda: as given; no neuron: nothing added */
+    assert_int_equal(mn_canon_run(&canon, NULL, keys, vals, 3), MN_OK);
+    assert_string_equal(canon, "eliminate=liang generate=xor lambda=0.5");
+    free(canon);
+    vals[1] = "none";
+    assert_int_equal(mn_canon_run(&canon, NULL, keys, vals, 2), MN_OK);
+    assert_string_equal(canon, "eliminate=none generate=xor");
+    free(canon);
+    assert_int_equal(mn_canon_run(&canon, NULL, keys, vals, 1), MN_OK);
+    assert_string_equal(canon, "generate=xor");
+    free(canon);
+    /* a key given twice is still refused */
+    const char *dk[] = {"eliminate", "eliminate"}, *dv[] = {"liang", "liang"};
+    assert_int_equal(mn_canon_run(&canon, NULL, dk, dv, 2), MN_EINVAL);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -713,6 +747,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wilson),
         cmocka_unit_test(test_grid_order_and_canon),
+        cmocka_unit_test(test_canon_run_lambda),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_schema_resume_export),
         cmocka_unit_test(test_open_errors),

@@ -90,19 +90,22 @@ void mn_elim_result_free(mn_elim_result *r);
 /* arena                                                               */
 
 typedef struct {
-    int quick;           /* the small grid (n 40, no real data, 3 restarts) */
+    int quick;           /* the small grid (n 40, iris the only real data, 3 restarts) */
     long restarts;       /* runs per setting; <= 0: the grid's (10; quick 3) */
     int threads;         /* <= 0: all cores */
     const char *db_path; /* SQLite database ("arena.db") */
     const char *plot;    /* heat map PREFIX.png / PREFIX.svg by gnuplot (NULL: none) */
     FILE *progress;      /* the runner's progress lines (NULL: none) */
+    double lambdas[8];   /* the eliminating neuron's penalties (nlambda of them; 0: 0.01, 0.1, 1, 10) */
+    int nlambda;
 } mn_arena_plan;
 
 /* One setting: data, defence and optimiser, in words. */
 typedef struct {
-    char data[48];      /* "separable", "xor", "breast_cancer", "quad-n50-d10" (Du & Lee's n, d) */
-    char family[16];    /* none | softplus | liang | width | quadratic | pgd */
-    char defence[32];   /* "none", "liang(0.1)", "width=N", "quad(k=10)", ... (no spaces) */
+    char data[48];      /* "separable", "xor", "iris", "breast_cancer", "wine", "xor:logistic" (data:loss
+                         * where the loss is not poly_hinge), "quad-n50-d10" (Du & Lee's n, d) */
+    char family[16];    /* none | softplus | liang | per-output | width | quadratic | pgd */
+    char defence[32];   /* "none", "liang(0.1)", "per-out(1)", "width=N", "quad(k=10)", ... (no spaces) */
     char optimizer[8];  /* gd | lbfgs | pgd */
     double param;       /* lambda, width or k (NaN: none) */
 } mn_arena_cell;

@@ -105,6 +105,16 @@ void mn_grid_setting(const mn_grid *g, long i, const char **vals);
  * JSON object of strings. The caller leaves out flags that are off. A key
  * given twice is MN_EINVAL. */
 mn_status mn_canon(char **canon, char **json, const char *const *keys, const char *const *vals, int n);
+/* x in the shortest %g form (6 to 17 digits) that reads back as x: numbers
+ * as option values of canonical strings (0.1 as "0.1", 10 as "10"). */
+void mn_num_shortest(char *buf, size_t n, double x);
+/* mn_canon of a network run's options (sweep, the grid experiments), with
+ * the defaults that moved after databases were first written spelled out:
+ * lambda (0.01 until issue 11) whenever an added neuron is on and lambda is
+ * not given. Rows stored under the old default keep their old string, so
+ * they are a different setting from the new default's, never mixed with
+ * it on resume. */
+mn_status mn_canon_run(char **canon, char **json, const char *const *keys, const char *const *vals, int n);
 /* The same with the options in the order given (an experiment's own tables
  * read its settings in their order: the population runs'
  * mn_popul_canon). */

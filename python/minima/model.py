@@ -28,7 +28,7 @@ class Model:
     slope     leaky_relu slope for z < 0 (0.01); sharpness: softplus beta (1)
     loss      squared | logistic | softmax_ce | poly_hinge | squared_hinge (poly_hinge, as the CLI)
     p         exponent of poly_hinge (3)
-    eliminate none | liang | per-output (none); lambda_ (or lambda=): penalty (0.01)
+    eliminate none | liang | per-output (none); lambda_ (or lambda=): penalty (10, the library's)
     bias      False is --no-bias; skip: True is --skip
     freeze    layer numbers (1-based) held fixed, e.g. (2,) or "1,2"
 
@@ -68,7 +68,7 @@ class Model:
         spec.bias = 1 if bias else 0
         spec.skip = 1 if skip else 0
         spec.frozen = _freeze_bits(freeze)
-        self._build(spec, _num(lambda_, "lambda", 0.01))
+        self._build(spec, _num(lambda_, "lambda", getattr(spec, "lambda")))  # default: mn_spec_default's
 
     def _build(self, spec, lam):
         setattr(spec, "lambda", lam)

@@ -243,7 +243,7 @@ def _escape_dict(e):
     return out
 
 
-def certify(model, theta, X, y, eliminate=None, lambda_=0.01, trials=64, seed=1, max_hessian=2000, **options):
+def certify(model, theta, X, y, eliminate=None, lambda_=None, trials=64, seed=1, max_hessian=2000, **options):
     """Is theta a bad local minimum, and does a defence remove it? What
     `minima certify --point` prints, as a Result: "point" (class, loss,
     grad_norm, lambda_min/max, kink_margin, near_kink, accuracy, escape,
@@ -280,7 +280,12 @@ def certify(model, theta, X, y, eliminate=None, lambda_=0.01, trials=64, seed=1,
         e = ffi.new("mn_elim *")
         check(lib.mn_elim_parse(e, str(eliminate).encode()))
         spec.elim = e[0]
-        setattr(spec, "lambda", float(lambda_))
+        if lambda_ is not None:  # else the library's default (mn_spec_default), as the CLI's
+            setattr(spec, "lambda", float(lambda_))
+        else:
+            d = ffi.new("mn_spec *")
+            lib.mn_spec_default(d)
+            setattr(spec, "lambda", getattr(d, "lambda"))
         aug = Model._from_spec(spec)
         ta = np.empty(aug.n_params)
         check(lib.mn_embed(_arrays.ptr(ta), aug._ptr, model._ptr, _arrays.ptr(theta), ffi.NULL, 0.0))

@@ -13,14 +13,17 @@
 
 static const char intro[] =
     "usage: minima experiment arena [--restarts R] [--threads T] [--db FILE] [--json] [--plot PREFIX] [--quick]\n"
+    "                               [--lambda LIST]\n"
     "\n"
     "The attack-defence arena: every defence the papers propose on the same data, under GD and\n"
     "L-BFGS, judged alike -- on the original network after the defence is removed (the added\n"
     "neuron dropped; extra width or another activation kept), with the certificate of a plain run.\n"
-    "  data      separable (2-d), xor, breast_cancer (standardised; not with --quick); polynomial\n"
-    "            hinge loss, d-4-1 ReLU base network\n"
-    "  defences  none, softplus, the eliminating neuron with lambda 0.01 / 0.1 / 1 / 10, width N/4\n"
-    "            and N (N samples), perturbed GD\n"
+    "  data      separable (2-d), xor, iris, breast_cancer, wine (standardised; iris and wine one\n"
+    "            output per class; --quick: no breast_cancer, wine); polynomial hinge loss, d-4-K\n"
+    "            ReLU base network; also the logistic and squared losses on separable and xor\n"
+    "  defences  none, softplus, the eliminating neuron (one per output where K > 1) with lambda\n"
+    "            0.01 / 0.1 / 1 / 10 (--lambda), width N/4 and N (N samples; breast_cancer also\n"
+    "            N/16, N/2, 2N), perturbed GD\n"
     "  Du & Lee  quadratic activation, squared loss, hidden units k through sqrt(2n)\n"
     "Results go to an SQLite database (a re-run resumes).\n"
     "\noptions:\n";

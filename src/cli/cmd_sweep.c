@@ -146,7 +146,7 @@ int cmd_sweep(int argc, char **argv)
             if (d->kind == MN_OPTION_FLAG && !strcmp(vals[j], "off")) continue; /* absent */
             kv[np] = all[j], vv[np] = vals[j], np++;
         }
-        if (mn_canon(&b[i].canon, &b[i].json, kv, vv, np)) goto fail;
+        if (mn_canon_run(&b[i].canon, &b[i].json, kv, vv, np)) goto fail;
         mn_options so;
         if (mn_setting_from_pairs(&so, &b[i].data, &b[i].model, all, vals, nk, pool)) {
             char msg[512];

@@ -88,7 +88,7 @@ static mn_status probe(int *d, int *m, const source *src, const mn_elim_plan *p,
     mn_xset s = {.nopt = 0};
     data_opts(&s, src, p, n);
     mn_xset_add(&s, "loss", "logistic"); /* -1/+1 labels are needed by the margin losses */
-    return mn_xset_probe(d, m, &s);
+    return mn_xset_probe(NULL, d, m, &s);
 }
 
 void mn_elim_plan_default(mn_elim_plan *p)

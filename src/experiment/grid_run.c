@@ -26,7 +26,7 @@ static void vals_of(const char **vals, const mn_xset *s)
     for (int i = 0; i < s->nopt; i++) vals[i] = s->val[i];
 }
 
-mn_status mn_xset_probe(int *d, int *m, const mn_xset *s)
+mn_status mn_xset_probe(int *n, int *d, int *m, const mn_xset *s)
 {
     const char *vals[MN_XSET_MAXO];
     vals_of(vals, s);
@@ -35,6 +35,7 @@ mn_status mn_xset_probe(int *d, int *m, const mn_xset *s)
     mn_model *model = NULL;
     mn_status st = mn_setting_from_pairs(&o, &data, &model, s->key, vals, s->nopt, NULL);
     if (!st) *d = mn_data_d(data), *m = mn_data_m(data);
+    if (!st && n) *n = mn_data_n(data);
     mn_model_free(model);
     mn_data_free(data);
     return st;
@@ -61,7 +62,7 @@ mn_status mn_xset_run(mn_xset_result *out, mn_db **dbp, int64_t *ids, mn_xset *e
         mn_xset *s = &e[i];
         const char *vals[MN_XSET_MAXO];
         vals_of(vals, s);
-        if ((st = mn_canon(&s->canon, &s->json, s->key, vals, s->nopt))) break;
+        if ((st = mn_canon_run(&s->canon, &s->json, s->key, vals, s->nopt))) break;
         mn_options o;
         if ((st = mn_setting_from_pairs(&o, &s->d, &s->model, s->key, vals, s->nopt, pool))) {
             char msg[400];

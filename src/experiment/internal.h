@@ -31,9 +31,9 @@ typedef struct {
 /* Sets key to the formatted value (a later value replaces an earlier one). */
 void mn_xset_add(mn_xset *s, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Features and label columns of the data the pairs of s describe (s's
- * options need not name a model). */
-mn_status mn_xset_probe(int *d, int *m, const mn_xset *s);
+/* Samples (n; NULL: not asked), features and label columns of the data the
+ * pairs of s describe (s's options need not name a model). */
+mn_status mn_xset_probe(int *n, int *d, int *m, const mn_xset *s);
 
 /* What a grid run gives back. */
 typedef struct {

@@ -171,25 +171,16 @@ static mn_status octo_run(long *tpass, double *fpass, int *flags, char *why, siz
 /* Database: one setting per (d, method, saddle i); run r's row of it holds
  * the iteration of passing saddle i.                                   */
 
-/* x in the shortest %g form that reads back as x. */
-static void shortest(char *buf, size_t n, double x)
-{
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x) return;
-    }
-}
-
 static mn_status setting_canon(char **canon, char **json, const mn_saddles_plan *p, int d, int pgd, int i)
 {
     char vd[16], vi[16], vg[32], vl[32], vc[32], ve[32], vx[32], vm[32], vs[32];
     snprintf(vd, sizeof vd, "%d", d);
     snprintf(vi, sizeof vi, "%d", i + 1);
-    shortest(vg, sizeof vg, p->gamma);
-    shortest(vl, sizeof vl, p->L);
-    shortest(vc, sizeof vc, p->c);
-    shortest(ve, sizeof ve, p->pgd_eps);
-    shortest(vx, sizeof vx, p->init);
+    mn_num_shortest(vg, sizeof vg, p->gamma);
+    mn_num_shortest(vl, sizeof vl, p->L);
+    mn_num_shortest(vc, sizeof vc, p->c);
+    mn_num_shortest(ve, sizeof ve, p->pgd_eps);
+    mn_num_shortest(vx, sizeof vx, p->init);
     snprintf(vm, sizeof vm, "%ld", p->max_iter);
     snprintf(vs, sizeof vs, "%llu", (unsigned long long)p->seed);
     const char *keys[] = {"experiment", "d", "optimizer", "saddle", "gamma", "stable", "c", "pgd-eps", "init",

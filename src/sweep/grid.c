@@ -122,6 +122,14 @@ mn_status mn_grid_parse_axis(mn_grid *g, const char *spec, const char *origin)
     return st;
 }
 
+void mn_num_shortest(char *buf, size_t n, double x)
+{
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x) return;
+    }
+}
+
 /* A JSON scalar as an option value: strings as they are, booleans on/off,
  * integers as integers, other numbers in the shortest round-trip form.
  * -1: not a scalar (or too long); -2: an integer past 2^53. */
@@ -147,10 +155,7 @@ static int json_value(char *buf, size_t len, const cJSON *v)
             snprintf(buf, len, "%.0f", x);
             return 0;
         }
-        for (int prec = 1; prec <= 17; prec++) {
-            snprintf(buf, len, "%.*g", prec, x);
-            if (strtod(buf, NULL) == x) break;
-        }
+        mn_num_shortest(buf, len, x);
         return 0;
     }
     return -1;
@@ -411,6 +416,32 @@ static mn_status canon_join(char **canon, char **json, const char *const *keys, 
 mn_status mn_canon(char **canon, char **json, const char *const *keys, const char *const *vals, int n)
 {
     return canon_join(canon, json, keys, vals, n, 1);
+}
+
+mn_status mn_canon_run(char **canon, char **json, const char *const *keys, const char *const *vals, int n)
+{
+    int neuron = 0, lambda = 0;
+    for (int i = 0; i < n; i++) {
+        neuron |= !strcmp(keys[i], "eliminate") && strcmp(vals[i], "none");
+        lambda |= !strcmp(keys[i], "lambda");
+    }
+    if (!neuron || lambda) return mn_canon(canon, json, keys, vals, n);
+    const char **k = malloc((size_t)(n + 1) * sizeof *k), **v = malloc((size_t)(n + 1) * sizeof *v);
+    if (!k || !v) {
+        free(k), free(v);
+        *canon = NULL;
+        if (json) *json = NULL;
+        return mn_fail(MN_ENOMEM, "out of memory");
+    }
+    mn_spec sp;
+    mn_spec_default(&sp);
+    char def[32];
+    mn_num_shortest(def, sizeof def, sp.lambda);
+    memcpy(k, keys, (size_t)n * sizeof *k), memcpy(v, vals, (size_t)n * sizeof *v);
+    k[n] = "lambda", v[n] = def;
+    mn_status st = mn_canon(canon, json, k, v, n + 1);
+    free(k), free(v);
+    return st;
 }
 
 mn_status mn_canon_listed(char **canon, char **json, const char *const *keys, const char *const *vals, int n)
