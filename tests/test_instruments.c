@@ -103,6 +103,99 @@ static void test_extremes_match_lapack(void **state)
     net_close(&n);
 }
 
+/* f(x) = x^T A x / 2 with A = R D R^T, R two Householder reflections (so A
+ * is dense), D with a triple top and a double bottom eigenvalue. */
+#define QN 30
+typedef struct {
+    double a[QN * QN];
+} quad;
+
+static mn_status quad_fdf(void *p, const double *x, double *f, double *g)
+{
+    const quad *q = p;
+    double v = 0;
+    for (int i = 0; i < QN; i++) {
+        double s = 0;
+        for (int j = 0; j < QN; j++) s += q->a[i * QN + j] * x[j];
+        v += 0.5 * x[i] * s;
+        if (g) g[i] = s;
+    }
+    *f = v;
+    return MN_OK;
+}
+
+static mn_status quad_hvp(void *p, const double *x, const double *v, double *hv)
+{
+    (void)x;
+    const quad *q = p;
+    for (int i = 0; i < QN; i++) {
+        double s = 0;
+        for (int j = 0; j < QN; j++) s += q->a[i * QN + j] * v[j];
+        hv[i] = s;
+    }
+    return MN_OK;
+}
+
+/* A repeated extreme eigenvalue is reported with its multiplicity: a single
+ * Krylov space holds one direction of each eigenspace, so Lanczos alone
+ * reports 7.25 once and then 6.1 (deflated restarts find the other copies). */
+static void test_repeated_eigenvalues(void **state)
+{
+    (void)state;
+    static quad q;
+    double d[QN], u[2][QN], x[QN];
+    d[0] = d[1] = d[2] = 7.25, d[3] = 6.1, d[QN - 1] = d[QN - 2] = -3.7, d[QN - 3] = -2.385;
+    for (int i = 4; i < QN - 3; i++) d[i] = 5.3 - 7.0 * (i - 4) / (QN - 8); /* 5.3 .. -1.7 */
+    mn_rng r;
+    mn_rng_seed(&r, 41);
+    for (int h = 0; h < 2; h++) {
+        double nrm = 0;
+        for (int i = 0; i < QN; i++) u[h][i] = mn_rng_normal(&r), nrm += u[h][i] * u[h][i];
+        for (int i = 0; i < QN; i++) u[h][i] /= sqrt(nrm);
+    }
+    for (int c = 0; c < QN; c++) { /* column c of A: R^T e_c, then D, then R */
+        double col[QN] = {0};
+        col[c] = 1.0;
+        for (int h = 0; h < 2; h++) {
+            double s = 0;
+            for (int i = 0; i < QN; i++) s += u[h][i] * col[i];
+            for (int i = 0; i < QN; i++) col[i] -= 2 * s * u[h][i];
+        }
+        for (int i = 0; i < QN; i++) col[i] *= d[i];
+        for (int h = 1; h >= 0; h--) {
+            double s = 0;
+            for (int i = 0; i < QN; i++) s += u[h][i] * col[i];
+            for (int i = 0; i < QN; i++) col[i] -= 2 * s * u[h][i];
+        }
+        for (int i = 0; i < QN; i++) q.a[i * QN + c] = col[i];
+    }
+    mn_objective f = {.n = QN, .params = &q, .fdf = quad_fdf, .hvp = quad_hvp};
+    for (int i = 0; i < QN; i++) x[i] = 0.5 * mn_rng_normal(&r);
+    mn_lanczos_opts lo;
+    mn_lanczos_opts_default(&lo);
+    lo.tol = 1e-12;
+    const double want_top[4] = {7.25, 7.25, 7.25, 6.1}, want_bottom[3] = {-3.7, -3.7, -2.385};
+    double vals[4], resid[4], vecs[4 * QN], hv[QN];
+    for (int top = 0; top <= 1; top++) {
+        const int K = top ? 4 : 3;
+        int steps, conv;
+        assert_int_equal(mn_hess_extreme(vals, resid, vecs, &steps, &conv, &f, x, K, top, &lo), MN_OK);
+        assert_true(conv);
+        for (int i = 0; i < K; i++) {
+            assert_true(fabs(vals[i] - (top ? want_top[i] : want_bottom[i])) <= 1e-10);
+            assert_int_equal(quad_hvp(&q, x, vecs + i * QN, hv), MN_OK);
+            double r2 = 0;
+            for (int j = 0; j < QN; j++) r2 += pow(hv[j] - vals[i] * vecs[i * QN + j], 2);
+            assert_true(sqrt(r2) <= 1e-9);
+            for (int k = 0; k <= i; k++) { /* the copies are orthonormal, not one vector twice */
+                double dot = 0;
+                for (int j = 0; j < QN; j++) dot += vecs[i * QN + j] * vecs[k * QN + j];
+                assert_true(fabs(dot - (i == k)) <= 1e-9);
+            }
+        }
+    }
+}
+
 static void test_k_larger_than_p(void **state)
 {
     (void)state;
@@ -360,6 +453,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extremes_match_lapack),
+        cmocka_unit_test(test_repeated_eigenvalues),
         cmocka_unit_test(test_k_larger_than_p),
         cmocka_unit_test(test_trace_within_3se),
         cmocka_unit_test(test_density_integral_and_mean),

@@ -37,13 +37,20 @@ void mn_lanczos_opts_default(mn_lanczos_opts *o);
 
 /* The k largest (top = 1: vals descending) or smallest (top = 0: vals
  * ascending) eigenvalues of the free-parameter Hessian at x, by Lanczos with
- * full reorthogonalisation from a Gaussian start vector. resid (k): each Ritz
- * pair's residual norm ||H y - theta y||, which bounds the distance from
- * vals[i] to an eigenvalue of H. vecs (k x n, row-major; may be NULL): the
- * unit Ritz vectors, 0 at frozen parameters. *steps: Lanczos steps taken;
- * *converged: 1 when every residual met the tolerance (else the values are
- * the best estimates after o->steps steps). Single-vector Lanczos sees one
- * copy of a repeated eigenvalue (others only through rounding).
+ * full reorthogonalisation from a Gaussian start vector, then deflated
+ * restarts: the converged Ritz vectors are locked and Lanczos runs again on
+ * their orthogonal complement (a new start, round r drawn from
+ * mn_seed_derive(seed, {r}, 1)) until its extreme eigenvalue does not lie
+ * beyond the k-th found by more than tol * max(1, |theta|): a repeated
+ * eigenvalue, of which one Krylov space holds a single direction, is
+ * reported with its multiplicity (each check costs a run to convergence of
+ * one Ritz pair). resid (k): each Ritz pair's residual norm
+ * ||H y - theta y||, which bounds the distance from vals[i] to an eigenvalue
+ * of H. vecs (k x n, row-major; may be NULL): the unit Ritz vectors,
+ * orthonormal, 0 at frozen parameters. *steps: Lanczos steps taken, all runs;
+ * *converged: 1 when every residual met the tolerance and the last check
+ * converged (else the values are the best estimates after o->steps steps).
+ * Memory: k x free parameters doubles besides the Lanczos vectors.
  * MN_EINVAL when k < 1 or k is larger than the free parameters (the line
  * names both). */
 mn_status mn_hess_extreme(double *vals, double *resid, double *vecs, int *steps, int *converged,
