@@ -388,6 +388,63 @@ static void test_path_on_ring(void **state)
     mn_path_free(p);
 }
 
+/* A curved valley: f = (x^2 - 1)^2 + c (y - 0.7 (1 - x^2)^2)^2, c = 2.385,
+ * minima (+-1, 0) at f = 0, the valley's saddle (0, 0.7) at f = 1; the
+ * straight line crosses x = 0 at f(0, 0) = 1 + 0.49 c, a quadratic Bezier
+ * curve cannot follow the quartic valley. */
+#define VC 2.385
+static mn_status valley_fdf(void *p, const double *x, double *f, double *g)
+{
+    (void)p;
+    const double u = 1 - x[0] * x[0], q = x[1] - 0.7 * u * u, qx = 2.8 * x[0] * u;
+    *f = u * u + VC * q * q;
+    if (g) g[0] = -4 * x[0] * u + 2 * VC * q * qx, g[1] = 2 * VC * q;
+    return MN_OK;
+}
+
+static mn_status valley_hessian(void *p, const double *x, double *h)
+{
+    (void)p;
+    const double u = 1 - x[0] * x[0], q = x[1] - 0.7 * u * u, qx = 2.8 * x[0] * u, qxx = 2.8 - 8.4 * x[0] * x[0];
+    h[0] = 12 * x[0] * x[0] - 4 + 2 * VC * (qx * qx + q * qxx);
+    h[1] = h[2] = 2 * VC * qx;
+    h[3] = 2 * VC;
+    return MN_OK;
+}
+
+/* The elastic band finds the valley's saddle: its climbing image converges to
+ * (0, 0.7), the barrier to 1, below the line's and the Bezier curve's. */
+static void test_band_in_valley(void **state)
+{
+    (void)state;
+    const double x0[2] = {0.43, 0.385}, hstep = 1e-6;
+    double g[2], h[4], f0, gp[2], gm[2], fp, fm;
+    valley_fdf(NULL, x0, &f0, g), valley_hessian(NULL, x0, h);
+    for (int i = 0; i < 2; i++) { /* gradient and Hessian against central differences */
+        double xp[2] = {x0[0], x0[1]}, xm[2] = {x0[0], x0[1]};
+        xp[i] += hstep, xm[i] -= hstep;
+        valley_fdf(NULL, xp, &fp, gp), valley_fdf(NULL, xm, &fm, gm);
+        assert_true(fabs((fp - fm) / (2 * hstep) - g[i]) < 1e-7);
+        for (int j = 0; j < 2; j++) assert_true(fabs((gp[j] - gm[j]) / (2 * hstep) - h[j * 2 + i]) < 1e-6);
+    }
+    mn_objective f = {.n = 2, .fdf = valley_fdf, .hessian = valley_hessian};
+    const double a[2] = {-1, 0}, b[2] = {1, 0};
+    mn_path_opts o;
+    mn_path_opts_default(&o);
+    o.neb_tol = 1e-9;
+    mn_path *p = NULL;
+    assert_int_equal(mn_path_between(&p, &f, a, b, &o), MN_OK);
+    assert_true(fabs(p->barrier_line - (1 + 0.49 * VC)) < 1e-12);
+    assert_true(p->barrier_curve > 1.01); /* the quadratic family misses the valley */
+    assert_true(p->band_converged);
+    assert_true(fabs(p->barrier_band - 1) < 1e-6);
+    int top = 0;
+    for (int j = 1; j < p->images; j++)
+        if (p->image_loss[j] > p->image_loss[top]) top = j;
+    assert_true(fabs(p->image[2 * top]) < 1e-4 && fabs(p->image[2 * top + 1] - 0.7) < 1e-4);
+    mn_path_free(p);
+}
+
 /* Products at one point reuse its forward and backward passes: the same bits
  * as a fresh workspace, and new data contents are noticed. */
 static void test_hvp_cache(void **state)
@@ -460,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_slice_reproduces_eval),
         cmocka_unit_test(test_filter_normalisation),
         cmocka_unit_test(test_path_on_ring),
+        cmocka_unit_test(test_band_in_valley),
         cmocka_unit_test(test_hvp_cache),
         cmocka_unit_test(test_threads_same_bits),
     };
