@@ -39,8 +39,8 @@ void mn_lanczos_opts_default(mn_lanczos_opts *o);
  * ascending) eigenvalues of the free-parameter Hessian at x, by Lanczos with
  * full reorthogonalisation from a Gaussian start vector, then deflated
  * restarts: the converged Ritz vectors are locked and Lanczos runs again on
- * their orthogonal complement (a new start, round r drawn from
- * mn_seed_derive(seed, {r}, 1)) until its extreme eigenvalue does not lie
+ * their orthogonal complement (a new start, round r seeded as probe r of
+ * the trace) until its extreme eigenvalue does not lie
  * beyond the k-th found by more than tol * max(1, |theta|): a repeated
  * eigenvalue, of which one Krylov space holds a single direction, is
  * reported with its multiplicity (each check costs a run to convergence of
