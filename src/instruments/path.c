@@ -232,7 +232,7 @@ static mn_status band_path(mn_path *p, const mn_objective *f, const double *a, c
     mn_status st = mn_mem_check((4.0 * M + 4) * (double)n * sizeof(double), "the elastic band");
     if (st) return st;
     p->images = o->images;
-    p->band = malloc((o->points + 3 * M) * sizeof *p->band);
+    p->band = malloc((o->points + 3 * M + 1) * sizeof *p->band);
     p->image = malloc(M * n * sizeof *p->image);
     double *g = malloc((M * n + M + 2 + 2 * n) * sizeof *g);
     if (!p->band || !p->image || !g) {
