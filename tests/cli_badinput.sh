@@ -230,6 +230,8 @@ cases=(
   "path: runs of different models|path --db $tmp/two.db 1:0 2:0|are points of different models"
   "path: malformed run|path --db $tmp/two.db 1 2:0|SETTING:RESTART"
   "path: run without a stored end point|path --db $tmp/chg.db 1:0 1:0|stores no end point"
+  "path: negative spring|path $D $tmp/p33 $tmp/p33 --spring -1|--spring '-1' is out of range"
+  "path: zero band tolerance|path $D $tmp/p33 $tmp/p33 --band-tol 0|--band-tol '0' is out of range"
   "prove network: ReLU|prove network --generate xor --arch 2-2-1 --act relu --params $tmp/p9|relu is not twice differentiable"
   "prove network: squared hinge|prove network --generate xor --arch 2-2-1 --act tanh --loss squared_hinge --params $tmp/p9|not twice differentiable at margin 1"
   "prove network: two hidden layers|prove network --generate xor --arch 2-2-2-1 --act tanh --params $tmp/p9|one hidden dense layer"

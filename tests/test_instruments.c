@@ -103,6 +103,99 @@ static void test_extremes_match_lapack(void **state)
     net_close(&n);
 }
 
+/* f(x) = x^T A x / 2 with A = R D R^T, R two Householder reflections (so A
+ * is dense), D with a triple top and a double bottom eigenvalue. */
+#define QN 30
+typedef struct {
+    double a[QN * QN];
+} quad;
+
+static mn_status quad_fdf(void *p, const double *x, double *f, double *g)
+{
+    const quad *q = p;
+    double v = 0;
+    for (int i = 0; i < QN; i++) {
+        double s = 0;
+        for (int j = 0; j < QN; j++) s += q->a[i * QN + j] * x[j];
+        v += 0.5 * x[i] * s;
+        if (g) g[i] = s;
+    }
+    *f = v;
+    return MN_OK;
+}
+
+static mn_status quad_hvp(void *p, const double *x, const double *v, double *hv)
+{
+    (void)x;
+    const quad *q = p;
+    for (int i = 0; i < QN; i++) {
+        double s = 0;
+        for (int j = 0; j < QN; j++) s += q->a[i * QN + j] * v[j];
+        hv[i] = s;
+    }
+    return MN_OK;
+}
+
+/* A repeated extreme eigenvalue is reported with its multiplicity: a single
+ * Krylov space holds one direction of each eigenspace, so Lanczos alone
+ * reports 7.25 once and then 6.1 (deflated restarts find the other copies). */
+static void test_repeated_eigenvalues(void **state)
+{
+    (void)state;
+    static quad q;
+    double d[QN], u[2][QN], x[QN];
+    d[0] = d[1] = d[2] = 7.25, d[3] = 6.1, d[QN - 1] = d[QN - 2] = -3.7, d[QN - 3] = -2.385;
+    for (int i = 4; i < QN - 3; i++) d[i] = 5.3 - 7.0 * (i - 4) / (QN - 8); /* 5.3 .. -1.7 */
+    mn_rng r;
+    mn_rng_seed(&r, 41);
+    for (int h = 0; h < 2; h++) {
+        double nrm = 0;
+        for (int i = 0; i < QN; i++) u[h][i] = mn_rng_normal(&r), nrm += u[h][i] * u[h][i];
+        for (int i = 0; i < QN; i++) u[h][i] /= sqrt(nrm);
+    }
+    for (int c = 0; c < QN; c++) { /* column c of A: R^T e_c, then D, then R */
+        double col[QN] = {0};
+        col[c] = 1.0;
+        for (int h = 0; h < 2; h++) {
+            double s = 0;
+            for (int i = 0; i < QN; i++) s += u[h][i] * col[i];
+            for (int i = 0; i < QN; i++) col[i] -= 2 * s * u[h][i];
+        }
+        for (int i = 0; i < QN; i++) col[i] *= d[i];
+        for (int h = 1; h >= 0; h--) {
+            double s = 0;
+            for (int i = 0; i < QN; i++) s += u[h][i] * col[i];
+            for (int i = 0; i < QN; i++) col[i] -= 2 * s * u[h][i];
+        }
+        for (int i = 0; i < QN; i++) q.a[i * QN + c] = col[i];
+    }
+    mn_objective f = {.n = QN, .params = &q, .fdf = quad_fdf, .hvp = quad_hvp};
+    for (int i = 0; i < QN; i++) x[i] = 0.5 * mn_rng_normal(&r);
+    mn_lanczos_opts lo;
+    mn_lanczos_opts_default(&lo);
+    lo.tol = 1e-12;
+    const double want_top[4] = {7.25, 7.25, 7.25, 6.1}, want_bottom[3] = {-3.7, -3.7, -2.385};
+    double vals[4], resid[4], vecs[4 * QN], hv[QN];
+    for (int top = 0; top <= 1; top++) {
+        const int K = top ? 4 : 3;
+        int steps, conv;
+        assert_int_equal(mn_hess_extreme(vals, resid, vecs, &steps, &conv, &f, x, K, top, &lo), MN_OK);
+        assert_true(conv);
+        for (int i = 0; i < K; i++) {
+            assert_true(fabs(vals[i] - (top ? want_top[i] : want_bottom[i])) <= 1e-10);
+            assert_int_equal(quad_hvp(&q, x, vecs + i * QN, hv), MN_OK);
+            double r2 = 0;
+            for (int j = 0; j < QN; j++) r2 += pow(hv[j] - vals[i] * vecs[i * QN + j], 2);
+            assert_true(sqrt(r2) <= 1e-9);
+            for (int k = 0; k <= i; k++) { /* the copies are orthonormal, not one vector twice */
+                double dot = 0;
+                for (int j = 0; j < QN; j++) dot += vecs[i * QN + j] * vecs[k * QN + j];
+                assert_true(fabs(dot - (i == k)) <= 1e-9);
+            }
+        }
+    }
+}
+
 static void test_k_larger_than_p(void **state)
 {
     (void)state;
@@ -295,6 +388,63 @@ static void test_path_on_ring(void **state)
     mn_path_free(p);
 }
 
+/* A curved valley: f = (x^2 - 1)^2 + c (y - 0.7 (1 - x^2)^2)^2, c = 2.385,
+ * minima (+-1, 0) at f = 0, the valley's saddle (0, 0.7) at f = 1; the
+ * straight line crosses x = 0 at f(0, 0) = 1 + 0.49 c, a quadratic Bezier
+ * curve cannot follow the quartic valley. */
+#define VC 2.385
+static mn_status valley_fdf(void *p, const double *x, double *f, double *g)
+{
+    (void)p;
+    const double u = 1 - x[0] * x[0], q = x[1] - 0.7 * u * u, qx = 2.8 * x[0] * u;
+    *f = u * u + VC * q * q;
+    if (g) g[0] = -4 * x[0] * u + 2 * VC * q * qx, g[1] = 2 * VC * q;
+    return MN_OK;
+}
+
+static mn_status valley_hessian(void *p, const double *x, double *h)
+{
+    (void)p;
+    const double u = 1 - x[0] * x[0], q = x[1] - 0.7 * u * u, qx = 2.8 * x[0] * u, qxx = 2.8 - 8.4 * x[0] * x[0];
+    h[0] = 12 * x[0] * x[0] - 4 + 2 * VC * (qx * qx + q * qxx);
+    h[1] = h[2] = 2 * VC * qx;
+    h[3] = 2 * VC;
+    return MN_OK;
+}
+
+/* The elastic band finds the valley's saddle: its climbing image converges to
+ * (0, 0.7), the barrier to 1, below the line's and the Bezier curve's. */
+static void test_band_in_valley(void **state)
+{
+    (void)state;
+    const double x0[2] = {0.43, 0.385}, hstep = 1e-6;
+    double g[2], h[4], f0, gp[2], gm[2], fp, fm;
+    valley_fdf(NULL, x0, &f0, g), valley_hessian(NULL, x0, h);
+    for (int i = 0; i < 2; i++) { /* gradient and Hessian against central differences */
+        double xp[2] = {x0[0], x0[1]}, xm[2] = {x0[0], x0[1]};
+        xp[i] += hstep, xm[i] -= hstep;
+        valley_fdf(NULL, xp, &fp, gp), valley_fdf(NULL, xm, &fm, gm);
+        assert_true(fabs((fp - fm) / (2 * hstep) - g[i]) < 1e-7);
+        for (int j = 0; j < 2; j++) assert_true(fabs((gp[j] - gm[j]) / (2 * hstep) - h[j * 2 + i]) < 1e-6);
+    }
+    mn_objective f = {.n = 2, .fdf = valley_fdf, .hessian = valley_hessian};
+    const double a[2] = {-1, 0}, b[2] = {1, 0};
+    mn_path_opts o;
+    mn_path_opts_default(&o);
+    o.neb_tol = 1e-9;
+    mn_path *p = NULL;
+    assert_int_equal(mn_path_between(&p, &f, a, b, &o), MN_OK);
+    assert_true(fabs(p->barrier_line - (1 + 0.49 * VC)) < 1e-12);
+    assert_true(p->barrier_curve > 1.01); /* the quadratic family misses the valley */
+    assert_true(p->band_converged);
+    assert_true(fabs(p->barrier_band - 1) < 1e-6);
+    int top = 0;
+    for (int j = 1; j < p->images; j++)
+        if (p->image_loss[j] > p->image_loss[top]) top = j;
+    assert_true(fabs(p->image[2 * top]) < 1e-4 && fabs(p->image[2 * top + 1] - 0.7) < 1e-4);
+    mn_path_free(p);
+}
+
 /* Products at one point reuse its forward and backward passes: the same bits
  * as a fresh workspace, and new data contents are noticed. */
 static void test_hvp_cache(void **state)
@@ -360,12 +510,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extremes_match_lapack),
+        cmocka_unit_test(test_repeated_eigenvalues),
         cmocka_unit_test(test_k_larger_than_p),
         cmocka_unit_test(test_trace_within_3se),
         cmocka_unit_test(test_density_integral_and_mean),
         cmocka_unit_test(test_slice_reproduces_eval),
         cmocka_unit_test(test_filter_normalisation),
         cmocka_unit_test(test_path_on_ring),
+        cmocka_unit_test(test_band_in_valley),
         cmocka_unit_test(test_hvp_cache),
         cmocka_unit_test(test_threads_same_bits),
     };

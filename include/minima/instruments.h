@@ -37,13 +37,20 @@ void mn_lanczos_opts_default(mn_lanczos_opts *o);
 
 /* The k largest (top = 1: vals descending) or smallest (top = 0: vals
  * ascending) eigenvalues of the free-parameter Hessian at x, by Lanczos with
- * full reorthogonalisation from a Gaussian start vector. resid (k): each Ritz
- * pair's residual norm ||H y - theta y||, which bounds the distance from
- * vals[i] to an eigenvalue of H. vecs (k x n, row-major; may be NULL): the
- * unit Ritz vectors, 0 at frozen parameters. *steps: Lanczos steps taken;
- * *converged: 1 when every residual met the tolerance (else the values are
- * the best estimates after o->steps steps). Single-vector Lanczos sees one
- * copy of a repeated eigenvalue (others only through rounding).
+ * full reorthogonalisation from a Gaussian start vector, then deflated
+ * restarts: the converged Ritz vectors are locked and Lanczos runs again on
+ * their orthogonal complement (a new start, round r seeded as probe r of
+ * the trace) until its extreme eigenvalue does not lie
+ * beyond the k-th found by more than tol * max(1, |theta|): a repeated
+ * eigenvalue, of which one Krylov space holds a single direction, is
+ * reported with its multiplicity (each check costs a run to convergence of
+ * one Ritz pair). resid (k): each Ritz pair's residual norm
+ * ||H y - theta y||, which bounds the distance from vals[i] to an eigenvalue
+ * of H. vecs (k x n, row-major; may be NULL): the unit Ritz vectors,
+ * orthonormal, 0 at frozen parameters. *steps: Lanczos steps taken, all runs;
+ * *converged: 1 when every residual met the tolerance and the last check
+ * converged (else the values are the best estimates after o->steps steps).
+ * Memory: k x free parameters doubles besides the Lanczos vectors.
  * MN_EINVAL when k < 1 or k is larger than the free parameters (the line
  * names both). */
 mn_status mn_hess_extreme(double *vals, double *resid, double *vecs, int *steps, int *converged,
@@ -136,12 +143,32 @@ mn_status mn_direction(double *d, const mn_model *model, const double *theta, mn
  * c = (a + b) / 2 for at most `steps` iterations (frozen parameters stay at
  * their midpoint). Both are then evaluated at `points` equally spaced t in
  * [0, 1] (t = 0 and 1 are a and b exactly). The barrier of a path is
- * max_t L(phi(t)) - max(L(a), L(b)) (>= 0 on the grid). */
+ * max_t L(phi(t)) - max(L(a), L(b)) (>= 0 on the grid).
+ *
+ * And a nudged elastic band (Henkelman, Uberuaga, Jonsson 2000: improved
+ * tangents, climbing image) of `images` interior points started on the
+ * fitted curve at t = j / (images + 1): image j feels the loss gradient
+ * across the band's tangent tau_j and a spring k (|x_{j+1} - x_j| -
+ * |x_j - x_{j-1}|) tau_j along it; after `neb_climb` steps the highest image
+ * climbs (its force is -g + 2 (g.tau) tau, no spring), so it converges to
+ * the saddle on the band. The images move by FIRE (Bitzek et al. 2006) until
+ * every image's force norm is <= neb_tol or `neb_steps` steps; frozen
+ * parameters stay on the curve. The band is the polyline a, x_1, ..,
+ * x_images, b, evaluated at `points` equally spaced fractions of its length;
+ * its barrier is the larger of the grid's and the images' (the climbing
+ * image is the saddle estimate). Without convergence the band reported is
+ * the one, of all steps, whose highest image was lowest (best found). k is in loss per squared parameter unit;
+ * only the spacing depends on it. images = 0: no band. */
 typedef struct {
     int points; /* (101) */
     int nodes;  /* (32) */
     long steps; /* L-BFGS iterations at most (500) */
     double gtol; /* stop when the mean-loss gradient norm is <= gtol (1e-8) */
+    int images;     /* NEB interior images (15; 0: none) */
+    long neb_steps; /* FIRE steps at most (2000) */
+    long neb_climb; /* steps before the highest image climbs (100; >= neb_steps: never) */
+    double spring;  /* k (1) */
+    double neb_tol; /* stop when every image's force norm is <= neb_tol (1e-6) */
 } mn_path_opts;
 void mn_path_opts_default(mn_path_opts *o);
 typedef struct {
@@ -153,6 +180,16 @@ typedef struct {
     double *control;          /* c (n) */
     long iterations;          /* L-BFGS steps taken */
     const char *state;        /* the optimiser's final state: "converged", "stalled", "running", "diverged" */
+    /* The band (NULL / 0 without images). */
+    int images;
+    double *band;             /* (points) loss along the band at the fractions t of its length */
+    double *image;            /* the images x_1..x_images (images x n, row-major) */
+    double *image_loss;       /* (images) */
+    double *image_t;          /* (images) each image's fraction of the band's length */
+    double barrier_band, t_band;
+    double band_force;        /* the largest image force norm at the end */
+    long band_steps;          /* FIRE steps taken */
+    int band_converged;       /* 1: every force norm <= neb_tol */
 } mn_path;
 mn_status mn_path_between(mn_path **out, const mn_objective *f, const double *a, const double *b,
                           const mn_path_opts *o);

@@ -71,7 +71,8 @@ typedef struct {
     const char *pos[2]; /* path: the end points A and B */
     int npos;
     long top, bottom, probes, slq_probes, slq_steps, grid_points, lanczos_steps, points, nodes, fit_steps;
-    double lanczos_tol, sigma;
+    long images, band_steps, climb_after;
+    double lanczos_tol, sigma, spring, band_tol;
     int trace, density;
     uint64_t seed;
 } instr_opts;

@@ -1,6 +1,6 @@
-/* minima path A B: the loss along the straight line between two points and
- * along a quadratic Bezier curve fitted to lower it, with both barriers, as
- * one JSON object. A and B are params files under the model options, or,
+/* minima path A B: the loss along the straight line between two points,
+ * along a quadratic Bezier curve fitted to lower it and along a nudged
+ * elastic band started on that curve, with the barriers, as one JSON object. A and B are params files under the model options, or,
  * with --db FILE, runs SETTING:RESTART of a sweep whose end points the
  * database stores (its spurious minima): model and data then come from the
  * settings, which must agree. */
@@ -79,8 +79,8 @@ static void describe(char *s, size_t len, const mn_model *m)
 int cmd_path(int argc, char **argv)
 {
     instr_opts o = {.cmd = "path", .cmd_bit = MN_CMD_PATH};
-    int r = instr_parse(&o, "the loss barrier between A and B: the straight line and a fitted quadratic Bezier curve "
-                            "(JSON)", argc, argv);
+    int r = instr_parse(&o, "the loss barrier between A and B: the straight line, a fitted quadratic Bezier curve "
+                            "and a nudged elastic band (JSON)", argc, argv);
     if (r) return r == 2 ? 0 : 1;
     if (o.npos != 2) return cli_bad("path", "two end points A and B are required (params files, or SETTING:RESTART with --db)");
     mn_path_opts po;
@@ -88,6 +88,11 @@ int cmd_path(int argc, char **argv)
     if (o.points > 0) po.points = (int)o.points;
     if (o.nodes > 0) po.nodes = (int)o.nodes;
     if (o.fit_steps >= 0) po.steps = o.fit_steps;
+    if (o.images >= 0) po.images = (int)o.images;
+    if (o.band_steps >= 0) po.neb_steps = o.band_steps;
+    if (o.climb_after >= 0) po.neb_climb = o.climb_after;
+    if (o.spring >= 0) po.spring = o.spring;
+    if (o.band_tol > 0) po.neb_tol = o.band_tol;
 
     instr_net n = {0};
     stored_point sp[2] = {{0}};
@@ -156,6 +161,20 @@ int cmd_path(int argc, char **argv)
     jw_str(&w, "fit_state", path->state);
     jw_nums(&w, "loss", path->curve, (size_t)path->points);
     jw_end(&w);
+    if (path->images > 0) {
+        jw_obj(&w, "band");
+        jw_str(&w, "kind", "nudged elastic band, climbing image");
+        jw_num(&w, "barrier", path->barrier_band);
+        jw_num(&w, "t_max", path->t_band);
+        jw_int(&w, "images", path->images);
+        jw_int(&w, "steps", path->band_steps);
+        jw_str(&w, "state", path->band_converged ? "converged" : "not converged");
+        jw_num(&w, "force", path->band_force);
+        jw_nums(&w, "image_t", path->image_t, (size_t)path->images);
+        jw_nums(&w, "image_loss", path->image_loss, (size_t)path->images);
+        jw_nums(&w, "loss", path->band, (size_t)path->points);
+        jw_end(&w);
+    }
     jw_end(&w);
     rc = 0;
     goto done;

@@ -24,6 +24,9 @@ static mn_status set_instr(void *ctx, const mn_option *d, const char *v)
         {"points", offsetof(instr_opts, points)},
         {"nodes", offsetof(instr_opts, nodes)},
         {"fit-steps", offsetof(instr_opts, fit_steps)},
+        {"images", offsetof(instr_opts, images)},
+        {"band-steps", offsetof(instr_opts, band_steps)},
+        {"climb-after", offsetof(instr_opts, climb_after)},
     };
     static const struct {
         const char *name;
@@ -43,6 +46,8 @@ static mn_status set_instr(void *ctx, const mn_option *d, const char *v)
         }
     if (!strcmp(nm, "lanczos-tol")) return mn_option_real(&o->lanczos_tol, d, v);
     if (!strcmp(nm, "sigma")) return mn_option_real(&o->sigma, d, v);
+    if (!strcmp(nm, "spring")) return mn_option_real(&o->spring, d, v);
+    if (!strcmp(nm, "band-tol")) return mn_option_real(&o->band_tol, d, v);
     if (!strcmp(nm, "seed")) return mn_option_seed(&o->seed, d, v);
     if (!strcmp(nm, "trace")) return o->trace = 1, MN_OK;
     if (!strcmp(nm, "density")) return o->density = 1, MN_OK;
@@ -65,7 +70,8 @@ int instr_parse(instr_opts *o, const char *summary, int argc, char **argv)
     const unsigned bit = o->cmd_bit;
     *o = (instr_opts){.cmd = cmd, .cmd_bit = bit, .top = -1, .bottom = -1, .probes = -1, .slq_probes = -1,
                       .slq_steps = -1, .grid_points = -1, .lanczos_steps = -1, .points = -1, .nodes = -1,
-                      .fit_steps = -1, .lanczos_tol = -1, .sigma = -1, .seed = 1};
+                      .fit_steps = -1, .images = -1, .band_steps = -1, .climb_after = -1, .lanczos_tol = -1,
+                      .sigma = -1, .spring = -1, .band_tol = -1, .seed = 1};
     mn_options_default(&o->run);
     char intro[512];
     snprintf(intro, sizeof intro, "usage: minima %s %s[options]\n%s\n\noptions:\n", cmd,

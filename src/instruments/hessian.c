@@ -24,8 +24,29 @@ static void probe_rng(mn_rng *r, uint64_t seed, int i)
     mn_rng_seed(r, mn_seed_derive(seed, idx, 2));
 }
 
+/* Ritz pair j of the last run into slot `at` of the found list (values v,
+ * residuals r, free-coordinate vectors y: k x nf), shifting the later ones
+ * down one slot (the last falls off). */
+static void found_insert(double *v, double *r, double *y, int k, int nfound, int at, const mn_lanczos *lz, int j)
+{
+    const size_t nf = (size_t)lz->nf;
+    const int last = nfound < k ? nfound : k - 1;
+    for (int i = last; i > at; i--) {
+        v[i] = v[i - 1], r[i] = r[i - 1];
+        memcpy(y + (size_t)i * nf, y + (size_t)(i - 1) * nf, nf * sizeof *y);
+    }
+    v[at] = lz->theta[j], r[at] = lz->resid[j];
+    mn_lanczos_ritz_free(lz, j, y + (size_t)at * nf);
+}
+
+/* Lanczos with deflation: a run converges the wanted Ritz pairs, which are
+ * locked; a further run on the complement of the locked vectors (from a new
+ * start) looks for an eigenvalue beyond the k-th found (another copy of a
+ * repeated eigenvalue, which a single Krylov space sees only once in exact
+ * arithmetic) and, if one is, inserts it and looks again. A run that stops at
+ * an invariant subspace gives its exact Ritz pairs and the next run the rest. */
 static mn_status hess_extreme(double *vals, double *resid, double *vecs, int *steps, int *converged,
-                          const mn_objective *f, const double *x, int k, int top, const mn_lanczos_opts *o)
+                              const mn_objective *f, const double *x, int k, int top, const mn_lanczos_opts *o)
 {
     mn_status st = mn_objective_check(f);
     if (st) return st;
@@ -34,35 +55,65 @@ static mn_status hess_extreme(double *vals, double *resid, double *vecs, int *st
     if ((size_t)k > nf) return mn_fail(MN_EINVAL, "K = %d is larger than the %zu free parameters", k, nf);
     if (o->steps < k) return mn_fail(MN_EINVAL, "%d Lanczos steps cannot give %d eigenvalues", o->steps, k);
     if (!(o->tol > 0)) return mn_fail(MN_EINVAL, "Lanczos tolerance %g must be positive", o->tol);
+    mn_status st0 = mn_mem_check((double)k * (double)nf * sizeof(double), "the locked Lanczos vectors");
+    if (st0) return st0;
     mn_lanczos *lz = NULL;
     if ((st = mn_lanczos_alloc(&lz, f, o->steps))) return st;
-    double *start = malloc(nf * sizeof *start);
-    if (!start) {
+    double *start = malloc(nf * sizeof *start), *y = malloc((size_t)k * nf * sizeof *y);
+    if (!start || !y) {
+        free(start), free(y);
         mn_lanczos_free(lz);
-        return mn_fail(MN_ENOMEM, "out of memory for a start vector");
+        return mn_fail(MN_ENOMEM, "out of memory for the locked Lanczos vectors");
     }
-    mn_rng r;
-    probe_rng(&r, o->seed, 0);
-    for (size_t i = 0; i < nf; i++) start[i] = mn_rng_normal(&r);
-    st = mn_lanczos_run(lz, f, x, start, top ? 0 : k, top ? k : 0, o->tol);
-    if (!st && lz->m < k) /* an invariant subspace smaller than k: another start would be needed */
-        st = mn_fail(MN_EINVAL, "Lanczos found an invariant subspace of dimension %d < K = %d at this point", lz->m,
-                     k);
-    if (!st) {
-        const int m = lz->m;
-        const double scale = fmax(1.0, fmax(fabs(lz->theta[0]), fabs(lz->theta[m - 1])));
-        int ok = 1;
-        for (int i = 0; i < k; i++) {
-            const int j = top ? m - 1 - i : i;
-            vals[i] = lz->theta[j];
-            resid[i] = lz->resid[j];
-            ok &= resid[i] <= o->tol * scale;
-            if (vecs) mn_lanczos_ritz_vector(lz, j, vecs + (size_t)i * f->n, f->n);
+    const double sgn = top ? 1.0 : -1.0; /* "beyond" is larger for top, smaller for bottom */
+    int nfound = 0, total = 0, ok = 1;
+    for (int round = 0; !st && (size_t)nfound < nf; round++) {
+        if (round > 2 * k + 2) { /* each round adds a pair: more would mean the check keeps failing */
+            ok = 0;
+            break;
         }
-        *steps = m;
+        const int need = k - nfound, want = need > 0 ? need : 1;
+        mn_rng r;
+        probe_rng(&r, o->seed, round);
+        for (size_t i = 0; i < nf; i++) start[i] = mn_rng_normal(&r);
+        if ((st = mn_lanczos_lock(lz, y, nfound < k ? nfound : k))) break;
+        if ((st = mn_lanczos_run(lz, f, x, start, top ? 0 : want, top ? want : 0, o->tol))) break;
+        const int m = lz->m, got = want < m ? want : m;
+        total += m;
+        const double scale = fmax(1.0, fmax(fabs(lz->theta[0]), fabs(lz->theta[m - 1])));
+        int run_ok = 1;
+        for (int i = 0; i < got; i++) run_ok &= lz->resid[top ? m - 1 - i : i] <= o->tol * scale;
+        if (need > 0) { /* append, keeping the list sorted (vals descending for top) */
+            for (int i = 0; i < got; i++) {
+                const int j = top ? m - 1 - i : i;
+                int at = nfound;
+                while (at > 0 && sgn * lz->theta[j] > sgn * vals[at - 1]) at--;
+                found_insert(vals, resid, y, k, nfound, at, lz, j);
+                nfound++;
+            }
+            if (!run_ok) { /* out of steps: the best estimates, no check */
+                ok = 0;
+                break;
+            }
+            continue;
+        }
+        /* the check: the extreme eigenvalue on the complement of the k found */
+        const int j = top ? m - 1 : 0;
+        if (!run_ok) {
+            ok = 0;
+            break;
+        }
+        if (!(sgn * lz->theta[j] > sgn * vals[k - 1] + o->tol * scale)) break;
+        int at = k - 1;
+        while (at > 0 && sgn * lz->theta[j] > sgn * vals[at - 1]) at--;
+        found_insert(vals, resid, y, k, nfound, at, lz, j);
+    }
+    if (!st) {
+        for (int i = 0; i < k && vecs; i++) mn_lanczos_expand(lz, y + (size_t)i * nf, vecs + (size_t)i * f->n, f->n);
+        *steps = total;
         *converged = ok;
     }
-    free(start);
+    free(start), free(y);
     mn_lanczos_free(lz);
     return st;
 }

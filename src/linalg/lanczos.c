@@ -67,29 +67,45 @@ mn_status mn_lanczos_alloc(mn_lanczos **out, const mn_objective *f, int kmax)
 void mn_lanczos_free(mn_lanczos *lz)
 {
     if (!lz) return;
-    free(lz->idx), free(lz->q), free(lz->alpha), free(lz->s), free(lz->v), free(lz->w);
+    free(lz->idx), free(lz->q), free(lz->alpha), free(lz->s), free(lz->v), free(lz->w), free(lz->lock_coef);
     free(lz);
 }
 
-/* w -= Q[0..k]^T (Q[0..k] w), twice ("twice is enough"). */
-static void reorthogonalise(mn_lanczos *lz, int k)
+mn_status mn_lanczos_lock(mn_lanczos *lz, const double *y, int nlock)
 {
-    const int nf = lz->nf;
-    double *restrict w = lz->w, *restrict c = lz->coef;
-    const double *q = lz->q;
-    for (int pass = 0; pass < 2; pass++) {
+    if (nlock > lz->lock_cap) {
+        double *c = realloc(lz->lock_coef, (size_t)nlock * sizeof *c);
+        if (!c) return mn_fail(MN_ENOMEM, "out of memory for %d locked Lanczos vectors", nlock);
+        lz->lock_coef = c, lz->lock_cap = nlock;
+    }
+    lz->lock = nlock > 0 ? y : NULL, lz->nlock = nlock > 0 ? nlock : 0;
+    return MN_OK;
+}
+
+/* One classical Gram-Schmidt pass: w -= R^T (R w) for the rows R (rows x nf). */
+static void project_out(double *restrict w, const double *r, int rows, int nf, double *restrict c)
+{
 #pragma omp parallel for schedule(static) if (nf >= PAR_MIN)
-        for (int j = 0; j <= k; j++) c[j] = dot4(q + (size_t)j * nf, w, nf);
-        /* Blocks of entries, each with the j order fixed (row by row: contiguous reads). */
-        const int nblk = (nf + 1023) / 1024;
+    for (int j = 0; j < rows; j++) c[j] = dot4(r + (size_t)j * nf, w, nf);
+    /* Blocks of entries, each with the j order fixed (row by row: contiguous reads). */
+    const int nblk = (nf + 1023) / 1024;
 #pragma omp parallel for schedule(static) if (nf >= PAR_MIN)
-        for (int bk = 0; bk < nblk; bk++) {
-            const int i0 = bk * 1024, i1 = i0 + 1024 < nf ? i0 + 1024 : nf;
-            for (int j = 0; j <= k; j++) {
-                const double cj = c[j], *restrict qj = q + (size_t)j * nf;
-                for (int i = i0; i < i1; i++) w[i] -= cj * qj[i];
-            }
+    for (int bk = 0; bk < nblk; bk++) {
+        const int i0 = bk * 1024, i1 = i0 + 1024 < nf ? i0 + 1024 : nf;
+        for (int j = 0; j < rows; j++) {
+            const double cj = c[j], *restrict rj = r + (size_t)j * nf;
+            for (int i = i0; i < i1; i++) w[i] -= cj * rj[i];
         }
+    }
+}
+
+/* w -= Y^T (Y w) for the locked vectors, then w -= Q[0..k]^T (Q[0..k] w);
+ * the pair twice ("twice is enough"). */
+static void reorthogonalise(mn_lanczos *lz, double *w, int k)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        if (lz->nlock) project_out(w, lz->lock, lz->nlock, lz->nf, lz->lock_coef);
+        if (k >= 0) project_out(w, lz->q, k + 1, lz->nf, lz->coef);
     }
 }
 
@@ -97,9 +113,11 @@ mn_status mn_lanczos_run(mn_lanczos *lz, const mn_objective *f, const double *x,
                          int nhi, double tol)
 {
     const int nf = lz->nf, kmax = lz->kmax;
-    const double nrm = sqrt(dot4(start, start, nf));
+    memcpy(lz->w, start, (size_t)nf * sizeof *lz->w);
+    reorthogonalise(lz, lz->w, -1); /* into the complement of the locked vectors */
+    const double nrm = sqrt(dot4(lz->w, lz->w, nf));
     if (!(nrm > 0) || !isfinite(nrm)) return mn_fail(MN_EINVAL, "Lanczos: start vector of norm %g", nrm);
-    for (int i = 0; i < nf; i++) lz->q[i] = start[i] / nrm;
+    for (int i = 0; i < nf; i++) lz->q[i] = lz->w[i] / nrm;
     if (nlo > kmax) nlo = kmax;
     if (nhi > kmax) nhi = kmax;
     lz->m = 0;
@@ -110,7 +128,7 @@ mn_status mn_lanczos_run(mn_lanczos *lz, const mn_objective *f, const double *x,
         if (st) return st;
         for (int i = 0; i < nf; i++) lz->w[i] = lz->hv[lz->idx[i]];
         lz->alpha[k] = dot4(qk, lz->w, nf);
-        reorthogonalise(lz, k);
+        reorthogonalise(lz, lz->w, k);
         const double b = sqrt(dot4(lz->w, lz->w, nf));
         lz->beta[k] = b;
         const int m = k + 1;
@@ -139,15 +157,20 @@ mn_status mn_lanczos_run(mn_lanczos *lz, const mn_objective *f, const double *x,
     return MN_OK;
 }
 
-void mn_lanczos_ritz_vector(const mn_lanczos *lz, int i, double *y, size_t n)
+void mn_lanczos_ritz_free(const mn_lanczos *lz, int i, double *y)
 {
     const int nf = lz->nf, m = lz->m;
     const double *si = lz->s + (size_t)i * m;
-    memset(y, 0, n * sizeof *y);
 #pragma omp parallel for schedule(static) if (nf >= PAR_MIN)
     for (int r = 0; r < nf; r++) {
         double a = 0;
         for (int j = 0; j < m; j++) a += si[j] * lz->q[(size_t)j * nf + r];
-        y[lz->idx[r]] = a;
+        y[r] = a;
     }
+}
+
+void mn_lanczos_expand(const mn_lanczos *lz, const double *yf, double *y, size_t n)
+{
+    memset(y, 0, n * sizeof *y);
+    for (int r = 0; r < lz->nf; r++) y[lz->idx[r]] = yf[r];
 }

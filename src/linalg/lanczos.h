@@ -36,6 +36,9 @@ typedef struct {
     double *resid;       /* residual ||H y_i - theta_i y_i|| = beta_m |s(m-1, i)| (kmax) */
     double *v, *hv;      /* full-length scratch (n each) */
     double *w, *coef, *e; /* (nf), (kmax), (kmax) */
+    const double *lock;  /* locked vectors (nlock x nf, orthonormal rows; not owned) or NULL */
+    int nlock, lock_cap;
+    double *lock_coef;   /* (lock_cap) */
 } mn_lanczos;
 
 /* Memory: kmax x nf doubles for the vectors, kmax^2 for T's eigenvectors,
@@ -52,8 +55,17 @@ void mn_lanczos_free(mn_lanczos *lz);
  * thread count. On return theta, s and resid hold T_m's Ritz pairs. */
 mn_status mn_lanczos_run(mn_lanczos *lz, const mn_objective *f, const double *x, const double *start, int nlo,
                          int nhi, double tol);
-/* The Ritz vector of Ritz pair i as a full-length vector y (n; 0 at frozen
- * parameters): y = Q^T s_i, unit norm up to rounding. */
-void mn_lanczos_ritz_vector(const mn_lanczos *lz, int i, double *y, size_t n);
+/* Deflation: later runs keep the start and every Lanczos vector orthogonal
+ * to the nlock rows of y (nlock x nf, orthonormal, free coordinates; kept by
+ * the caller while lz uses them), so they see H on the complement of y:
+ * converged Ritz vectors locked there make the next run find what the Krylov
+ * space of the first could not (another copy of a repeated eigenvalue).
+ * nlock = 0 unlocks. */
+mn_status mn_lanczos_lock(mn_lanczos *lz, const double *y, int nlock);
+/* The Ritz vector of Ritz pair i in free coordinates, yf (nf) = Q^T s_i,
+ * unit norm up to rounding. */
+void mn_lanczos_ritz_free(const mn_lanczos *lz, int i, double *yf);
+/* yf (nf free coordinates) as a full-length vector y (n; 0 at frozen parameters). */
+void mn_lanczos_expand(const mn_lanczos *lz, const double *yf, double *y, size_t n);
 
 #endif

@@ -66,9 +66,25 @@ void mn_act_backward(mn_act a, double prm, size_t cnt, const double *restrict z,
     }
 }
 
+/* The piecewise-linear activations (act'' = 0 off the kink) get loops of
+ * their own: the generic ones call mn_act_eval3 per entry, 6% of a
+ * Hessian-vector product's time on the 64-512-512-10 digits network (perf). */
 void mn_act_rforward(mn_act a, double prm, size_t cnt, const double *restrict z, const double *restrict rz,
                      double *restrict rh)
 {
+    switch (a) {
+    case MN_ACT_RELU:
+        for (size_t i = 0; i < cnt; i++) {
+            const double ri = rz[i];
+            rh[i] = z[i] > 0 ? ri : 0.0;
+        }
+        return;
+    case MN_ACT_LEAKY_RELU:
+        for (size_t i = 0; i < cnt; i++) rh[i] = (z[i] > 0 ? 1.0 : prm) * rz[i];
+        return;
+    default:
+        break;
+    }
     for (size_t i = 0; i < cnt; i++) {
         double a0, d1, d2;
         mn_act_eval3(a, prm, z[i], &a0, &d1, &d2);
@@ -79,6 +95,19 @@ void mn_act_rforward(mn_act a, double prm, size_t cnt, const double *restrict z,
 void mn_act_rbackward(mn_act a, double prm, size_t cnt, const double *restrict z, const double *restrict rz,
                       const double *restrict rt, const double *restrict t, double *restrict rg)
 {
+    switch (a) { /* act'' = 0: rg = rt act'(z) */
+    case MN_ACT_RELU:
+        for (size_t i = 0; i < cnt; i++) {
+            const double ri = rt[i];
+            rg[i] = z[i] > 0 ? ri : 0.0;
+        }
+        return;
+    case MN_ACT_LEAKY_RELU:
+        for (size_t i = 0; i < cnt; i++) rg[i] = rt[i] * (z[i] > 0 ? 1.0 : prm);
+        return;
+    default:
+        break;
+    }
     for (size_t i = 0; i < cnt; i++) {
         double a0, d1, d2;
         mn_act_eval3(a, prm, z[i], &a0, &d1, &d2);

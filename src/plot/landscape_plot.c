@@ -173,7 +173,8 @@ static mn_status write_path(FILE *fd, FILE *f, const void *ctx)
 {
     const path_ctx *c = ctx;
     const mn_path *p = c->p;
-    for (int i = 0; i < p->points; i++) fprintf(fd, "%.9g %.12g %.12g\n", p->t[i], p->line[i], p->curve[i]);
+    for (int i = 0; i < p->points; i++)
+        fprintf(fd, "%.9g %.12g %.12g %.12g\n", p->t[i], p->line[i], p->curve[i], p->images ? p->band[i] : NAN);
     fprintf(f, "# minima path figure (generated)\n");
     mn_gp_terminals(f, c->prefix, 860, 500);
     fprintf(f, "  set title ");
@@ -182,8 +183,13 @@ static mn_status write_path(FILE *fd, FILE *f, const void *ctx)
                "  set key top right\n"
                "  plot data using 1:2 with lines lw 2 lc rgb '#e6550d' title sprintf('straight line, barrier %%.3g', "
                "%.9g), data using 1:3 with lines lw 2 lc rgb '#08519c' title sprintf('Bezier curve, barrier %%.3g', "
-               "%.9g)\n  unset output\n}\n",
+               "%.9g)",
             p->barrier_line, p->barrier_curve);
+    if (p->images)
+        fprintf(f, ", data using 1:4 with lines lw 2 lc rgb '#31a354' title sprintf('elastic band (t: length "
+                   "fraction), barrier %%.3g', %.9g)",
+                p->barrier_band);
+    fprintf(f, "\n  unset output\n}\n");
     return MN_OK;
 }
 
