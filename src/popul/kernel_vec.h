@@ -120,9 +120,13 @@ MN_INLINE void MN_W(gram_tile)(double *restrict rb, const double *restrict U, co
 #define MN_SWAP_HI(b) ((b) == 1 ? (VL){1, 5, 3, 7} : (VL){2, 3, 6, 7})
 #else
 #define MN_SWAP_LO(b)                                                                                \
-    ((b) == 1 ? (VL){0, 8, 2, 10, 4, 12, 6, 14} : (b) == 2 ? (VL){0, 1, 8, 9, 4, 5, 12, 13} : (VL){0, 1, 2, 3, 8, 9, 10, 11})
+    ((b) == 1   ? (VL){0, 8, 2, 10, 4, 12, 6, 14}                                                    \
+     : (b) == 2 ? (VL){0, 1, 8, 9, 4, 5, 12, 13}                                                     \
+                : (VL){0, 1, 2, 3, 8, 9, 10, 11})
 #define MN_SWAP_HI(b)                                                                                \
-    ((b) == 1 ? (VL){1, 9, 3, 11, 5, 13, 7, 15} : (b) == 2 ? (VL){2, 3, 10, 11, 6, 7, 14, 15} : (VL){4, 5, 6, 7, 12, 13, 14, 15})
+    ((b) == 1   ? (VL){1, 9, 3, 11, 5, 13, 7, 15}                                                    \
+     : (b) == 2 ? (VL){2, 3, 10, 11, 6, 7, 14, 15}                                                   \
+                : (VL){4, 5, 6, 7, 12, 13, 14, 15})
 #endif
 MN_INLINE void MN_W(transpose)(V *restrict x)
 {
@@ -308,6 +312,9 @@ MN_INLINE int MN_W(eval_core)(mn_popul_work *w, const double *restrict Wp0, doub
         if (!(s2[i] > 0) || !(s2[i] < INFINITY)) return i + 1;
         wn2 += s2[i];
     }
+    /* norms and their reciprocals a vector at a time: lane by lane
+     * sqrt_fast's and the division's operations (the same bits), one latency
+     * chain per vector rather than per row; s2's padding holds 1 */
     for (int i = 0; i < n; i += MN_VW) {
         V r;
         MN_W(sqrt_fast_v)(&r, (const V *)(s2 + i), 1);
