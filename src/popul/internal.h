@@ -24,7 +24,7 @@ struct mn_popul_work {
     double *ak;    /* (npair + n k + kp) (pi - t) / (2 pi) for the same angles */
     double *sk;    /* (npair + n k + kp) sin t / (2 pi) */
     int *off;      /* (n) start of row i's pairs in cs / ak / sk */
-    double *row;   /* (max(np, n)) scratch: a row of the Gram matrix, squared norms */
+    double *row;   /* (np) squared norms |w_i|^2, 1 in the padding */
     double *mask;  /* (kp) 1 for the k real columns, 0 for the padding */
     double *coef;  /* (n) alpha_i */
     double *el;    /* (3 (n + k) + 2 k) eliminator scratch */

@@ -172,6 +172,7 @@ mn_status mn_popul_work_alloc(mn_popul_work **out, const mn_popul_spec *spec)
     w->coef = p, p += lines(n);
     w->el = p;
     for (size_t l = 0; l < k; l++) w->mask[l] = 1.0;
+    for (size_t i = n; i < np; i++) w->row[i] = 1.0;
     w->off = off;
     for (size_t i = 0, o = 0; i < n; i++) off[i] = (int)o, o += n - 1 - i;
     *out = w;

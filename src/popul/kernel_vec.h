@@ -107,6 +107,67 @@ MN_INLINE void MN_W(gram_tile)(double *restrict rb, const double *restrict U, co
         for (int b = 0; b < NB; b++) VST(V, rb + (size_t)r * MN_POPUL_MAX_N + jb + MN_VW * b, acc[r][b]);
 }
 
+/* x^T for the MN_VW x MN_VW block x (rows), in registers: log2(MN_VW)
+ * stages, stage b swapping the off-diagonal b x b blocks of every 2b x 2b
+ * block (lane j of row p with (j & b) != 0 trades with lane j - b of row
+ * p + b). Shuffle indices: 0 .. MN_VW-1 the first operand's lanes, then
+ * the second's. */
+#if MN_VW == 2
+#define MN_SWAP_LO(b) ((VL){0, 2})
+#define MN_SWAP_HI(b) ((VL){1, 3})
+#elif MN_VW == 4
+#define MN_SWAP_LO(b) ((b) == 1 ? (VL){0, 4, 2, 6} : (VL){0, 1, 4, 5})
+#define MN_SWAP_HI(b) ((b) == 1 ? (VL){1, 5, 3, 7} : (VL){2, 3, 6, 7})
+#else
+#define MN_SWAP_LO(b)                                                                                \
+    ((b) == 1   ? (VL){0, 8, 2, 10, 4, 12, 6, 14}                                                    \
+     : (b) == 2 ? (VL){0, 1, 8, 9, 4, 5, 12, 13}                                                     \
+                : (VL){0, 1, 2, 3, 8, 9, 10, 11})
+#define MN_SWAP_HI(b)                                                                                \
+    ((b) == 1   ? (VL){1, 9, 3, 11, 5, 13, 7, 15}                                                    \
+     : (b) == 2 ? (VL){2, 3, 10, 11, 6, 7, 14, 15}                                                   \
+                : (VL){4, 5, 6, 7, 12, 13, 14, 15})
+#endif
+MN_INLINE void MN_W(transpose)(V *restrict x)
+{
+    for (int b = 1; b < MN_VW; b *= 2)
+        for (int p = 0; p < MN_VW; p++)
+            if (!(p & b)) {
+                const V lo = __builtin_shuffle(x[p], x[p + b], MN_SWAP_LO(b));
+                x[p + b] = __builtin_shuffle(x[p], x[p + b], MN_SWAP_HI(b));
+                x[p] = lo;
+            }
+}
+#undef MN_SWAP_LO
+#undef MN_SWAP_HI
+
+/* Unit rows U = W / |w_i| (n x kp) and U^T (k x np, padding 0), a block of
+ * MN_VW x MN_VW at a time, transposed in registers: U^T written by whole
+ * vectors, which the Gram tiles then load without waiting for single
+ * stores to drain (a vector load over several scalar stores cannot be
+ * forwarded from them). */
+MN_INLINE void MN_W(unit_rows)(double *restrict U, double *restrict UT, const double *restrict Wp,
+                               const double *restrict coef, int n, int k, int np, int kp)
+{
+    for (int i0 = 0; i0 < n; i0 += MN_VW)
+        for (int l0 = 0; l0 < k; l0 += MN_VW) {
+            V x[MN_VW];
+            for (int q = 0; q < MN_VW; q++) {
+                x[q] = (V){0};
+                if (i0 + q < n) {
+                    x[q] = VLD(V, Wp + (size_t)(i0 + q) * kp + l0) * coef[i0 + q];
+                    VST(V, U + (size_t)(i0 + q) * kp + l0, x[q]);
+                }
+            }
+            MN_W(transpose)(x);
+            for (int q = 0; q < MN_VW && l0 + q < k; q++) VST(V, UT + (size_t)(l0 + q) * np + i0, x[q]);
+        }
+    /* U's padding columns past the last block of k (zero in Wp) */
+    for (int i = 0; i < n; i++)
+        for (int l0 = (k + MN_VW - 1) / MN_VW * MN_VW; l0 < kp; l0 += MN_VW)
+            VST(V, U + (size_t)i * kp + l0, VLD(V, Wp + (size_t)i * kp + l0) * coef[i]);
+}
+
 /* Cosines of the student pairs, packed row by row: row i holds
  * j = i+1 .. n-1 at cs + off[i]. C_ij = U_i . U_j from U^T (k x np), by
  * tiles of rows, each from the first row's vector of j (later rows of a
@@ -251,14 +312,17 @@ MN_INLINE int MN_W(eval_core)(mn_popul_work *w, const double *restrict Wp0, doub
         if (!(s2[i] > 0) || !(s2[i] < INFINITY)) return i + 1;
         wn2 += s2[i];
     }
-    for (int i = 0; i < n; i++) nrm[i] = sqrt_fast(s2[i]);
-    for (int i = 0; i < n; i++) coef[i] = 1.0 / nrm[i];
+    /* norms and their reciprocals a vector at a time: lane by lane
+     * sqrt_fast's and the division's operations (the same bits), one latency
+     * chain per vector rather than per row; s2's padding holds 1 */
+    for (int i = 0; i < n; i += MN_VW) {
+        V r;
+        MN_W(sqrt_fast_v)(&r, (const V *)(s2 + i), 1);
+        VST(V, nrm + i, r);
+        VST(V, coef + i, 1.0 / r);
+    }
     /* unit rows, and U^T (its padding stays 0) */
-    for (int i = 0; i < n; i++)
-        for (int lb = 0; lb < kp; lb += MN_VW)
-            VST(V, U + (size_t)i * kp + lb, VLD(V, Wp + (size_t)i * kp + lb) * coef[i]);
-    for (int i = 0; i < n; i++)
-        for (int l = 0; l < k; l++) UT[(size_t)l * np + i] = U[(size_t)i * kp + l];
+    MN_W(unit_rows)(U, UT, Wp, coef, n, k, np, kp);
     MN_W(gram_packed)(cs, w->off, U, UT, n, np, k, kp);
     /* teacher cosines: U's entries, packed rows of k after the pairs (each
      * row stored a vector at a time, the overlap rewritten by the next row,
