@@ -1,7 +1,7 @@
 /* Lanczos with full reorthogonalisation on the free-parameter Hessian of an
  * objective (not part of the public API): the one Lanczos loop behind the
  * certificate's extreme eigenvalues (spectrum.c), the top / bottom K
- * eigenpairs and the stochastic Lanczos quadrature (src/landscape). */
+ * eigenpairs and the stochastic Lanczos quadrature (src/instruments). */
 #ifndef MN_LINALG_LANCZOS_H
 #define MN_LINALG_LANCZOS_H
 
