@@ -26,6 +26,7 @@
 
 #include "minima/popul.h"
 #include "prove/internal.h"
+#include "util/first_error.h"
 
 #define PREC MN_PROVE_PREC
 
@@ -366,20 +367,12 @@ mn_status mn_prove_population_many(mn_prove_result *res, int n, int k, const dou
     /* LAPACK one thread per proof: the threads here are over points */
     const int blas = openblas_get_num_threads();
     if (blas != 1) openblas_set_num_threads(1);
-    mn_status worst = MN_OK;
-    char why[256] = "";
+    mn_first_error err = {0};
 #pragma omp parallel for schedule(dynamic) num_threads(threads > 0 ? threads : omp_get_max_threads())
     for (int i = 0; i < m; i++) {
         const mn_status s = mn_prove_population(&res[i], NULL, n, k, points + (size_t)i * P);
-        if (s) {
-#pragma omp critical(mn_prove_err)
-            if (!worst) {
-                worst = s;
-                snprintf(why, sizeof why, "%s", mn_last_error());
-            }
-        }
+        if (s) mn_first_error_set(&err, s);
     }
     if (blas != 1) openblas_set_num_threads(blas);
-    if (worst) return mn_fail(worst, "%s", why);
-    return MN_OK;
+    return mn_first_error_status(&err);
 }

@@ -1,7 +1,7 @@
-/* The first failure of a parallel loop (regions/internal.h). */
+/* The first failure of a parallel loop (util/first_error.h). */
 #include <stdio.h>
 
-#include "regions/internal.h"
+#include "util/first_error.h"
 
 void mn_first_error_set(mn_first_error *e, mn_status st)
 {
