@@ -373,6 +373,12 @@ typedef struct {
     double pgd_df;    /* PGD Delta_f = f(x0) - f*; NaN: the loss at x0, at least 1e-12 (NaN) */
     int plateau_window; /* plateau rule over this many iterations; 0 = off (0) */
     double plateau_tol; /* stalled when (L(t-W) - L(t)) / max(|L(t-W)|, 1e-300) < this (1e-9) */
+    /* 1: no gradient or parameter norm after each evaluation (two passes
+     * over the P parameters a step): mn_optim_gnorm is NaN, the gradient
+     * test never says CONVERGED, max_norm is not applied and DIVERGED means
+     * a non-finite value only; the caller tests norms of its own. GD,
+     * momentum, Nesterov and Adam only (the others read the norm). (0) */
+    int skip_norms;
 } mn_opt_params;
 
 typedef enum {
@@ -401,7 +407,8 @@ void mn_optim_free(mn_optim *opt);
 mn_status mn_optim_iterate(mn_optim *opt);
 /* State after the last step (or the start), decided in this order:
  * DIVERGED (a non-finite value, a gradient norm past DBL_MAX, or the
- * parameter norm past max_norm); CONVERGED when gnorm <= gtol (not for PGD) or PGD stopped;
+ * parameter norm past max_norm; with skip_norms a non-finite value only);
+ * CONVERGED when gnorm <= gtol (not for PGD, nor with skip_norms) or PGD stopped;
  * STALLED; RUNNING. The caller enforces the iteration cap.
  * One stationarity rule for every network: with added neurons too, the
  * gradient test alone decides CONVERGED (a run on the a -> 0 path to
@@ -410,7 +417,7 @@ mn_run_state mn_optim_test(const mn_optim *opt, double gtol);
 const double *mn_optim_theta(const mn_optim *opt); /* current point (P) */
 const double *mn_optim_grad(const mn_optim *opt);  /* gradient there (P), frozen entries 0 */
 double mn_optim_loss(const mn_optim *opt);          /* loss at the current point */
-double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free parameters (mn_norm2) */
+double mn_optim_gnorm(const mn_optim *opt);         /* gradient 2-norm over free parameters (mn_norm2); NaN with skip_norms */
 long mn_optim_iter(const mn_optim *opt);            /* steps taken */
 /* Why the run diverged, stalled or (PGD) stopped; "" otherwise. */
 const char *mn_optim_why(const mn_optim *opt);

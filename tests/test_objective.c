@@ -167,6 +167,8 @@ static void test_popul_padded(void **state)
     assert_int_equal(mn_objective_fdf(&fp, xp, &Fp, gp), MN_OK);
     assert_true(F == Fp);
     assert_true(sqrt(w->nn[1]) > 0);
+    /* the padding of gp comes out 0: the view's frozen_zero promise */
+    assert_true(fp.frozen_zero && !f.frozen_zero);
     for (int r = 0; r < Pp; r++) assert_true(gp[r] == (r % kp < 3 ? g[(r / kp) * 3 + r % kp] : 0.0));
     assert_int_equal(mn_objective_hessian(&f, x, H), MN_OK);
     assert_int_equal(mn_objective_hessian(&fp, xp, Hp), MN_OK);

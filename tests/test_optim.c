@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "minima.h"
+#include "minima/objective.h"
 
 typedef struct {
     mn_model *m;
@@ -534,6 +535,127 @@ static void test_gradient_norm_overflow(void **state)
     mn_data_free(data), mn_work_free(w), mn_model_free(m);
 }
 
+/* skip_norms leaves every iterate as it was: GD, momentum, Nesterov and
+ * Adam on a network with frozen entries, 60 steps with and without it, the
+ * same theta, gradient and loss bits at every step; with it the gradient
+ * norm is NaN and the gradient test never says CONVERGED. The optimisers
+ * that read the norm refuse it. */
+static void test_skip_norms(void **state)
+{
+    (void)state;
+    problem pb = make("2-3-1", MN_ACT_TANH, 1u << 1, 25, 31, 0.2);
+    double *th0 = malloc(pb.P * sizeof *th0);
+    mn_model_init(pb.m, th0, 17, 0.8);
+    const mn_opt_kind kinds[4] = {MN_OPT_GD, MN_OPT_MOMENTUM, MN_OPT_NESTEROV, MN_OPT_ADAM};
+    for (int k = 0; k < 4; k++) {
+        mn_optim *o[2];
+        for (int skip = 0; skip < 2; skip++) {
+            mn_opt_params p;
+            mn_opt_params_default(&p);
+            p.kind = kinds[k], p.lr = 0.05, p.skip_norms = skip;
+            assert_int_equal(mn_optim_alloc(&o[skip], pb.m, pb.w, pb.data, &p, th0), MN_OK);
+        }
+        const double loss0 = mn_optim_loss(o[0]);
+        for (int t = 0; t <= 60; t++) {
+            if (t) {
+                assert_int_equal(mn_optim_iterate(o[0]), MN_OK);
+                assert_int_equal(mn_optim_iterate(o[1]), MN_OK);
+            }
+            assert_memory_equal(mn_optim_theta(o[0]), mn_optim_theta(o[1]), pb.P * sizeof(double));
+            assert_memory_equal(mn_optim_grad(o[0]), mn_optim_grad(o[1]), pb.P * sizeof(double));
+            assert_true(mn_optim_loss(o[0]) == mn_optim_loss(o[1]));
+            assert_true(mn_optim_gnorm(o[0]) > 0 && isnan(mn_optim_gnorm(o[1])));
+            assert_int_equal(mn_optim_test(o[1], 1e300), MN_RUN_RUNNING);
+        }
+        assert_int_equal(mn_optim_test(o[0], 1e300), MN_RUN_CONVERGED);
+        assert_true(mn_optim_loss(o[0]) < 0.99 * loss0); /* it moved */
+        mn_optim_free(o[0]), mn_optim_free(o[1]);
+    }
+    const mn_opt_kind refused[4] = {MN_OPT_SGD, MN_OPT_LBFGS, MN_OPT_NEWTON, MN_OPT_PGD};
+    for (int k = 0; k < 4; k++) {
+        mn_opt_params p;
+        mn_opt_params_default(&p);
+        p.kind = refused[k], p.skip_norms = 1;
+        mn_optim *o;
+        assert_int_equal(mn_optim_alloc(&o, pb.m, pb.w, pb.data, &p, th0), MN_EINVAL);
+        assert_null(o);
+        assert_non_null(strstr(mn_last_error(), "skip_norms"));
+    }
+    free(th0);
+    unmake(&pb);
+}
+
+/* f = sum_i c_i x_i^2 / 2 on 5 entries, entries 1 and 3 frozen; the value
+ * is refused (MN_ERANGE) past |x_i| = 1e3. fdf writes the gradient of
+ * frozen entries as `frozen` says: 0 (zeroed here, as frozen_zero promises)
+ * or c_i x_i (the optimiser must zero it). */
+typedef struct {
+    int frozen_zeroed;
+} quad;
+static const unsigned char quad_mask[5] = {1, 0, 1, 0, 1};
+static mn_status quad_fdf(void *params, const double *x, double *f, double *g)
+{
+    const quad *q = params;
+    double s = 0;
+    for (int i = 0; i < 5; i++) {
+        if (fabs(x[i]) > 1e3) return mn_fail(MN_ERANGE, "quad: |x_%d| = %g is past 1e3", i, fabs(x[i]));
+        const double c = 1.5 + 0.625 * i;
+        s += 0.5 * c * x[i] * x[i];
+        if (g) g[i] = quad_mask[i] || !q->frozen_zeroed ? c * x[i] : 0.0;
+    }
+    *f = s;
+    return MN_OK;
+}
+static mn_status quad_hvp(void *params, const double *x, const double *v, double *hv)
+{
+    (void)params, (void)x;
+    for (int i = 0; i < 5; i++) hv[i] = (1.5 + 0.625 * i) * v[i];
+    return MN_OK;
+}
+
+/* frozen_zero: an objective that zeroes its frozen entries itself gives the
+ * same iterates with the flag as without it; the flag does skip the
+ * optimiser's zeroing (a broken promise shows in mn_optim_grad). With
+ * skip_norms, max_norm is not applied but a refused value still makes the
+ * run DIVERGED. */
+static void test_frozen_zero(void **state)
+{
+    (void)state;
+    quad qz = {1}, ql = {0};
+    const double x0[5] = {2.385, -1.25, 0.75, 3.5, -0.5};
+    mn_objective f[3] = {
+        {.n = 5, .params = &ql, .fdf = quad_fdf, .hvp = quad_hvp, .mask = quad_mask},
+        {.n = 5, .params = &qz, .fdf = quad_fdf, .hvp = quad_hvp, .mask = quad_mask, .frozen_zero = 1},
+        {.n = 5, .params = &ql, .fdf = quad_fdf, .hvp = quad_hvp, .mask = quad_mask, .frozen_zero = 1},
+    };
+    mn_opt_params p;
+    mn_opt_params_default(&p);
+    p.lr = 0.2;
+    mn_optim *o[3];
+    for (int v = 0; v < 3; v++) assert_int_equal(mn_optim_alloc_objective(&o[v], &f[v], &p, x0), MN_OK);
+    for (int t = 0; t < 30; t++) {
+        assert_memory_equal(mn_optim_theta(o[0]), mn_optim_theta(o[1]), sizeof x0);
+        assert_memory_equal(mn_optim_grad(o[0]), mn_optim_grad(o[1]), sizeof x0);
+        assert_true(mn_optim_gnorm(o[0]) == mn_optim_gnorm(o[1]));
+        assert_true(mn_optim_grad(o[0])[1] == 0 && mn_optim_theta(o[0])[1] == x0[1]);
+        const double x3 = mn_optim_theta(o[2])[3]; /* not zeroed, so the entry moves too */
+        assert_true(x3 != 0 && mn_optim_grad(o[2])[3] == (1.5 + 0.625 * 3) * x3);
+        for (int v = 0; v < 3; v++) assert_int_equal(mn_optim_iterate(o[v]), MN_OK);
+    }
+    for (int v = 0; v < 3; v++) mn_optim_free(o[v]);
+    /* skip_norms: |x| = 4.6 is past max_norm 1 but not divergence; a step
+     * of lr 2 grows the free entries by |1 - 2 c_i| >= 2 a step until the
+     * value is refused */
+    p.skip_norms = 1, p.max_norm = 1.0, p.lr = 2.0;
+    mn_optim *d;
+    assert_int_equal(mn_optim_alloc_objective(&d, &f[1], &p, x0), MN_OK);
+    assert_int_equal(mn_optim_test(d, 1e-8), MN_RUN_RUNNING);
+    assert_int_equal(run(d, 100, 1e-8), MN_RUN_DIVERGED);
+    assert_true(mn_optim_iter(d) > 3 && mn_optim_iter(d) < 20);
+    assert_non_null(strstr(mn_optim_why(d), "past 1e3"));
+    mn_optim_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_liang_logistic_path), cmocka_unit_test(test_plateau),
         cmocka_unit_test(test_params_and_names),   cmocka_unit_test(test_norm2),
         cmocka_unit_test(test_gradient_norm_overflow),
+        cmocka_unit_test(test_skip_norms),         cmocka_unit_test(test_frozen_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

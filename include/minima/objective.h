@@ -46,6 +46,10 @@ struct mn_objective {
     /* Optional mask (n): 1 = free, 0 = held at its value. NULL: all free.
      * Optimisers move, and certificates measure, the free entries only. */
     const unsigned char *mask;
+    /* Optional. 1: fdf and fdf_rows write 0 to g's frozen entries
+     * themselves, so the optimisers need not zero them after every
+     * evaluation. 0 (the zero default): they do. */
+    int frozen_zero;
     /* Optional. 1: f >= 0 everywhere (the network's losses, the population
      * loss, rosenbrock, chain), so a value <= global_tol certifies a global
      * minimum even when the caller does not know the global value (mn_cert_opts

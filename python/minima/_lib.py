@@ -118,6 +118,7 @@ typedef struct {
     double pgd_df;
     int plateau_window;
     double plateau_tol;
+    int skip_norms;
 } mn_opt_params;
 void mn_opt_params_default(mn_opt_params *prm);
 

@@ -51,6 +51,7 @@ void mn_popul_objective_view_padded(mn_objective *f, mn_popul_work *w, unsigned 
                         .fdf = padded_fdf,
                         .hessian = padded_hessian,
                         .mask = kp > k ? mask : NULL,
+                        .frozen_zero = 1, /* the kernel's gradient has zero padding */
                         .nonnegative = 1};
 }
 

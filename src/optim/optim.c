@@ -78,7 +78,7 @@ static mn_status took(mn_optim *o, mn_status st, double *g, int *bad)
         return MN_OK;
     }
     if (st) return st;
-    if ((size_t)o->nf < o->P)
+    if ((size_t)o->nf < o->P && !o->f->frozen_zero)
         for (size_t i = 0; i < o->P; i++)
             if (!o->mask[i]) g[i] = 0.0;
     return MN_OK;
@@ -118,9 +118,11 @@ static void check_norm(mn_optim *o)
     }
 }
 
-/* gnorm and the divergence tests at the current point. */
+/* gnorm and the divergence tests at the current point (the caller's with
+ * skip_norms: gnorm stays NaN). */
 static void norms(mn_optim *o)
 {
+    if (o->prm.skip_norms) return;
     o->gnorm = mn__optim_norm(o, o->grad); /* frozen entries are 0 */
     check_norm(o);
 }
@@ -172,6 +174,10 @@ static mn_status check_params(const mn_opt_params *p)
     if (p->plateau_window < 0) return mn_fail(MN_EINVAL, "plateau window %d must be >= 0", p->plateau_window);
     if (!(p->plateau_tol >= 0 && isfinite(p->plateau_tol)))
         return mn_fail(MN_EINVAL, "plateau tolerance %g must be >= 0", p->plateau_tol);
+    if (p->skip_norms && p->kind != MN_OPT_GD && p->kind != MN_OPT_MOMENTUM && p->kind != MN_OPT_NESTEROV &&
+        p->kind != MN_OPT_ADAM)
+        return mn_fail(MN_EINVAL, "skip_norms: %s reads the gradient norm (GD, momentum, nesterov, adam only)",
+                       mn_opt_name(p->kind));
     return MN_OK;
 }
 
@@ -236,6 +242,7 @@ mn_status mn_optim_alloc_objective(mn_optim **out, const mn_objective *f, const 
         return mn_fail(MN_ENOMEM, "out of memory allocating an optimiser");
     }
     o->f = f, o->prm = *prm, o->P = P;
+    if (prm->skip_norms) o->gnorm = NAN;
     o->theta = mem;
     o->grad = o->theta + P;
     o->mask = (unsigned char *)(o->grad + P);

@@ -354,10 +354,12 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
     mn_opt_params prm;
     mn_opt_params_default(&prm);
     prm.kind = MN_OPT_GD, prm.lr = eta;
-    /* the plain model tests max_norm below, on the kernel's |W|^2 */
-    prm.max_norm = s->elim ? o->max_norm : INFINITY;
-    /* The plain model iterates on the padded layout (no copies per step). */
+    /* The plain model iterates on the padded layout (no copies per step)
+     * and tests its norms below, on the kernel's |grad|^2 and |W|^2: the
+     * optimiser computes none (skip_norms). */
     const int padded = !s->elim;
+    prm.max_norm = s->elim ? o->max_norm : INFINITY;
+    prm.skip_norms = padded;
     if (padded)
         for (int i = 0; i < n; i++) memcpy(R->thp + (size_t)i * R->w->kp, th + (size_t)i * k, (size_t)k * sizeof *th);
     mn_optim *gd;
@@ -382,7 +384,17 @@ mn_status mn_popul_run_with(mn_popul_runner *R, mn_popul_run *out, const mn_popu
             diverged = 1;
             break;
         }
-        if (!s->elim) gn = sqrt(R->w->nn[0]);
+        if (!s->elim) {
+            const double gk = sqrt(R->w->nn[0]);
+            /* |grad| past DBL_MAX as the optimiser's scaled norm measures it
+             * (what its divergence test read before skip_norms): diverged,
+             * gn staying that of the point before, as then */
+            if (!isfinite(gk) && !isfinite(mn_norm2(mn_optim_grad(gd), R->fp.n, NULL))) {
+                diverged = 1;
+                break;
+            }
+            gn = gk;
+        }
         if (!isfinite(gn) || (!s->elim && !(sqrt(R->w->nn[1]) <= o->max_norm))) {
             diverged = 1;
             break;
