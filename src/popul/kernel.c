@@ -418,12 +418,36 @@ mn_status mn_popul_eval(mn_popul_work *w, const double *theta, double *loss, dou
  * units (c_j = -1 / (2 pi |w_i|)); so it is (1/2 + sum_j c_j s_j)(I - u^u^T)
  * + u^u^T / 2 + sum_j (c_j / s_j) q_j q_j^T, a scaled projector plus rank-one
  * terms, accumulated row by row. Off-diagonal block (i, j) = h2(w_i, w_j) is
- * symmetric, so block (j, i) is the same matrix. */
+ * symmetric, so block (j, i) is the same matrix, written row by row from
+ * the same products (its entries are those of (i, j), bit for bit).
+ *
+ * sym = 1 (the plain model, H complete here): each diagonal block is made
+ * exactly symmetric, entry pairs replaced by their mean, as symmetrize does;
+ * the off-diagonal blocks already are (symmetrize's mean 0.5 (x + x) is x
+ * there unless 2x overflows), so H comes out bit for bit as symmetrize
+ * would leave it. Returns 0 when symmetrize would have found a value that is
+ * not finite: an entry of a diagonal block, or 2x for an x of the others
+ * (exponent field 0x7FE or 0x7FF); 1 otherwise. sym = 0: the blocks as
+ * computed (the eliminator adds its terms, then symmetrize), returns 1. */
+#define MN_EXP_BITS 0x7FF0000000000000ULL
+#define MN_EXP_HALF 0x7FE0000000000000ULL /* |x| >= 2^1023: 2x overflows */
+MN_INLINE int exp_at_least(const double *restrict x, int m, uint64_t lim)
+{
+    int bad = 0;
+    for (int c = 0; c < m; c++) {
+        uint64_t b;
+        memcpy(&b, x + c, sizeof b);
+        bad |= (b & MN_EXP_BITS) >= lim;
+    }
+    return bad;
+}
+
 MN_INLINE int hess_blocks_at(double *restrict H, size_t ld, const mn_popul_work *w, double *restrict Q,
-                            double *restrict cq, const int lv)
+                            double *restrict cq, int sym, const int lv)
 {
     const int n = w->spec.n, k = w->spec.k, kp = w->kp;
     const double inv2pi = 1.0 / (2 * MN_PI);
+    int bad = 0;
     for (int i = 0; i < n; i++) {
         const double *restrict ui = w->U + (size_t)i * kp;
         double proj = 0; /* sum_j c_j s_j */
@@ -459,7 +483,15 @@ MN_INLINE int hess_blocks_at(double *restrict H, size_t ld, const mn_popul_work 
                 for (int b = 0; b < k; b++) Ba[b] += f * q[b];
             }
         }
-        /* off-diagonal blocks (i, j), j > i, and their mirror (j, i) */
+        if (sym)
+            for (int a = 0; a < k; a++)
+                for (int b = a + 1; b < k; b++) {
+                    const double v = 0.5 * (B[a * ld + b] + B[b * ld + a]);
+                    B[a * ld + b] = B[b * ld + a] = v;
+                }
+        /* off-diagonal blocks (i, j), j > i, and their mirror (j, i):
+         * entry (a, b) of (i, j) = fu[a] u^[b] + fq[a] q[b] (+ the diagonal) */
+        double *restrict fu = Q + (size_t)kp, *restrict fq = Q + 2 * (size_t)kp;
         for (int j = i + 1; j < n; j++) {
             const double *restrict uj = w->U + (size_t)j * kp;
             double *restrict q = Q;
@@ -468,27 +500,38 @@ MN_INLINE int hess_blocks_at(double *restrict H, size_t ld, const mn_popul_work 
             for (int l = 0; l < k; l++) q[l] = uj[l] - c * ui[l], s2 += q[l] * q[l];
             const double s = sqrt(s2), t = atan2(s, c);
             const double qq = s > 0 ? c / s : 0; /* c s q^q^T = c q q^T / s */
+            const double dg = inv2pi * (MN_PI - t);
+            for (int a = 0; a < k; a++) fu[a] = inv2pi * (c * s * ui[a] + s * q[a]), fq[a] = inv2pi * (s * ui[a] - qq * q[a]);
             double *restrict Bij = H + (size_t)i * k * ld + (size_t)j * k;
             double *restrict Bji = H + (size_t)j * k * ld + (size_t)i * k;
             for (int a = 0; a < k; a++) {
-                const double fu = inv2pi * (c * s * ui[a] + s * q[a]), fq = inv2pi * (s * ui[a] - qq * q[a]);
                 double *restrict r = Bij + a * ld;
-                for (int b = 0; b < k; b++) r[b] = fu * ui[b] + fq * q[b];
-                r[a] += inv2pi * (MN_PI - t);
+                for (int b = 0; b < k; b++) r[b] = fu[a] * ui[b] + fq[a] * q[b];
+                r[a] += dg;
             }
-            for (int a = 0; a < k; a++)
-                for (int b = 0; b < k; b++) Bji[b * ld + a] = Bij[a * ld + b];
+            for (int b = 0; b < k; b++) {
+                double *restrict r = Bji + b * ld;
+                for (int a = 0; a < k; a++) r[a] = fu[a] * ui[b] + fq[a] * q[b];
+                r[b] += dg;
+            }
         }
+        /* block row i is complete: (i, j < i) came as mirrors */
+        if (sym)
+            for (int a = 0; a < k; a++) {
+                const double *restrict row = H + ((size_t)i * k + a) * ld;
+                bad |= exp_at_least(row, i * k, MN_EXP_HALF) | exp_at_least(row + i * k, k, MN_EXP_BITS) |
+                       exp_at_least(row + (i + 1) * k, (n - i - 1) * k, MN_EXP_HALF);
+            }
     }
-    return 0;
+    return !bad;
 }
+
+MN_LEVELS(int, hess_blocks,
+          (double *restrict H, size_t ld, const mn_popul_work *w, double *restrict Q, double *restrict cq, int sym),
+          H, ld, w, Q, cq, sym)
 
 /* Exact symmetry (blocks are symmetric up to rounding) and a finiteness
  * check; returns 0 when a value is not finite. */
-MN_LEVELS(int, hess_blocks,
-          (double *restrict H, size_t ld, const mn_popul_work *w, double *restrict Q, double *restrict cq), H, ld, w,
-          Q, cq)
-
 MN_INLINE int symmetrize_at(double *restrict H, size_t P, const int lv)
 {
     int ok = 1;
@@ -510,15 +553,22 @@ mn_status mn_popul_hessian(mn_popul_work *w, const double *theta, double *hess)
     /* norms and unit rows (and the checks) as in the evaluation */
     mn_status st = mn_popul_eval_plain(w, theta, NULL, NULL);
     if (st) return st;
-    double *Q = malloc((size_t)(n + k) * kp * sizeof *Q), *cq = malloc((size_t)(n + k) * sizeof *cq);
+    /* Q: n + k rows of kp (at least 3 for the off-diagonal blocks' q, fu, fq) */
+    double *Q = malloc((size_t)(n + k + 2) * kp * sizeof *Q), *cq = malloc((size_t)(n + k) * sizeof *cq);
     if (!Q || !cq) {
         free(Q), free(cq);
         return mn_fail(MN_ENOMEM, "popul: out of memory for the Hessian");
     }
-    if (w->spec.elim) memset(hess, 0, P * P * sizeof *hess);
-    hess_blocks(hess, P, w, Q, cq);
+    int ok;
+    if (w->spec.elim) {
+        memset(hess, 0, P * P * sizeof *hess);
+        hess_blocks(hess, P, w, Q, cq, 0);
+        mn_popul_elim_hessian(w, theta, hess);
+        ok = symmetrize(hess, P);
+    } else {
+        ok = hess_blocks(hess, P, w, Q, cq, 1); /* symmetric as it comes */
+    }
     free(Q), free(cq);
-    if (w->spec.elim) mn_popul_elim_hessian(w, theta, hess);
-    if (!symmetrize(hess, P)) return mn_fail(MN_ERANGE, "popul: the Hessian is not finite");
+    if (!ok) return mn_fail(MN_ERANGE, "popul: the Hessian is not finite");
     return MN_OK;
 }
