@@ -27,88 +27,36 @@
 #include "minima/sweep.h"
 #include "popul/internal.h"
 #include "run/internal.h"
+#include "util/first_error.h"
 
-/* One row's results while the runner runs. */
+/* One row's results while the runner runs, then its reduction. */
 typedef struct {
     mn_popul_task t;     /* what the runner's runs write */
     unsigned char *done; /* (restarts) 1: loaded from the database, 2: with its lambda_min */
     int left;            /* runs still to do (progress) */
+    int *rep;            /* (restarts) the first run of each distinct minimum */
+    double *lmin;        /* (restarts) the smallest Hessian eigenvalue of each */
+    int ndist;
+    double reduce_s;     /* wall seconds of its reduction (summed over its parts) */
 } slot;
 
-/* The smallest Hessian eigenvalue of each distinct minimum (at its first
- * run), one task per minimum through the run pool of minima/dist.h: this
- * process's threads (rank 0's own work in an MPI job, solo), each with its
- * mn_popul_runner. */
-typedef struct {
-    const slot *sl;
-    const mn_popul_spec *spec;
-    const int *rep; /* (ndist) the first run of each */
-    double *lmin;   /* (ndist) */
-} lmin_pass;
-
-static mn_status lmin_run(void *ctx, void **tls, long d, void *result, size_t *len)
-{
-    const lmin_pass *c = ctx;
-    const int r = c->rep[d];
-    double v = NAN;
-    mn_status st = MN_OK;
-    if (c->sl->done[r] == 2) { /* computed at this same point by the call that stored it */
-        v = c->sl->t.res[r].lambda_min;
-    } else {
-        mn_popul_runner *R = *tls;
-        if (!R) st = mn_popul_runner_alloc(&R, c->spec), *tls = R;
-        if (!st) st = mn_popul_hessian(R->w, c->sl->t.pts + (size_t)r * c->sl->t.P, R->L);
-        if (!st) st = mn_sym_eigvals(R->ev, R->L, (int)c->sl->t.P);
-        if (!st) v = R->ev[0];
-    }
-    memcpy(result, &v, sizeof v);
-    *len = sizeof v;
-    return st;
-}
-
-static void lmin_free(void *ctx, void *tls)
-{
-    (void)ctx;
-    mn_popul_runner_free(tls);
-}
-
-static mn_status lmin_commit(void *ctx, long d, const void *result, size_t len)
-{
-    (void)len;
-    memcpy(&((const lmin_pass *)ctx)->lmin[d], result, sizeof(double));
-    return MN_OK;
-}
-
-/* The distinct minima, eigenvalues and summary of one row. The row is made
- * from the runs in memory (the experiment runs without a database too), so
- * it cannot be mn_summarize's; it uses the shared pieces (mn_wilson,
- * mn_median, mn_popul_distinct, which the summary's population run kind
- * calls too) and gives the summary's numbers for the same runs (spurious %
- * and interval, mean loss and lambda_min; tests/cli_db.sh compares them).
- * Its own, on purpose: lambda_min once per distinct minimum (the Hessian is
- * P x P), and the added neuron's medians over the runs that did not diverge
- * (a diverged run stopped where its norm passed max_norm: its neuron says
- * nothing about where training settles), including |c|, the population neuron's
- * direction, which network rows do not have. */
-static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *spec, const mn_popul_opts *opts,
-                            int restarts, int nthr)
+/* The distinct spurious minima of a row, in restart order (res[].distinct,
+ * rep, ndist). Sequential; rows run it concurrently (nothing shared). */
+static mn_status row_distinct(slot *sl, const mn_popul_spec *spec, const mn_popul_opts *opts, int restarts)
 {
     const size_t P = sl->t.P;
     mn_popul_run *res = sl->t.res;
-    int *rep = malloc((size_t)restarts * sizeof *rep); /* run of each distinct minimum */
-    int *idx = malloc((size_t)restarts * sizeof *idx);  /* run of each spurious minimum */
+    int *idx = malloc((size_t)restarts * sizeof *idx); /* run of each spurious minimum */
     int *lab = malloc((size_t)restarts * sizeof *lab);
-    double *tmp = malloc((size_t)restarts * sizeof *tmp);
     double *sl_loss = malloc((size_t)restarts * sizeof *sl_loss), *sa = malloc((size_t)restarts * sizeof *sa),
            *sb = malloc((size_t)restarts * sizeof *sb);
     const double **pts = malloc((size_t)restarts * sizeof *pts);
     mn_status st = MN_OK;
-    if (!rep || !idx || !lab || !tmp || !sl_loss || !sa || !sb || !pts) {
+    if (!idx || !lab || !sl_loss || !sa || !sb || !pts) {
         st = mn_fail(MN_ENOMEM, "popul: out of memory for %d restarts", restarts);
         goto done;
     }
-    /* Distinct spurious minima, in restart order. */
-    int nsp = 0, ndist = 0;
+    int nsp = 0;
     for (int r = 0; r < restarts; r++) {
         res[r].distinct = -1;
         if (res[r].cls != MN_CLASS_SPURIOUS) continue;
@@ -116,26 +64,101 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
         sl_loss[nsp] = res[r].loss, sa[nsp] = res[r].a, sb[nsp] = res[r].b;
         nsp++;
     }
-    if ((st = mn_popul_distinct(lab, &ndist, pts, sl_loss, sa, sb, nsp, spec, opts->dedup_tol))) goto done;
+    if ((st = mn_popul_distinct(lab, &sl->ndist, pts, sl_loss, sa, sb, nsp, spec, opts->dedup_tol))) goto done;
     for (int i = 0; i < nsp; i++) res[idx[i]].distinct = lab[i];
-    for (int i = nsp - 1; i >= 0; i--) rep[lab[i]] = idx[i]; /* the first run of each */
-    /* The smallest Hessian eigenvalue, once per distinct minimum. */
-    double *lmin = tmp; /* (ndist) */
-    long *task = malloc((size_t)(ndist > 0 ? ndist : 1) * sizeof *task);
-    if (!task) {
-        st = mn_fail(MN_ENOMEM, "popul: out of memory for %d minima", ndist);
-        goto done;
+    for (int i = nsp - 1; i >= 0; i--) sl->rep[lab[i]] = idx[i]; /* the first run of each */
+done:
+    free(idx), free(lab), free(sl_loss), free(sa), free(sb), free(pts);
+    return st;
+}
+
+/* The smallest Hessian eigenvalue of each distinct minimum of every row (at
+ * its first run), one task per minimum through the run pool of
+ * minima/dist.h: this process's threads (rank 0's own work in an MPI job,
+ * solo), each with an mn_popul_runner for the row at hand. Task i is
+ * minimum dmin[i] of row row[i]. */
+typedef struct {
+    slot *sl;
+    const mn_popul_spec *specs;
+    const int *row, *dmin; /* (ntask) */
+    double *secs;          /* (ntask) wall seconds of each */
+} lmin_pass;
+
+typedef struct {
+    mn_popul_runner *R;
+    int row; /* whose spec R has */
+} lmin_tls;
+
+typedef struct {
+    double v, secs;
+} lmin_result;
+
+static mn_status lmin_run(void *ctx, void **tls, long i, void *result, size_t *len)
+{
+    const lmin_pass *c = ctx;
+    const double t0 = omp_get_wtime();
+    const int s = c->row[i];
+    const slot *sl = &c->sl[s];
+    const int r = sl->rep[c->dmin[i]];
+    lmin_result out = {NAN, 0};
+    mn_status st = MN_OK;
+    if (sl->done[r] == 2) { /* computed at this same point by the call that stored it */
+        out.v = sl->t.res[r].lambda_min;
+    } else {
+        lmin_tls *t = *tls;
+        if (!t && !(t = *tls = calloc(1, sizeof *t))) {
+            st = mn_fail(MN_ENOMEM, "popul: out of memory");
+        } else if (!t->R || t->row != s) { /* tasks come row by row */
+            mn_popul_runner_free(t->R), t->R = NULL;
+            st = mn_popul_runner_alloc(&t->R, &c->specs[s]);
+            t->row = s;
+        }
+        if (!st) st = mn_popul_hessian(t->R->w, sl->t.pts + (size_t)r * sl->t.P, t->R->L);
+        if (!st) st = mn_sym_eigvals(t->R->ev, t->R->L, (int)sl->t.P);
+        if (!st) out.v = t->R->ev[0];
     }
-    for (int d = 0; d < ndist; d++) task[d] = d, lmin[d] = NAN;
-    lmin_pass lp = {.sl = sl, .spec = spec, .rep = rep, .lmin = lmin};
-    const mn_dist_job job = {.ctx = &lp, .result_bytes = sizeof(double), .threads = nthr, .run = lmin_run,
-                             .tls_free = lmin_free, .commit = lmin_commit};
-    const int solo = mn_dist_solo(1);
-    st = mn_dist_run(&job, task, ndist);
-    mn_dist_solo(solo);
-    free(task);
-    if (st) goto done;
-    /* The row. */
+    out.secs = omp_get_wtime() - t0;
+    memcpy(result, &out, sizeof out);
+    *len = sizeof out;
+    return st;
+}
+
+static void lmin_free(void *ctx, void *tls)
+{
+    (void)ctx;
+    lmin_tls *t = tls;
+    if (t) mn_popul_runner_free(t->R);
+    free(t);
+}
+
+static mn_status lmin_commit(void *ctx, long i, const void *result, size_t len)
+{
+    (void)len;
+    const lmin_pass *c = ctx;
+    lmin_result out;
+    memcpy(&out, result, sizeof out);
+    c->sl[c->row[i]].lmin[c->dmin[i]] = out.v;
+    c->secs[i] = out.secs;
+    return MN_OK;
+}
+
+/* The summary of one row from its runs, distinct minima and their
+ * eigenvalues. The row is made from the runs in memory (the experiment
+ * runs without a database too), so it cannot be mn_summarize's; it uses
+ * the shared pieces (mn_wilson, mn_median, mn_popul_distinct, which the
+ * summary's population run kind calls too) and gives the summary's numbers
+ * for the same runs (spurious % and interval, mean loss and lambda_min;
+ * tests/cli_db.sh compares them). Its own, on purpose: lambda_min once per
+ * distinct minimum (the Hessian is P x P), and the added neuron's medians
+ * over the runs that did not diverge (a diverged run stopped where its norm
+ * passed max_norm: its neuron says nothing about where training settles),
+ * including |c|, the population neuron's direction, which network rows do
+ * not have. */
+static mn_status row_summary(mn_popul_row *row, slot *sl, const mn_popul_spec *spec, int restarts)
+{
+    mn_popul_run *res = sl->t.res;
+    double *tmp = malloc((size_t)restarts * sizeof *tmp);
+    if (!tmp) return mn_fail(MN_ENOMEM, "popul: out of memory for %d restarts", restarts);
     memset(row, 0, sizeof *row);
     row->k = spec->k, row->n = spec->n, row->restarts = restarts;
     double sl_sum = 0, sf = 0;
@@ -147,7 +170,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
         row->run_seconds += q->seconds;
         row->loaded += sl->done[r] != 0;
         if (q->cls == MN_CLASS_SPURIOUS) {
-            q->lambda_min = lmin[q->distinct];
+            q->lambda_min = sl->lmin[q->distinct];
             sl_sum += q->lambda_min, sf += q->loss;
         }
     }
@@ -157,7 +180,7 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
     row->spurious_lo *= 100, row->spurious_hi *= 100; /* in % */
     row->mean_lambda_min = ns ? sl_sum / ns : NAN;
     row->mean_loss = ns ? sf / ns : NAN;
-    row->distinct = ndist;
+    row->distinct = sl->ndist;
     row->median_abs_a = row->median_a_exp_b = row->median_b = row->median_c_norm = NAN;
     if (spec->elim) {
         /* the neuron at the end of the runs that did not diverge */
@@ -172,8 +195,54 @@ static mn_status reduce_row(mn_popul_row *row, slot *sl, const mn_popul_spec *sp
             *med[f] = mn_median(tmp, m);
         }
     }
-done:
-    free(rep), free(idx), free(lab), free(tmp), free(sl_loss), free(sa), free(sb), free(pts);
+    free(tmp);
+    return MN_OK;
+}
+
+/* The reductions of every row: distinct minima (rows concurrently, each
+ * sequential in restart order), then the eigenvalues of all rows' distinct
+ * minima as one pool of tasks, then the summaries in row order. Each row's
+ * numbers depend only on its own runs, so they are those of reducing it
+ * alone, bit for bit, whatever the thread count. order: the rows by
+ * decreasing size (the largest reductions start first). */
+static mn_status reduce_rows(mn_popul_row *rows, slot *sl, const int *order, const mn_popul_spec *specs,
+                             int nspecs, const mn_popul_opts *opts, int restarts, int nthr)
+{
+    mn_first_error err = {0};
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthr)
+    for (int o = 0; o < nspecs; o++) {
+        const int s = order[o];
+        const double t0 = omp_get_wtime();
+        const mn_status e = mn_first_error_seen(&err) ? MN_OK : row_distinct(&sl[s], &specs[s], opts, restarts);
+        if (e) mn_first_error_set(&err, e);
+        sl[s].reduce_s = omp_get_wtime() - t0;
+    }
+    mn_status st = mn_first_error_status(&err);
+    if (st) return st;
+    long ntask = 0;
+    for (int s = 0; s < nspecs; s++) ntask += sl[s].ndist;
+    long *task = malloc((size_t)(ntask > 0 ? ntask : 1) * sizeof *task);
+    int *row = malloc((size_t)(ntask > 0 ? ntask : 1) * sizeof *row);
+    int *dmin = malloc((size_t)(ntask > 0 ? ntask : 1) * sizeof *dmin);
+    double *secs = calloc((size_t)(ntask > 0 ? ntask : 1), sizeof *secs);
+    if (!task || !row || !dmin || !secs) st = mn_fail(MN_ENOMEM, "popul: out of memory for %ld minima", ntask);
+    for (long i = 0, o = 0; !st && o < nspecs; o++) /* the rows in the order above */
+        for (int d = 0; d < sl[order[o]].ndist; d++, i++) task[i] = i, row[i] = order[o], dmin[i] = d;
+    if (!st) {
+        lmin_pass lp = {.sl = sl, .specs = specs, .row = row, .dmin = dmin, .secs = secs};
+        const mn_dist_job job = {.ctx = &lp, .result_bytes = sizeof(lmin_result), .threads = nthr,
+                                 .run = lmin_run, .tls_free = lmin_free, .commit = lmin_commit};
+        const int solo = mn_dist_solo(1);
+        st = mn_dist_run(&job, task, ntask);
+        mn_dist_solo(solo);
+    }
+    for (long i = 0; !st && i < ntask; i++) sl[row[i]].reduce_s += secs[i];
+    for (int s = 0; s < nspecs && !st; s++) {
+        const double t0 = omp_get_wtime();
+        st = row_summary(&rows[s], &sl[s], &specs[s], restarts);
+        sl[s].reduce_s += omp_get_wtime() - t0;
+    }
+    free(task), free(row), free(dmin), free(secs);
     return st;
 }
 
@@ -459,7 +528,9 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
         t->pts = malloc((size_t)restarts * t->P * sizeof *t->pts);
         t->span = malloc((size_t)restarts * 2 * sizeof *t->span);
         sl[s].done = calloc((size_t)restarts, 1);
-        if (!t->res || !t->pts || !t->span || !sl[s].done) {
+        sl[s].rep = malloc((size_t)restarts * sizeof *sl[s].rep);
+        sl[s].lmin = malloc((size_t)restarts * sizeof *sl[s].lmin);
+        if (!t->res || !t->pts || !t->span || !sl[s].done || !sl[s].rep || !sl[s].lmin) {
             st = mn_fail(MN_ENOMEM, "popul: out of memory for %d restarts", restarts);
             goto done;
         }
@@ -521,6 +592,7 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
     /* The reductions, with OpenBLAS at one thread as in the runs. */
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads != 1) openblas_set_num_threads(1);
+    st = reduce_rows(rows, sl, order, specs, nspecs, opts, restarts, nthr);
     for (int s = 0; s < nspecs && !st; s++) {
         const double t0 = omp_get_wtime();
         double first = INFINITY, last = -INFINITY; /* NaN (loaded runs) compare false */
@@ -528,16 +600,15 @@ mn_status mn_popul_experiment_db(mn_popul_row *rows, mn_popul_run **runs, const 
             if (sl[s].t.span[2 * r] < first) first = sl[s].t.span[2 * r];
             if (sl[s].t.span[2 * r + 1] > last) last = sl[s].t.span[2 * r + 1];
         }
-        if ((st = reduce_row(&rows[s], &sl[s], &specs[s], opts, restarts, nthr))) break;
         if (db && (st = store_lambda_min(db, &sl[s], restarts))) break;
         /* a row all loaded from the database took no time here */
-        rows[s].seconds = (last > first ? last - first : 0) + (omp_get_wtime() - t0);
+        rows[s].seconds = (last > first ? last - first : 0) + sl[s].reduce_s + (omp_get_wtime() - t0);
     }
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
 done:
     for (int s = 0; s < nspecs; s++) {
         if (!(runs && runs[s])) free(sl[s].t.res);
-        free(sl[s].t.pts), free(sl[s].t.span), free(sl[s].done);
+        free(sl[s].t.pts), free(sl[s].t.span), free(sl[s].done), free(sl[s].rep), free(sl[s].lmin);
     }
     free(sl), free(order), free(list);
     return st;
