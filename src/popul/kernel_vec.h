@@ -26,18 +26,31 @@ typedef double V __attribute__((vector_size(8 * MN_VW), aligned(8)));
 typedef int64_t VL __attribute__((vector_size(8 * MN_VW), aligned(8)));  /* comparison results */
 typedef uint64_t VU __attribute__((vector_size(8 * MN_VW), aligned(8))); /* bit patterns */
 
-/* sqrt_fast on N hardware vectors side by side (arrays, not vector
- * arguments: -Wpsabi). */
-MN_INLINE void MN_W(sqrt_fast_v)(V *restrict out, const V *restrict x, const int N)
+/* Square roots of N hardware vectors: the hardware's, correctly rounded
+ * (kernel.c), so the same bits at every width. GCC's builtins, not the
+ * intrinsics: those refuse to be inlined into a function without the
+ * level's target, which this one is until it lands in the level's copy.
+ * (-Wpsabi: GCC warns of the wide vector the builtin returns, as if it were
+ * a call; it is one instruction, in a function of the level's target.) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+MN_INLINE void MN_W(sqrt_v)(V *restrict out, const V *restrict x, const int N)
 {
-    V xe[8], y[8], h2[8], s[8];
-    XN(N, xe[h] = VSEL(V, VL, x[h] > 1e-300, x[h], (V){0} + 1e-300));
-    XN(N, y[h] = (V)(0x5FE6EB50C7B537A9ULL - ((VU)xe[h] >> 1)));
-    XN(N, h2[h] = 0.5 * xe[h]);
-    for (int it = 0; it < 4; it++) XN(N, y[h] = y[h] * (1.5 - h2[h] * y[h] * y[h]));
-    XN(N, s[h] = x[h] * y[h]);
-    XN(N, out[h] = s[h] + 0.5 * y[h] * (x[h] - s[h] * s[h]));
+#if MN_X86_LEVELS && MN_VW == 8
+    XN(N, out[h] = __builtin_ia32_sqrtpd512_mask(x[h], x[h], -1, 4)); /* 4: the current rounding */
+#elif MN_X86_LEVELS && MN_VW == 4
+    XN(N, out[h] = __builtin_ia32_sqrtpd256(x[h]));
+#elif MN_X86_LEVELS
+    XN(N, out[h] = __builtin_ia32_sqrtpd(x[h]));
+#else
+    for (int h = 0; h < N; h++) {
+        V r = x[h];
+        for (int l = 0; l < MN_VW; l++) r[l] = __builtin_sqrt(r[l]);
+        out[h] = r;
+    }
+#endif
 }
+#pragma GCC diagnostic pop
 
 /* angle_terms (kernel.c) on N <= 4 hardware vectors, statement by statement
  * over the vectors (and the two roots of each together): per lane the
@@ -61,8 +74,7 @@ MN_INLINE void MN_W(angle_terms_v)(const double *restrict cp, double *restrict a
     XN(N, p[h] = x[h] * (pS0 + x[h] * (pS1 + x[h] * (pS2 + x[h] * (pS3 + x[h] * (pS4 + x[h] * pS5))))));
     XN(N, q[h] = 1.0 + x[h] * (qS1 + x[h] * (qS2 + x[h] * (qS3 + x[h] * qS4))));
     XN(N, r[h] = p[h] / q[h]);
-    MN_W(sqrt_fast_v)(rt, x, N);
-    MN_W(sqrt_fast_v)(rt + N, x + N, N);
+    MN_W(sqrt_v)(rt, x, 2 * N);
     XN(N, T[h] = VSEL(V, VL, big[h], 2.0 * (rt[h] + rt[h] * r[h]), pio2_hi - (a[h] - (pio2_lo - a[h] * r[h]))));
     XN(N, VST(V, ak + MN_VW * h,
               VSEL(V, VL, c[h] < 0, T[h], (pio2_hi - T[h]) + pio2_hi + 2 * pio2_lo) * inv2pi));
@@ -312,12 +324,10 @@ MN_INLINE int MN_W(eval_core)(mn_popul_work *w, const double *restrict Wp0, doub
         if (!(s2[i] > 0) || !(s2[i] < INFINITY)) return i + 1;
         wn2 += s2[i];
     }
-    /* norms and their reciprocals a vector at a time: lane by lane
-     * sqrt_fast's and the division's operations (the same bits), one latency
-     * chain per vector rather than per row; s2's padding holds 1 */
+    /* norms and their reciprocals a vector at a time; s2's padding holds 1 */
     for (int i = 0; i < n; i += MN_VW) {
         V r;
-        MN_W(sqrt_fast_v)(&r, (const V *)(s2 + i), 1);
+        MN_W(sqrt_v)(&r, (const V *)(s2 + i), 1);
         VST(V, nrm + i, r);
         VST(V, coef + i, 1.0 / r);
     }
