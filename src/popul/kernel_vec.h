@@ -251,31 +251,6 @@ MN_INLINE void MN_W(sym_tile)(double *restrict G, const double *restrict ak, con
         for (int b = 0; b < NB; b++) VST(V, G + (size_t)(i + r) * kp + lb + MN_VW * b, acc[r][b]);
 }
 
-/* G_i = W_i / 2 + sum_{j != i} A_ij W_j with A symmetric, given as the
- * packed upper triangle ak (row i at off[i]), by tiles of rows and up to
- * four vectors of columns. Also alpha_i = sum_{j != i} S_ij |w_j| from the
- * packed sk (scalar loops, the order as written). */
-MN_INLINE void MN_W(sym_products)(double *restrict G, double *restrict alpha, const double *restrict ak,
-                                  const double *restrict sk, const int *restrict off, const double *restrict Wp,
-                                  const double *restrict nrm, int n, int kp)
-{
-    for (int i = 0; i < n; i++) alpha[i] = 0;
-    for (int i = 0; i < n; i++) {
-        const double *restrict si = sk + off[i] - (i + 1); /* si[j], j > i */
-        double al = 0;
-        for (int j = i + 1; j < n; j++) al += si[j] * nrm[j];
-        for (int j = i + 1; j < n; j++) alpha[j] += si[j] * nrm[i];
-        alpha[i] += al;
-    }
-    for (int lb = 0; lb < kp; lb += 4 * MN_VW) {
-        const int nb = (kp - lb) / MN_VW < 4 ? (kp - lb) / MN_VW : 4, R = MN_W(tile_rows)(nb);
-        for (int i = 0; i < n; i += R) {
-            const int r = R < n - i ? R : n - i;
-            MN_TILES(MN_W(sym_tile), r, nb, G, ak, off, Wp, i, lb, n, kp)
-        }
-    }
-}
-
 /* 8 logical lanes held as NV hardware vectors, summed in one fixed order
  * (lanes read in registers: a store and reloads stall on store forwarding). */
 #define LANE(acc, l) ((acc)[(l) / MN_VW][(l) % MN_VW])
@@ -285,6 +260,39 @@ MN_INLINE double MN_W(hsum)(const V *restrict acc)
            ((LANE(acc, 2) + LANE(acc, 6)) + (LANE(acc, 3) + LANE(acc, 7)));
 }
 #undef LANE
+
+/* G_i = W_i / 2 + sum_{j != i} A_ij W_j with A symmetric, given as the
+ * packed upper triangle ak (row i at off[i]), by tiles of rows and up to
+ * four vectors of columns. Also alpha_i = sum_{j != i} S_ij |w_j| from the
+ * packed sk: the terms j < i first, in order of j (a vector of i at a
+ * time), then the terms j > i as one dot product of 8 logical lanes (hsum),
+ * not a scalar chain of n - 1 - i dependent adds. */
+MN_INLINE void MN_W(sym_products)(double *restrict G, double *restrict alpha, const double *restrict ak,
+                                  const double *restrict sk, const int *restrict off, const double *restrict Wp,
+                                  const double *restrict nrm, int n, int kp)
+{
+    /* the norms with zeros past n: the dot products' last vectors reach up
+     * to 7 entries past row i's end (into the next rows of sk, finite) */
+    double nz[MN_POPUL_MAX_N + 8] __attribute__((aligned(64)));
+    for (int i = 0; i < n; i++) nz[i] = nrm[i], alpha[i] = 0;
+    for (int i = n; i < n + 8; i++) nz[i] = 0;
+    for (int i = 0; i < n; i++) {
+        const double *restrict si = sk + off[i] - (i + 1); /* si[j], j > i */
+        V acc[NV];
+        for (int q = 0; q < NV; q++) acc[q] = (V){0};
+        for (int j = i + 1; j < n; j += 8)
+            for (int q = 0; q < NV; q++) acc[q] += VLD(V, si + j + MN_VW * q) * VLD(V, nz + j + MN_VW * q);
+        for (int j = i + 1; j < n; j++) alpha[j] += si[j] * nrm[i];
+        alpha[i] += MN_W(hsum)(acc);
+    }
+    for (int lb = 0; lb < kp; lb += 4 * MN_VW) {
+        const int nb = (kp - lb) / MN_VW < 4 ? (kp - lb) / MN_VW : 4, R = MN_W(tile_rows)(nb);
+        for (int i = 0; i < n; i += R) {
+            const int r = R < n - i ? R : n - i;
+            MN_TILES(MN_W(sym_tile), r, nb, G, ak, off, Wp, i, lb, n, kp)
+        }
+    }
+}
 
 /* Everything of one evaluation: norms, unit rows, the Gram matrix, the
  * angles, the two products, and the assembly of the gradient and the
