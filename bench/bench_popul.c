@@ -102,21 +102,22 @@ static double plain_eval(int n, int k, const double *W, double *G)
     return F + 0.25 * k + k * (k - 1.0) / (4 * MN_PI);
 }
 
-/* Floating-point operations (+ - * /) of one kernel evaluation, counted
- * from src/popul/kernel.c's code on the real (unpadded) entries:
- *   row norms 2nk, their roots 23n (sqrt_fast: 4 Newton steps of 4, 7
- *   more), reciprocals n, unit rows nk;
+/* Floating-point operations (+ - * / sqrt, a square root counted as one) of
+ * one kernel evaluation, counted from src/popul/kernel.c's code on the real
+ * (unpadded) entries:
+ *   row norms 2nk, their roots n, reciprocals n, unit rows nk;
  *   Gram products 2k per student pair;
- *   angle terms 84 per angle, both branches (the vector code computes
+ *   angle terms 40 per angle, both branches (the vector code computes
  *   both): clamp-free z and 1 - a^2 (6), numerator 11, denominator 8,
- *   division 1, two roots 46, both arccosine branches 7, ak 4, sk 1;
- *   products: alpha 4 per pair, G = W/2 + A W 2nnk + nk;
+ *   division 1, two roots 2, both arccosine branches 7, ak 4, sk 1;
+ *   products: alpha 4 per pair and 7 per row (its 8-lane sum),
+ *   G = W/2 + A W 2nnk + nk;
  *   teacher part and assembly 2nk (beta) + 11nk (g, the three sums). */
 static double flops_per_eval(int n, int k)
 {
     const double npair = n * (n - 1) / 2.0, nk = (double)n * k;
-    const double norms = 2 * nk + 23.0 * n + n + nk, gram = 2.0 * k * npair;
-    const double angles = 84 * (npair + nk), prod = 4 * npair + 2.0 * n * nk + nk, teach = 13 * nk;
+    const double norms = 2 * nk + n + n + nk, gram = 2.0 * k * npair;
+    const double angles = 40 * (npair + nk), prod = 4 * npair + 7.0 * n + 2.0 * n * nk + nk, teach = 13 * nk;
     return norms + gram + angles + prod + teach;
 }
 
