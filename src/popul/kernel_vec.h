@@ -276,26 +276,39 @@ MN_INLINE double MN_W(hsum)(const V *restrict acc)
 /* G_i = W_i / 2 + sum_{j != i} A_ij W_j with A symmetric, given as the
  * packed upper triangle ak (row i at off[i]), by tiles of rows and up to
  * four vectors of columns. Also alpha_i = sum_{j != i} S_ij |w_j| from the
- * packed sk: the terms j < i first, in order of j (a vector of i at a
- * time), then the terms j > i as one dot product of 8 logical lanes (hsum),
- * not a scalar chain of n - 1 - i dependent adds. */
+ * packed sk: the terms j < i in order of j, a vector of i at a time (lane i
+ * of packed row j's entries i0 .. i0 + MN_VW - 1; within the block, lanes
+ * i <= j get 0, which leaves a sum of nonnegative terms unchanged), plus the
+ * terms j > i as one dot product of 8 logical lanes (hsum). Not written as
+ * alpha[j] += S_ij |w_i| row after row: each row's vector stores, reloaded
+ * one entry further on by the next row, cannot be forwarded and stall. */
 MN_INLINE void MN_W(sym_products)(double *restrict G, double *restrict alpha, const double *restrict ak,
                                   const double *restrict sk, const int *restrict off, const double *restrict Wp,
                                   const double *restrict nrm, int n, int kp)
 {
     /* the norms with zeros past n: the dot products' last vectors reach up
      * to 7 entries past row i's end (into the next rows of sk, finite) */
-    double nz[MN_POPUL_MAX_N + 8] __attribute__((aligned(64)));
-    for (int i = 0; i < n; i++) nz[i] = nrm[i], alpha[i] = 0;
-    for (int i = n; i < n + 8; i++) nz[i] = 0;
+    double nz[MN_POPUL_MAX_N + 8] __attribute__((aligned(64))), dot[MN_POPUL_MAX_N + 8] __attribute__((aligned(64)));
+    for (int i = 0; i < n; i++) nz[i] = nrm[i];
+    for (int i = n; i < n + 8; i++) nz[i] = 0, dot[i] = 0;
     for (int i = 0; i < n; i++) {
         const double *restrict si = sk + off[i] - (i + 1); /* si[j], j > i */
         V acc[NV];
         for (int q = 0; q < NV; q++) acc[q] = (V){0};
         for (int j = i + 1; j < n; j += 8)
             for (int q = 0; q < NV; q++) acc[q] += VLD(V, si + j + MN_VW * q) * VLD(V, nz + j + MN_VW * q);
-        for (int j = i + 1; j < n; j++) alpha[j] += si[j] * nrm[i];
-        alpha[i] += MN_W(hsum)(acc);
+        dot[i] = MN_W(hsum)(acc);
+    }
+    V lane; /* lane l holds l */
+    for (int l = 0; l < MN_VW; l++) lane[l] = l;
+    for (int i0 = 0; i0 < n; i0 += MN_VW) {
+        V acc = (V){0};
+        for (int j = 0; j < i0; j++) acc += VLD(V, sk + off[j] - (j + 1) + i0) * nrm[j];
+        for (int j = i0; j < i0 + MN_VW && j < n - 1; j++) {
+            const V t = VLD(V, sk + off[j] - (j + 1) + i0) * nrm[j];
+            acc += VSEL(V, VL, lane > (double)(j - i0), t, (V){0});
+        }
+        VST(V, alpha + i0, acc + VLD(V, dot + i0));
     }
     for (int lb = 0; lb < kp; lb += 4 * MN_VW) {
         const int nb = (kp - lb) / MN_VW < 4 ? (kp - lb) / MN_VW : 4, R = MN_W(tile_rows)(nb);
