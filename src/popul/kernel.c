@@ -38,11 +38,11 @@
 #include "popul/internal.h"
 
 /* ------------------------------------------------------------------ */
-/* Square roots are the hardware's (sqrtsd, sqrtpd, vsqrtpd at every width):
- * IEEE 754 makes them correctly rounded, so every vector width and every
- * x86-64 CPU gives the same bits. On Zen 3 they also measured fastest:
- * a 4-lane angle vector took 32 cycles with vsqrtpd against 52-62 with
- * the earlier multiply-only Newton root (bench/README.md). */
+/* Square roots are the hardware's (sqrtsd, sqrtpd, vsqrtpd at every width,
+ * fsqrt on AArch64): IEEE 754 makes them correctly rounded, so every vector
+ * width and every CPU gives the same bits. On Zen 3 they also measured
+ * fastest: a 4-lane angle vector took 32 cycles with vsqrtpd against 52-62
+ * with the earlier multiply-only Newton root (bench/README.md). */
 /* acos without branches, so that loops over it vectorise.
  * The rational approximation of asin on [0, 1/2] is fdlibm's (e_asin.c,
  * |error| < 2^-58.75 relative), used two ways:
@@ -186,6 +186,8 @@ void mn_popul_work_free(mn_popul_work *work)
  * gives bit-identical results (tests/test_popul.c). What that costs: little
  * on Zen 3, whose two FP add pipes work beside the two multiply/FMA pipes;
  * more on cores whose adds share the multiply pipes. */
+/* no-math-errno: sqrt is then one instruction, without a branch to set errno
+ * (its arguments are never negative). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define MN_HOT __attribute__((optimize("O3", "fp-contract=off", "no-math-errno")))
 #else
