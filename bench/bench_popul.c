@@ -7,8 +7,9 @@
  *   level N  minima's kernel (mn_popul_eval_padded, what gradient descent
  *            calls) at every instruction-set level this CPU supports;
  * on the same Xavier point, and prints per size one line per variant:
- * microseconds of the thread's CPU time per evaluation (best window; the
- * machine is shared), the speed-up over plain, the
+ * microseconds of the thread's CPU time per evaluation (best window, the
+ * windows of all variants interleaved; the machine is shared), the
+ * speed-up over plain, the
  * kernel's floating-point work (flops_per_eval below) in GFLOP/s, and
  * checks: the kernel's loss and gradient against plain (max abs
  * difference) and every level's bits against level 1.
@@ -102,46 +103,37 @@ static double plain_eval(int n, int k, const double *W, double *G)
     return F + 0.25 * k + k * (k - 1.0) / (4 * MN_PI);
 }
 
-/* Floating-point operations (+ - * /) of one kernel evaluation, counted
- * from src/popul/kernel.c's code on the real (unpadded) entries:
- *   row norms 2nk, their roots 23n (sqrt_fast: 4 Newton steps of 4, 7
- *   more), reciprocals n, unit rows nk;
+/* Floating-point operations (+ - * / sqrt, a square root counted as one) of
+ * one kernel evaluation, counted from src/popul/kernel.c's code on the real
+ * (unpadded) entries:
+ *   row norms 2nk, their roots n, reciprocals n, unit rows nk;
  *   Gram products 2k per student pair;
- *   angle terms 84 per angle, both branches (the vector code computes
+ *   angle terms 40 per angle, both branches (the vector code computes
  *   both): clamp-free z and 1 - a^2 (6), numerator 11, denominator 8,
- *   division 1, two roots 46, both arccosine branches 7, ak 4, sk 1;
- *   products: alpha 4 per pair, G = W/2 + A W 2nnk + nk;
+ *   division 1, two roots 2, both arccosine branches 7, ak 4, sk 1;
+ *   products: alpha 4 per pair and 7 per row (its 8-lane sum),
+ *   G = W/2 + A W 2nnk + nk;
  *   teacher part and assembly 2nk (beta) + 11nk (g, the three sums). */
 static double flops_per_eval(int n, int k)
 {
     const double npair = n * (n - 1) / 2.0, nk = (double)n * k;
-    const double norms = 2 * nk + 23.0 * n + n + nk, gram = 2.0 * k * npair;
-    const double angles = 84 * (npair + nk), prod = 4 * npair + 2.0 * n * nk + nk, teach = 13 * nk;
+    const double norms = 2 * nk + n + n + nk, gram = 2.0 * k * npair;
+    const double angles = 40 * (npair + nk), prod = 4 * npair + 7.0 * n + 2.0 * n * nk + nk, teach = 13 * nk;
     return norms + gram + angles + prod + teach;
 }
 
-typedef struct {
-    double us;     /* best window, microseconds per evaluation */
-    double loss;   /* at the point */
-    double *grad;  /* n x k */
-} result;
-
-/* Runs stmt for >= sec seconds of this thread's CPU time, rep windows; the
- * best window's mean, in CPU microseconds. */
-#define TIME_BEST(out_us, sec, rep, stmt)                                                            \
+/* Runs stmt for >= sec seconds of this thread's CPU time (one window);
+ * best_us becomes the window's mean in CPU microseconds if lower. */
+#define TIME_WINDOW(best_us, sec, stmt)                                                              \
     do {                                                                                             \
-        double best_ = INFINITY;                                                                     \
-        for (int r_ = 0; r_ < (rep); r_++) {                                                         \
-            long m_ = 0;                                                                             \
-            const double t0_ = cpu_now();                                                            \
-            double t_;                                                                               \
-            do {                                                                                     \
-                for (int q_ = 0; q_ < 64; q_++) { stmt; }                                            \
-                m_ += 64;                                                                            \
-            } while ((t_ = cpu_now() - t0_) < (sec));                                                \
-            if (t_ / m_ < best_) best_ = t_ / m_;                                                    \
-        }                                                                                            \
-        (out_us) = 1e6 * best_;                                                                      \
+        long m_ = 0;                                                                                 \
+        const double t0_ = cpu_now();                                                                \
+        double t_;                                                                                   \
+        do {                                                                                         \
+            for (int q_ = 0; q_ < 64; q_++) { stmt; }                                                \
+            m_ += 64;                                                                                \
+        } while ((t_ = cpu_now() - t0_) < (sec));                                                    \
+        if (1e6 * t_ / m_ < (best_us)) (best_us) = 1e6 * t_ / m_;                                    \
     } while (0)
 
 static int die(const char *what)
@@ -166,18 +158,25 @@ static int per_eval(int k, int n, double sec, int rep, int only)
     for (int i = 0; i < n; i++) memcpy(Wp + (size_t)i * kp, W + (size_t)i * k, (size_t)k * sizeof *W);
 
     const double fl = flops_per_eval(n, k);
-    double plain_us, Fp = 0;
-    volatile double sink = 0;
-    TIME_BEST(plain_us, sec, rep, sink = plain_eval(n, k, W, G));
-    Fp = plain_eval(n, k, W, G);
-    printf("k=%d n=%d plain   us_per_eval=%8.3f speedup=  1.00 GFLOPs=%6.2f\n", k, n, plain_us, fl / plain_us / 1e3);
     const int best = mn_popul_isa_best();
+    double us[5] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY}, Fp = 0, F = 0; /* [0]: plain */
+    volatile double sink = 0;
+    /* windows interleaved, plain and each level in turn, rep rounds: on a
+     * shared machine every variant meets the same spells of load */
+    for (int r = 0; r < rep; r++) {
+        TIME_WINDOW(us[0], sec, sink = plain_eval(n, k, W, G));
+        for (int lv = 1; lv <= best; lv++) {
+            if (only && lv != only && lv != 1) continue;
+            if (mn_popul_isa_select(lv)) return die("select");
+            TIME_WINDOW(us[lv], sec, mn_popul_eval_padded(w, Wp, &F, Gp));
+        }
+    }
+    Fp = plain_eval(n, k, W, G);
+    printf("k=%d n=%d plain   us_per_eval=%8.3f speedup=  1.00 GFLOPs=%6.2f\n", k, n, us[0], fl / us[0] / 1e3);
     for (int lv = 1; lv <= best; lv++) {
         if (only && lv != only && lv != 1) continue;
         if (mn_popul_isa_select(lv)) return die("select");
-        double F = 0, us;
         if (mn_popul_eval_padded(w, Wp, &F, Gp)) return die("eval");
-        TIME_BEST(us, sec, rep, mn_popul_eval_padded(w, Wp, &F, Gp));
         double dg = 0;
         for (int i = 0; i < n; i++)
             for (int d = 0; d < k; d++) dg = fmax(dg, fabs(Gp[(size_t)i * kp + d] - G[(size_t)i * k + d]));
@@ -185,7 +184,7 @@ static int per_eval(int k, int n, double sec, int rep, int only)
         const int same = memcmp(G1, Gp, (size_t)n * kp * sizeof *Gp) == 0;
         printf("k=%d n=%d level %d us_per_eval=%8.3f speedup=%6.2f GFLOPs=%6.2f |dF|=%.1e |dgrad|=%.1e "
                "bits_vs_level1=%s\n",
-               k, n, lv, us, plain_us / us, fl / us / 1e3, fabs(F - Fp), dg, same ? "same" : "DIFFERENT");
+               k, n, lv, us[lv], us[0] / us[lv], fl / us[lv] / 1e3, fabs(F - Fp), dg, same ? "same" : "DIFFERENT");
     }
     printf("k=%d n=%d flops_per_eval=%.0f\n", k, n, fl);
     (void)sink;

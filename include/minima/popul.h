@@ -65,8 +65,8 @@ double mn_popul_kernel(const double *u, const double *v, int d);
  * 4.5e-16 (measured over 2e6 random points and near -1, -1/2, 0, 1/2, 1 in
  * tests/test_popul.c); arguments outside [-1, 1] are clamped. */
 double mn_popul_acos(double x);
-/* The square root it uses (multiplications only): within 1 ulp of sqrt(x)
- * for x in [0, 1] (measured in tests/test_popul.c). */
+/* The square root it uses: the hardware's, correctly rounded (the same bits
+ * as sqrt(x) at every vector width; tests/test_popul.c). */
 double mn_popul_sqrt(double x);
 
 /* Instruction-set level of the kernel's evaluations. On x86-64 (GCC): 1

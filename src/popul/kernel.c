@@ -38,30 +38,11 @@
 #include "popul/internal.h"
 
 /* ------------------------------------------------------------------ */
-/* Square root by multiplications only. On the CPUs we measured, vector sqrt
- * costs ~20 divisions (2-3 ns per element); this costs ~16 multiply-adds.
- * Seed: the bit trick for 1/sqrt(x) (relative error < 3.5%); four Newton
- * steps y <- y (3/2 - x y^2 / 2) take it below 1e-20 (quadratic:
- * 0.035 -> 2e-3 -> 5e-6 -> 4e-11 -> 2e-21) plus rounding; then s = x y and one
- * Newton step on s. Valid for x in [0, 1e300]; measured error <= 1 ulp
- * over [0, 1] (tests/test_popul.c). */
-static inline double sqrt_fast(double x)
-{
-    const double xe = x > 1e-300 ? x : 1e-300; /* x = 0 would give 0 * inf */
-    uint64_t i;
-    memcpy(&i, &xe, sizeof i);
-    i = 0x5FE6EB50C7B537A9ULL - (i >> 1);
-    double y;
-    memcpy(&y, &i, sizeof y);
-    const double h = 0.5 * xe;
-    y = y * (1.5 - h * y * y);
-    y = y * (1.5 - h * y * y);
-    y = y * (1.5 - h * y * y);
-    y = y * (1.5 - h * y * y);
-    const double s = x * y;
-    return s + 0.5 * y * (x - s * s);
-}
-
+/* Square roots are the hardware's (sqrtsd, sqrtpd, vsqrtpd at every width,
+ * fsqrt on AArch64): IEEE 754 makes them correctly rounded, so every vector
+ * width and every CPU gives the same bits. On Zen 3 they also measured
+ * fastest: a 4-lane angle vector took 32 cycles with vsqrtpd against 52-62
+ * with the earlier multiply-only Newton root (bench/README.md). */
 /* acos without branches, so that loops over it vectorise.
  * The rational approximation of asin on [0, 1/2] is fdlibm's (e_asin.c,
  * |error| < 2^-58.75 relative), used two ways:
@@ -85,14 +66,14 @@ static inline double acos_fast(double x)
     const double p = z * (pS0 + z * (pS1 + z * (pS2 + z * (pS3 + z * (pS4 + z * pS5)))));
     const double q = 1.0 + z * (qS1 + z * (qS2 + z * (qS3 + z * qS4)));
     const double r = p / q;
-    const double s = sqrt_fast(z); /* used only when big */
+    const double s = sqrt(z); /* used only when big */
     const double small_res = pio2_hi - (x - (pio2_lo - x * r));
     const double pos = 2.0 * (s + s * r);
     const double neg = 2.0 * (pio2_hi - (s + (s * r - pio2_lo)));
     return big ? (x > 0 ? pos : neg) : small_res;
 }
 
-double mn_popul_sqrt(double x) { return sqrt_fast(x); }
+double mn_popul_sqrt(double x) { return sqrt(x); }
 double mn_popul_acos(double x) { return acos_fast(x); }
 
 double mn_popul_kernel(const double *u, const double *v, int d)
@@ -205,8 +186,10 @@ void mn_popul_work_free(mn_popul_work *work)
  * gives bit-identical results (tests/test_popul.c). What that costs: little
  * on Zen 3, whose two FP add pipes work beside the two multiply/FMA pipes;
  * more on cores whose adds share the multiply pipes. */
+/* no-math-errno: sqrt is then one instruction, without a branch to set errno
+ * (its arguments are never negative). */
 #if defined(__GNUC__) && !defined(__clang__)
-#define MN_HOT __attribute__((optimize("O3", "fp-contract=off")))
+#define MN_HOT __attribute__((optimize("O3", "fp-contract=off", "no-math-errno")))
 #else
 #define MN_HOT
 #endif
@@ -214,6 +197,9 @@ void mn_popul_work_free(mn_popul_work *work)
 #define MN_X86_LEVELS 1
 #else
 #define MN_X86_LEVELS 0
+#endif
+#if MN_X86_LEVELS
+#include <immintrin.h> /* declares the AVX and AVX-512 builtins (kernel_vec.h) */
 #endif
 
 int mn_popul_isa_best(void)
@@ -275,7 +261,7 @@ mn_status mn_popul_isa_select(int level)
  * by acos_fast's two branches, pi - t = c < 0 ? T : pi - T, and
  * sin t = sqrt((1 - a)(1 + a)). (Sharing one polynomial for sqrt(1 - z)
  * between sin T = sqrt(1 - a^2) and sin T = 2 sin(T/2) cos(T/2) saves a
- * square root but measured slower here: the multiply-only root is cheap.) */
+ * square root but measured slower with the earlier multiply-only root.) */
 static inline void angle_terms(double c, double *ak, double *sk)
 {
     const double inv2pi = 1.0 / (2 * MN_PI);
@@ -286,10 +272,10 @@ static inline void angle_terms(double c, double *ak, double *sk)
     const double p = z * (pS0 + z * (pS1 + z * (pS2 + z * (pS3 + z * (pS4 + z * pS5)))));
     const double q = 1.0 + z * (qS1 + z * (qS2 + z * (qS3 + z * qS4)));
     const double r = p / q;
-    const double s = sqrt_fast(z);
+    const double s = sqrt(z);
     const double T = big ? 2.0 * (s + s * r) : pio2_hi - (a - (pio2_lo - a * r));
     *ak = (c < 0 ? T : (pio2_hi - T) + pio2_hi + 2 * pio2_lo) * inv2pi;
-    *sk = sqrt_fast((1.0 - a) * (1.0 + a)) * inv2pi;
+    *sk = sqrt((1.0 - a) * (1.0 + a)) * inv2pi;
 }
 
 void mn_popul_angle_terms(double c, double *ak, double *sk) { angle_terms(c, ak, sk); }

@@ -26,18 +26,31 @@ typedef double V __attribute__((vector_size(8 * MN_VW), aligned(8)));
 typedef int64_t VL __attribute__((vector_size(8 * MN_VW), aligned(8)));  /* comparison results */
 typedef uint64_t VU __attribute__((vector_size(8 * MN_VW), aligned(8))); /* bit patterns */
 
-/* sqrt_fast on N hardware vectors side by side (arrays, not vector
- * arguments: -Wpsabi). */
-MN_INLINE void MN_W(sqrt_fast_v)(V *restrict out, const V *restrict x, const int N)
+/* Square roots of N hardware vectors: the hardware's, correctly rounded
+ * (kernel.c), so the same bits at every width. GCC's builtins, not the
+ * intrinsics: those refuse to be inlined into a function without the
+ * level's target, which this one is until it lands in the level's copy.
+ * (-Wpsabi: GCC warns of the wide vector the builtin returns, as if it were
+ * a call; it is one instruction, in a function of the level's target.) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+MN_INLINE void MN_W(sqrt_v)(V *restrict out, const V *restrict x, const int N)
 {
-    V xe[8], y[8], h2[8], s[8];
-    XN(N, xe[h] = VSEL(V, VL, x[h] > 1e-300, x[h], (V){0} + 1e-300));
-    XN(N, y[h] = (V)(0x5FE6EB50C7B537A9ULL - ((VU)xe[h] >> 1)));
-    XN(N, h2[h] = 0.5 * xe[h]);
-    for (int it = 0; it < 4; it++) XN(N, y[h] = y[h] * (1.5 - h2[h] * y[h] * y[h]));
-    XN(N, s[h] = x[h] * y[h]);
-    XN(N, out[h] = s[h] + 0.5 * y[h] * (x[h] - s[h] * s[h]));
+#if MN_X86_LEVELS && MN_VW == 8
+    XN(N, out[h] = __builtin_ia32_sqrtpd512_mask(x[h], x[h], -1, 4)); /* 4: the current rounding */
+#elif MN_X86_LEVELS && MN_VW == 4
+    XN(N, out[h] = __builtin_ia32_sqrtpd256(x[h]));
+#elif MN_X86_LEVELS
+    XN(N, out[h] = __builtin_ia32_sqrtpd(x[h]));
+#else
+    for (int h = 0; h < N; h++) {
+        V r = x[h];
+        for (int l = 0; l < MN_VW; l++) r[l] = __builtin_sqrt(r[l]);
+        out[h] = r;
+    }
+#endif
 }
+#pragma GCC diagnostic pop
 
 /* angle_terms (kernel.c) on N <= 4 hardware vectors, statement by statement
  * over the vectors (and the two roots of each together): per lane the
@@ -61,8 +74,7 @@ MN_INLINE void MN_W(angle_terms_v)(const double *restrict cp, double *restrict a
     XN(N, p[h] = x[h] * (pS0 + x[h] * (pS1 + x[h] * (pS2 + x[h] * (pS3 + x[h] * (pS4 + x[h] * pS5))))));
     XN(N, q[h] = 1.0 + x[h] * (qS1 + x[h] * (qS2 + x[h] * (qS3 + x[h] * qS4))));
     XN(N, r[h] = p[h] / q[h]);
-    MN_W(sqrt_fast_v)(rt, x, N);
-    MN_W(sqrt_fast_v)(rt + N, x + N, N);
+    MN_W(sqrt_v)(rt, x, 2 * N);
     XN(N, T[h] = VSEL(V, VL, big[h], 2.0 * (rt[h] + rt[h] * r[h]), pio2_hi - (a[h] - (pio2_lo - a[h] * r[h]))));
     XN(N, VST(V, ak + MN_VW * h,
               VSEL(V, VL, c[h] < 0, T[h], (pio2_hi - T[h]) + pio2_hi + 2 * pio2_lo) * inv2pi));
@@ -239,21 +251,64 @@ MN_INLINE void MN_W(sym_tile)(double *restrict G, const double *restrict ak, con
         for (int b = 0; b < NB; b++) VST(V, G + (size_t)(i + r) * kp + lb + MN_VW * b, acc[r][b]);
 }
 
+/* 8 logical lanes held as NV hardware vectors, summed in one fixed order,
+ * ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)), which every width
+ * computes with whole-vector adds of its halves: (w8) 8 -> 4 lanes, (w4
+ * from there; w2: two adds of its four vectors) 4 -> 2 lanes, then one
+ * scalar add. (Read lane by lane, in registers, it took ~7% of an
+ * evaluation at k = n = 8.) */
+MN_INLINE double MN_W(hsum)(const V *restrict acc)
+{
+    typedef double V2 __attribute__((vector_size(16)));
+#if MN_VW == 8
+    typedef double V4 __attribute__((vector_size(32)));
+    const V4 v = __builtin_shufflevector(acc[0], acc[0], 0, 1, 2, 3) + __builtin_shufflevector(acc[0], acc[0], 4, 5, 6, 7);
+    const V2 c = __builtin_shufflevector(v, v, 0, 1) + __builtin_shufflevector(v, v, 2, 3);
+#elif MN_VW == 4
+    const V v = acc[0] + acc[1];
+    const V2 c = __builtin_shufflevector(v, v, 0, 1) + __builtin_shufflevector(v, v, 2, 3);
+#else
+    const V2 c = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+#endif
+    return c[0] + c[1];
+}
+
 /* G_i = W_i / 2 + sum_{j != i} A_ij W_j with A symmetric, given as the
  * packed upper triangle ak (row i at off[i]), by tiles of rows and up to
  * four vectors of columns. Also alpha_i = sum_{j != i} S_ij |w_j| from the
- * packed sk (scalar loops, the order as written). */
+ * packed sk: the terms j < i in order of j, a vector of i at a time (lane i
+ * of packed row j's entries i0 .. i0 + MN_VW - 1; within the block, lanes
+ * i <= j get 0, which leaves a sum of nonnegative terms unchanged), plus the
+ * terms j > i as one dot product of 8 logical lanes (hsum). Not written as
+ * alpha[j] += S_ij |w_i| row after row: each row's vector stores, reloaded
+ * one entry further on by the next row, cannot be forwarded and stall. */
 MN_INLINE void MN_W(sym_products)(double *restrict G, double *restrict alpha, const double *restrict ak,
                                   const double *restrict sk, const int *restrict off, const double *restrict Wp,
                                   const double *restrict nrm, int n, int kp)
 {
-    for (int i = 0; i < n; i++) alpha[i] = 0;
+    /* the norms with zeros past n: the dot products' last vectors reach up
+     * to 7 entries past row i's end (into the next rows of sk, finite) */
+    double nz[MN_POPUL_MAX_N + 8] __attribute__((aligned(64))), dot[MN_POPUL_MAX_N + 8] __attribute__((aligned(64)));
+    for (int i = 0; i < n; i++) nz[i] = nrm[i];
+    for (int i = n; i < n + 8; i++) nz[i] = 0, dot[i] = 0;
     for (int i = 0; i < n; i++) {
         const double *restrict si = sk + off[i] - (i + 1); /* si[j], j > i */
-        double al = 0;
-        for (int j = i + 1; j < n; j++) al += si[j] * nrm[j];
-        for (int j = i + 1; j < n; j++) alpha[j] += si[j] * nrm[i];
-        alpha[i] += al;
+        V acc[NV];
+        for (int q = 0; q < NV; q++) acc[q] = (V){0};
+        for (int j = i + 1; j < n; j += 8)
+            for (int q = 0; q < NV; q++) acc[q] += VLD(V, si + j + MN_VW * q) * VLD(V, nz + j + MN_VW * q);
+        dot[i] = MN_W(hsum)(acc);
+    }
+    V lane; /* lane l holds l */
+    for (int l = 0; l < MN_VW; l++) lane[l] = l;
+    for (int i0 = 0; i0 < n; i0 += MN_VW) {
+        V acc = (V){0};
+        for (int j = 0; j < i0; j++) acc += VLD(V, sk + off[j] - (j + 1) + i0) * nrm[j];
+        for (int j = i0; j < i0 + MN_VW && j < n - 1; j++) {
+            const V t = VLD(V, sk + off[j] - (j + 1) + i0) * nrm[j];
+            acc += VSEL(V, VL, lane > (double)(j - i0), t, (V){0});
+        }
+        VST(V, alpha + i0, acc + VLD(V, dot + i0));
     }
     for (int lb = 0; lb < kp; lb += 4 * MN_VW) {
         const int nb = (kp - lb) / MN_VW < 4 ? (kp - lb) / MN_VW : 4, R = MN_W(tile_rows)(nb);
@@ -263,16 +318,6 @@ MN_INLINE void MN_W(sym_products)(double *restrict G, double *restrict alpha, co
         }
     }
 }
-
-/* 8 logical lanes held as NV hardware vectors, summed in one fixed order
- * (lanes read in registers: a store and reloads stall on store forwarding). */
-#define LANE(acc, l) ((acc)[(l) / MN_VW][(l) % MN_VW])
-MN_INLINE double MN_W(hsum)(const V *restrict acc)
-{
-    return ((LANE(acc, 0) + LANE(acc, 4)) + (LANE(acc, 1) + LANE(acc, 5))) +
-           ((LANE(acc, 2) + LANE(acc, 6)) + (LANE(acc, 3) + LANE(acc, 7)));
-}
-#undef LANE
 
 /* Everything of one evaluation: norms, unit rows, the Gram matrix, the
  * angles, the two products, and the assembly of the gradient and the
@@ -312,12 +357,10 @@ MN_INLINE int MN_W(eval_core)(mn_popul_work *w, const double *restrict Wp0, doub
         if (!(s2[i] > 0) || !(s2[i] < INFINITY)) return i + 1;
         wn2 += s2[i];
     }
-    /* norms and their reciprocals a vector at a time: lane by lane
-     * sqrt_fast's and the division's operations (the same bits), one latency
-     * chain per vector rather than per row; s2's padding holds 1 */
+    /* norms and their reciprocals a vector at a time; s2's padding holds 1 */
     for (int i = 0; i < n; i += MN_VW) {
         V r;
-        MN_W(sqrt_fast_v)(&r, (const V *)(s2 + i), 1);
+        MN_W(sqrt_v)(&r, (const V *)(s2 + i), 1);
         VST(V, nrm + i, r);
         VST(V, coef + i, 1.0 / r);
     }
