@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "layer.h"
 #include "loss/loss.h"
+#include "split.h"
 
 struct mn_work {
     int n;                        /* capacity in samples */
@@ -104,6 +105,63 @@ void mn_work_free(mn_work *work)
     free(work);
 }
 
+/* The per-sample parts of the passes run over blocks of ROW_BLOCK samples
+ * (rows), in parallel when the work is large (split.h): a block's layers
+ * follow each other while its Z, H (ROW_BLOCK x w_l) are still in cache, and
+ * the elementwise passes run on every thread. The blocks start at multiples
+ * of MN_SPLIT_ROWS, so each product has the bits of the uncut one whatever
+ * the thread count; sums over samples (weight and bias gradients, the loss)
+ * stay whole, in their fixed order. */
+#define ROW_BLOCK 256
+
+typedef struct {
+    const mn_model *m;
+    mn_work *w;
+    const double *x;  /* inputs (n x d) */
+    const double *th; /* theta (P) */
+} pass;
+
+/* fn(p, r0, r1) for the blocks [r0, r1) of n rows, `mac` multiply-adds per row. */
+static void over_blocks(const pass *p, int n, double mac, void (*fn)(const pass *, int, int))
+{
+    const int nb = (n + ROW_BLOCK - 1) / ROW_BLOCK, t = mn_split_threads(mac * n, nb);
+    if (t == 1) {
+        for (int b = 0; b < nb; b++) fn(p, b * ROW_BLOCK, b == nb - 1 ? n : (b + 1) * ROW_BLOCK);
+        return;
+    }
+#pragma omp parallel for schedule(dynamic) num_threads(t)
+    for (int b = 0; b < nb; b++) fn(p, b * ROW_BLOCK, b == nb - 1 ? n : (b + 1) * ROW_BLOCK);
+}
+
+/* Multiply-adds per sample of the layers' products (one direction). */
+static double layer_mac(const mn_spec *s)
+{
+    double mac = 0.0;
+    for (int l = 1; l <= s->depth; l++) mac += (double)s->width[l - 1] * s->width[l];
+    return mac;
+}
+
+/* Z_l, H_l of rows [r0, r1) for every layer; H_L = Z_L (without skip or added neurons). */
+static void forward_rows(const pass *p, int r0, int r1)
+{
+    const mn_spec *s = &p->m->spec;
+    const int rows = r1 - r0, L = s->depth;
+    const double *hin = p->x + (size_t)r0 * s->width[0];
+    for (int l = 1; l <= L; l++) {
+        const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
+        const int wo = s->width[l], wi = s->width[l - 1];
+        double *z = p->w->z[l] + (size_t)r0 * wo, *h = p->w->h[l] + (size_t)r0 * wo;
+        if (s->bias) op->bias_fill(rows, wo, p->th + p->m->b_off[l], z);
+        op->forward(rows, wi, wo, hin, p->th + p->m->w_off[l], s->bias ? 1.0 : 0.0, z);
+        if (l < L) {
+            mn_act_forward(s->act, s->act_param, (size_t)rows * wo, z, h);
+        } else {
+            memcpy(h, z, (size_t)rows * wo * sizeof *h);
+        }
+        hin = h;
+    }
+}
+
 /* Forward pass: fills Z, H, F, and the added neurons' u and e. */
 static mn_status forward(const mn_model *m, mn_work *w, const mn_data *data, const double *th)
 {
@@ -112,21 +170,8 @@ static mn_status forward(const mn_model *m, mn_work *w, const mn_data *data, con
     const double *x = mn_data_xc(data);
     if (n > w->n) return mn_fail(MN_EINVAL, "workspace holds %d samples, the data has %d", w->n, n);
     w->ready = 0;
-    const double *hin = x;
-    for (int l = 1; l <= L; l++) {
-        const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
-        const int wo = s->width[l], wi = s->width[l - 1];
-        double *z = w->z[l];
-        if (s->bias) op->bias_fill(n, wo, th + m->b_off[l], z);
-        op->forward(n, wi, wo, hin, th + m->w_off[l], s->bias ? 1.0 : 0.0, z);
-        double *h = w->h[l];
-        if (l < L) {
-            mn_act_forward(s->act, s->act_param, (size_t)n * wo, z, h);
-        } else {
-            memcpy(h, z, (size_t)n * wo * sizeof *h);
-        }
-        hin = h;
-    }
+    const pass p = {m, w, x, th};
+    over_blocks(&p, n, layer_mac(s), forward_rows);
     double *f = w->h[L];
     if (s->skip) mn_layer_dense.forward(n, d, K, x, th + m->s_off, 1.0, f);
     return mn_elim_forward(m, n, x, th, w->u, w->e, f);
@@ -151,24 +196,36 @@ static double output_loss(const mn_model *m, mn_work *w, const mn_data *data, co
     return sum * inv + mn_elim_penalty(m, th);
 }
 
+/* T_l = G_l W_l and G_{l-1} = T_l act'(Z_{l-1}) of rows [r0, r1), l = L..2. */
+static void backward_rows(const pass *p, int r0, int r1)
+{
+    const mn_spec *s = &p->m->spec;
+    const int rows = r1 - r0;
+    for (int l = s->depth; l >= 2; l--) {
+        const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
+        const int wo = s->width[l], wi = s->width[l - 1];
+        double *t = p->w->t[l] + (size_t)r0 * wi;
+        op->grad_in(rows, wi, wo, p->w->g[l] + (size_t)r0 * wo, p->th + p->m->w_off[l], 0.0, t);
+        mn_act_backward(s->act, s->act_param, (size_t)rows * wi, p->w->z[l - 1] + (size_t)r0 * wi, t,
+                        p->w->g[l - 1] + (size_t)r0 * wi);
+    }
+}
+
 /* Backward pass: grad (P) from G_L. Needs forward() and output_loss(). */
 static void backward(const mn_model *m, mn_work *w, const mn_data *data, const double *th, double *grad)
 {
     const mn_spec *s = &m->spec;
     const int n = mn_data_n(data), L = s->depth, d = s->width[0], K = s->width[L];
     const double *x = mn_data_xc(data);
+    const pass p = {m, w, x, th};
+    over_blocks(&p, n, layer_mac(s) - (double)s->width[0] * s->width[1], backward_rows);
+    /* The sums over samples, each over all n rows in one fixed order. */
     memset(grad, 0, m->nparams * sizeof *grad);
     for (int l = L; l >= 1; l--) {
         const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
         const int wo = s->width[l], wi = s->width[l - 1];
-        const double *hin = l > 1 ? w->h[l - 1] : x;
-        op->grad_w(n, wi, wo, w->g[l], hin, grad + m->w_off[l]);
+        op->grad_w(n, wi, wo, w->g[l], l > 1 ? w->h[l - 1] : x, grad + m->w_off[l]);
         if (s->bias) op->bias_grad(n, wo, w->g[l], grad + m->b_off[l]);
-        if (l == 1) break;
-        double *t = w->t[l], *gp = w->g[l - 1];
-        const double *zp = w->z[l - 1];
-        op->grad_in(n, wi, wo, w->g[l], th + m->w_off[l], 0.0, t);
-        mn_act_backward(s->act, s->act_param, (size_t)n * wi, zp, t, gp);
     }
     if (s->skip) mn_layer_dense.grad_w(n, d, K, w->g[L], x, grad + m->s_off);
     mn_elim_backward(m, n, x, th, w->g[L], w->e, grad);
