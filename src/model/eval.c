@@ -25,7 +25,7 @@ struct mn_work {
     double *z[MN_MAX_DEPTH + 1];  /* pre-activations Z_l (n x w_l) */
     double *h[MN_MAX_DEPTH + 1];  /* H_l (n x w_l); h[L] = outputs F */
     double *g[MN_MAX_DEPTH + 1];  /* G_l = dL/dZ_l (n x w_l) */
-    double *t[MN_MAX_DEPTH + 1];  /* T_l = G_l W_l = dL/dH_{l-1} (n x w_{l-1}), l >= 2 */
+    double *t[MN_MAX_DEPTH + 1];  /* T_l = G_l W_l = dL/dH_{l-1} (n x w_{l-1}), l >= 2; mn_hvp only */
     double *rz[MN_MAX_DEPTH + 1]; /* R{Z_l} */
     double *rh[MN_MAX_DEPTH + 1]; /* R{H_l}; rh[L] = R{F} */
     double *rg[MN_MAX_DEPTH + 1]; /* R{G_l} */
@@ -119,6 +119,7 @@ typedef struct {
     mn_work *w;
     const double *x;  /* inputs (n x d) */
     const double *th; /* theta (P) */
+    int keep_t;       /* backward: keep T_l for the R-pass */
 } pass;
 
 /* fn(p, r0, r1) for the blocks [r0, r1) of n rows, `mac` multiply-adds per row. */
@@ -170,7 +171,7 @@ static mn_status forward(const mn_model *m, mn_work *w, const mn_data *data, con
     const double *x = mn_data_xc(data);
     if (n > w->n) return mn_fail(MN_EINVAL, "workspace holds %d samples, the data has %d", w->n, n);
     w->ready = 0;
-    const pass p = {m, w, x, th};
+    const pass p = {m, w, x, th, 0};
     over_blocks(&p, n, layer_mac(s), forward_rows);
     double *f = w->h[L];
     if (s->skip) mn_layer_dense.forward(n, d, K, x, th + m->s_off, 1.0, f);
@@ -196,7 +197,8 @@ static double output_loss(const mn_model *m, mn_work *w, const mn_data *data, co
     return sum * inv + mn_elim_penalty(m, th);
 }
 
-/* T_l = G_l W_l and G_{l-1} = T_l act'(Z_{l-1}) of rows [r0, r1), l = L..2. */
+/* T_l = G_l W_l and G_{l-1} = T_l act'(Z_{l-1}) of rows [r0, r1), l = L..2;
+ * T_l is kept only for the R-pass (mn_hvp), else it lives in G_{l-1}. */
 static void backward_rows(const pass *p, int r0, int r1)
 {
     const mn_spec *s = &p->m->spec;
@@ -204,20 +206,20 @@ static void backward_rows(const pass *p, int r0, int r1)
     for (int l = s->depth; l >= 2; l--) {
         const mn_layer_op *op = mn_layer_op_of(s->layer[l]);
         const int wo = s->width[l], wi = s->width[l - 1];
-        double *t = p->w->t[l] + (size_t)r0 * wi;
-        op->grad_in(rows, wi, wo, p->w->g[l] + (size_t)r0 * wo, p->th + p->m->w_off[l], 0.0, t);
-        mn_act_backward(s->act, s->act_param, (size_t)rows * wi, p->w->z[l - 1] + (size_t)r0 * wi, t,
-                        p->w->g[l - 1] + (size_t)r0 * wi);
+        double *gp = p->w->g[l - 1] + (size_t)r0 * wi;
+        op->grad_in(rows, wi, wo, p->w->g[l] + (size_t)r0 * wo, p->th + p->m->w_off[l], 0.0, gp);
+        if (p->keep_t) memcpy(p->w->t[l] + (size_t)r0 * wi, gp, (size_t)rows * wi * sizeof *gp);
+        mn_act_backward(s->act, s->act_param, (size_t)rows * wi, p->w->z[l - 1] + (size_t)r0 * wi, gp);
     }
 }
 
-/* Backward pass: grad (P) from G_L. Needs forward() and output_loss(). */
-static void backward(const mn_model *m, mn_work *w, const mn_data *data, const double *th, double *grad)
+/* Backward pass: grad (P) from G_L, and T_l when keep_t. Needs forward() and output_loss(). */
+static void backward(const mn_model *m, mn_work *w, const mn_data *data, const double *th, double *grad, int keep_t)
 {
     const mn_spec *s = &m->spec;
     const int n = mn_data_n(data), L = s->depth, d = s->width[0], K = s->width[L];
     const double *x = mn_data_xc(data);
-    const pass p = {m, w, x, th};
+    const pass p = {m, w, x, th, keep_t};
     over_blocks(&p, n, layer_mac(s) - (double)s->width[0] * s->width[1], backward_rows);
     /* The sums over samples, each over all n rows in one fixed order. */
     memset(grad, 0, m->nparams * sizeof *grad);
@@ -301,7 +303,7 @@ mn_status mn_eval(const mn_model *model, mn_work *work, const mn_data *data, con
 {
     mn_status st = forward_loss(model, work, data, theta, loss);
     if (st || !grad) return st;
-    backward(model, work, data, theta, grad);
+    backward(model, work, data, theta, grad, 0);
     return check_finite(grad, model->nparams, "gradient");
 }
 
@@ -326,7 +328,7 @@ mn_status mn_hvp(const mn_model *model, mn_work *work, const mn_data *data, cons
     /* backward() is needed for T_l and G_l even when grad is not wanted. */
     double *g = grad ? grad : malloc(P * sizeof *g);
     if (!g) return mn_fail(MN_ENOMEM, "out of memory in mn_hvp");
-    backward(model, work, data, theta, g);
+    backward(model, work, data, theta, g, 1);
     st = check_finite(g, P, "gradient");
     if (!grad) free(g);
     if (st) return st;
@@ -345,7 +347,7 @@ mn_status mn_hessian(const mn_model *model, mn_work *work, const mn_data *data, 
     double *g = e + P;
     mn_status st = forward_loss(model, work, data, theta, NULL);
     if (!st) {
-        backward(model, work, data, theta, g);
+        backward(model, work, data, theta, g, 1);
         for (size_t i = 0; i < P; i++) {
             e[i] = 1.0;
             rpass(model, work, data, theta, e, hess + i * P);
