@@ -51,7 +51,11 @@ static void gemm_tn(int n, int in, int out, const double *g, const double *x, do
 {
     if (out == 1) { /* dw (in) += X^T g, large ones cut by columns (entries of dw) */
         const int t = split_threads(in, n, 1);
-#pragma omp parallel for schedule(static) num_threads(t) if (t > 1)
+        if (t == 1) { /* no parallel region: its cost shows on small nets */
+            cblas_dgemv(CblasRowMajor, CblasTrans, n, in, 1.0, x, in, g, 1, 1.0, dw, 1);
+            return;
+        }
+#pragma omp parallel for schedule(static) num_threads(t)
         for (int c = 0; c < t; c++) { /* columns [c0, c1) */
             const int c0 = split_at(in, c, t), c1 = split_at(in, c + 1, t);
             cblas_dgemv(CblasRowMajor, CblasTrans, n, c1 - c0, 1.0, x + c0, in, g, 1, 1.0, dw + c0, 1);
@@ -103,8 +107,17 @@ static void dense_bias_add(int n, int w, const double *restrict vb, double *rest
         for (int k = 0; k < w; k++) z[(size_t)i * w + k] += vb[k];
 }
 
-/* db (w) += column sums of G (n x w), each over i = 0..n-1 in order; large
- * ones cut by columns (multiples of 8: whole cache lines) across threads. */
+/* db[k0, k1) += column sums of G (n x w) over i = 0..n-1, in order. */
+static void colsum_add(int n, int w, int k0, int k1, const double *restrict g, double *restrict db)
+{
+    for (int i = 0; i < n; i++) {
+        const double *restrict gi = g + (size_t)i * w;
+        for (int k = k0; k < k1; k++) db[k] += gi[k];
+    }
+}
+
+/* db (w) += column sums of G (n x w); large ones cut by columns (multiples
+ * of 8: whole cache lines) across threads, each column's order unchanged. */
 static void dense_bias_grad(int n, int w, const double *restrict g, double *restrict db)
 {
     if (w == 1) { /* one output: keep the running sum in a register */
@@ -114,14 +127,13 @@ static void dense_bias_grad(int n, int w, const double *restrict g, double *rest
         return;
     }
     const int t = mn_split_threads((double)n * w, w / 8);
-#pragma omp parallel for schedule(static) num_threads(t) if (t > 1)
-    for (int c = 0; c < t; c++) { /* columns [k0, k1) */
-        const int k0 = c == 0 ? 0 : w * c / t / 8 * 8, k1 = c == t - 1 ? w : w * (c + 1) / t / 8 * 8;
-        for (int i = 0; i < n; i++) {
-            const double *restrict gi = g + (size_t)i * w;
-            for (int k = k0; k < k1; k++) db[k] += gi[k];
-        }
+    if (t == 1) {
+        colsum_add(n, w, 0, w, g, db);
+        return;
     }
+#pragma omp parallel for schedule(static) num_threads(t)
+    for (int c = 0; c < t; c++)
+        colsum_add(n, w, c == 0 ? 0 : w * c / t / 8 * 8, c == t - 1 ? w : w * (c + 1) / t / 8 * 8, g, db);
 }
 
 const mn_layer_op mn_layer_dense = {
