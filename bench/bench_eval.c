@@ -14,7 +14,9 @@
  * evals_per_s is wall-clock throughput (the best window: on a shared machine the
  * others are slowed by other processes); cpu_evals_per_s divides by the process's
  * CPU time instead (all threads), a load-insensitive figure for one thread.
- * Threads: whatever OpenBLAS is told (OPENBLAS_NUM_THREADS).
+ * Threads: whatever OpenBLAS is told (OPENBLAS_NUM_THREADS), and minima's own
+ * OpenMP threads (OMP_NUM_THREADS; it cuts large passes by samples and units,
+ * src/model/split.h), printed as omp_threads.
  *
  * --evals N instead runs exactly N evaluations after one warm-up call and
  * reports their time: for profilers (valgrind --tool=callgrind counts per
@@ -24,6 +26,7 @@
  *                   [--n 100] [--seconds 2] [--repeat 3] [--evals N] [--seed 1]
  */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,9 +185,9 @@ int main(int argc, char **argv)
     const char *thr = getenv("OPENBLAS_NUM_THREADS");
     printf("minima evals_per_s=%.6g median_evals_per_s=%.6g us_per_eval=%.4g cpu_evals_per_s=%.6g evals=%ld "
            "seconds=%.3f repeat=%d params=%zu arch=%s act=%s loss=%s eliminate=%s n=%d openblas_threads=%s "
-           "loss_value=%.10g checksum=%.6g\n",
+           "omp_threads=%d loss_value=%.10g checksum=%.6g\n",
            rates[repeat - 1], median, 1e6 / rates[repeat - 1], best_cpu, best_evals, best_el, repeat, P, arch,
-           act, loss, elim, n, thr ? thr : "default", lossv, checksum);
+           act, loss, elim, n, thr ? thr : "default", omp_get_max_threads(), lossv, checksum);
 
     free(theta);
     free(grad);

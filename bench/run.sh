@@ -11,7 +11,9 @@
 #   (a) 4-16-1 relu squared, 100 samples
 #   (b) 64-256-256-1 relu squared, 10000 samples (minima with OpenBLAS 1 and 2 threads)
 #   (c) 4-16-1 relu squared --eliminate liang, 100 samples
-# and prints a table. Torch runs with torch.set_num_threads(2) (the reference
+# and prints a table. minima's own OpenMP threads (it cuts large passes into
+# blocks of samples and units, split.h) are left at their default, one per
+# core. Torch runs with torch.set_num_threads(2) (the reference
 # column); float64 with 1 thread is shown too, since for the small nets it is
 # faster than 2. One evaluation = loss + full gradient (mn_eval(..., grad) /
 # forward + loss.backward()). The raw result lines go to stderr.
@@ -90,17 +92,22 @@ minima_case() {
   echo "$line" >&2
   m=$(field evals_per_s "$line")
   if [ "$thr" = 1 ]; then
-    local mc
-    mc=$(field cpu_evals_per_s "$line")
+    # per CPU second on one thread: minima's OpenMP threads pinned to 1 as well
+    local mc one
+    one=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$BENCH" "$@" --seconds "$SECS" --repeat "$REP")
+    echo "$one (OMP_NUM_THREADS=1)" >&2
+    mc=$(field cpu_evals_per_s "$one")
     cpurows+=("$(printf '%-40s %17.1f %17.1f %8sx' "$label" "$mc" "$T64_1C" "$(ratio "$mc" "$T64_1C")")")
   fi
   rows+=("$(printf '%-40s %3s %13.1f %13.1f %7sx %13.1f %13.1f %7sx' "$label" "$thr" "$m" "$T64" \
             "$(ratio "$m" "$T64")" "$T32" "$T64_1" "$(ratio "$m" "$T64_1")")")
 }
 
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; $(lscpu | sed -n 's/^Model name: *//p');" \
+cpuflags=$(for f in avx2 fma avx512f; do grep -qw "$f" /proc/cpuinfo && printf '%s ' "$f" || printf 'no-%s ' "$f"; done)
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; $(lscpu | sed -n 's/^Model name: *//p')," \
+     "family $(lscpu | sed -n 's/^CPU family: *//p'), flags: ${cpuflags% };" \
      "torch $("$PY" -c 'import torch; print(torch.__version__)');" \
-     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; load average at start:" \
+     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}; load average at start:" \
      "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 A=(--arch 4-16-1 --act relu --loss squared --n 100)
@@ -122,11 +129,12 @@ printf '%-40s %3s %13s %13s %8s %13s %13s %8s\n' "config" "thr" "minima eval/s" 
   "torch32 ev/s" "torch64 1thr" "ratio1"
 for r in "${rows[@]}"; do echo "$r"; done
 cat <<EOF
-thr: OPENBLAS_NUM_THREADS for minima. torch64/torch32: float64/float32 with torch.set_num_threads(2);
+thr: OPENBLAS_NUM_THREADS for minima (its OpenMP threads: the default, $(nproc) here). torch64/torch32: float64/float32 with torch.set_num_threads(2);
 ratio = minima / torch64. torch64 1thr: float64 with set_num_threads(1); ratio1 = minima / that.
 evals/s: best of $REP windows of ${SECS}s each (medians in the raw lines on stderr).
 EOF
 echo
-echo "Per CPU-second (evaluations / process CPU time; insensitive to other load), one thread each:"
+echo "Per CPU-second (evaluations / process CPU time; insensitive to other load), one thread each"
+echo "(minima: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1; torch: set_num_threads(1)):"
 printf '%-40s %17s %17s %9s\n' "config" "minima cpu ev/s" "torch64 cpu ev/s" "ratio"
 for r in "${cpurows[@]}"; do echo "$r"; done

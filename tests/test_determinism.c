@@ -1,7 +1,9 @@
 /* The same inputs give bit-identical loss, gradient, Hessian-vector product
  * and eigenvalues whatever OpenBLAS's thread count (sizes large enough for
- * OpenBLAS to split its work across threads). */
+ * OpenBLAS to split its work across threads), and whatever the OpenMP thread
+ * count over which minima cuts an evaluation's samples and units. */
 #include <cblas.h>
+#include <omp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,8 +71,74 @@ static void test_blas_threads(void **state)
     mn_model_free(m);
 }
 
+/* loss, gradient, H v and predictions (out: 1 + 2P + n K) with `threads` OpenMP threads */
+static void run_omp(int threads, const mn_model *m, const mn_data *data, const double *th, const double *v,
+                    double *out)
+{
+    omp_set_num_threads(threads);
+    const size_t P = mn_model_nparams(m);
+    mn_work *w;
+    assert_int_equal(mn_work_alloc(&w, m, mn_data_n(data)), MN_OK);
+    assert_int_equal(mn_eval(m, w, data, th, out, out + 1), MN_OK);
+    assert_int_equal(mn_hvp(m, w, data, th, v, out + 1 + P, NULL, NULL), MN_OK);
+    assert_int_equal(mn_predict(m, w, data, th, out + 1 + 2 * P), MN_OK);
+    mn_work_free(w);
+}
+
+/* Nets large enough that the passes run in parallel blocks of samples, with a
+ * ragged last block (n not a multiple of the block or of 64 rows), every
+ * layer kind, a skip and added neurons: 1, 2 and 3 OpenMP threads (OpenBLAS
+ * on one) give the same bits. */
+static void test_omp_threads(void **state)
+{
+    (void)state;
+    const struct {
+        const char *arch;
+        mn_act act;
+        mn_loss loss;
+        int skip, conv, n;
+        mn_elim elim;
+    } nets[] = {
+        {"40-96-80-1", MN_ACT_RELU, MN_LOSS_SQUARED, 0, 0, 1300, MN_ELIM_LIANG},
+        {"24-64-64-3", MN_ACT_TANH, MN_LOSS_SOFTMAX_CE, 1, 1, 1003, MN_ELIM_NONE},
+    };
+    const int bt = openblas_get_num_threads(), ot = omp_get_max_threads();
+    openblas_set_num_threads(1);
+    for (size_t c = 0; c < sizeof nets / sizeof nets[0]; c++) {
+        mn_spec s;
+        mn_spec_default(&s);
+        assert_int_equal(mn_spec_parse_arch(&s, nets[c].arch), MN_OK);
+        s.act = nets[c].act, s.loss = nets[c].loss, s.skip = nets[c].skip, s.elim = nets[c].elim;
+        if (nets[c].conv) s.layer[2] = MN_LAYER_CONV1D;
+        mn_model *m;
+        assert_int_equal(mn_model_alloc(&m, &s), MN_OK);
+        const int n = nets[c].n, d = s.width[0], K = s.width[s.depth];
+        mn_data *data;
+        assert_int_equal(mn_data_alloc(&data, n, d, 1), MN_OK);
+        mn_rng r;
+        mn_rng_seed(&r, 2385 + c);
+        for (int i = 0; i < n * d; i++) mn_data_x(data)[i] = mn_rng_normal(&r);
+        for (int i = 0; i < n; i++) mn_data_y(data)[i] = s.loss == MN_LOSS_SQUARED ? mn_rng_normal(&r) : i % K;
+        const size_t P = mn_model_nparams(m), len = 1 + 2 * P + (size_t)n * K;
+        double *th = malloc(P * sizeof *th), *v = malloc(P * sizeof *v);
+        double *one = malloc(len * sizeof *one), *many = malloc(len * sizeof *many);
+        mn_model_init(m, th, 5 + c, 1.0);
+        for (int j = 0; j < mn_model_nelim(m); j++) th[mn_model_elim_offset(m, j)] = 0.1;
+        for (size_t i = 0; i < P; i++) v[i] = mn_rng_normal(&r);
+        run_omp(1, m, data, th, v, one);
+        for (int t = 2; t <= 3; t++) {
+            run_omp(t, m, data, th, v, many);
+            assert_memory_equal(one, many, len * sizeof *one);
+        }
+        free(th), free(v), free(one), free(many);
+        mn_data_free(data);
+        mn_model_free(m);
+    }
+    openblas_set_num_threads(bt), omp_set_num_threads(ot);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_blas_threads)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_blas_threads), cmocka_unit_test(test_omp_threads)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

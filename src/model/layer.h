@@ -56,11 +56,11 @@ static inline const mn_layer_op *mn_layer_op_of(mn_layer_kind k)
 
 /* Activations, elementwise over cnt entries (layer_act.c):
  *   forward   h = act(z)
- *   backward  g = t act'(z)
+ *   backward  g = g act'(z), in place (g holds t = dL/dh on entry)
  *   rforward  rh = act'(z) rz
  *   rbackward rg = rt act'(z) + t act''(z) rz */
 void mn_act_forward(mn_act a, double prm, size_t cnt, const double *z, double *h);
-void mn_act_backward(mn_act a, double prm, size_t cnt, const double *z, const double *t, double *g);
+void mn_act_backward(mn_act a, double prm, size_t cnt, const double *z, double *g);
 void mn_act_rforward(mn_act a, double prm, size_t cnt, const double *z, const double *rz, double *rh);
 void mn_act_rbackward(mn_act a, double prm, size_t cnt, const double *z, const double *rz, const double *rt,
                       const double *t, double *rg);

@@ -33,34 +33,34 @@ void mn_act_forward(mn_act a, double prm, size_t cnt, const double *restrict z, 
     }
 }
 
-/* Same products as t * d1 from mn_act_eval3. */
-void mn_act_backward(mn_act a, double prm, size_t cnt, const double *restrict z, const double *restrict t,
-                     double *restrict g)
+/* In place, g = t: the same products as t * d1 from mn_act_eval3 (the
+ * backward pass writes T = G_l W_l straight into G_{l-1}'s rows). */
+void mn_act_backward(mn_act a, double prm, size_t cnt, const double *restrict z, double *restrict g)
 {
     switch (a) {
     case MN_ACT_RELU:
         for (size_t i = 0; i < cnt; i++) {
-            const double ti = t[i]; /* loaded unconditionally: the select vectorises */
+            const double ti = g[i]; /* loaded unconditionally: the select vectorises */
             g[i] = z[i] > 0 ? ti : 0.0;
         }
         return;
     case MN_ACT_LEAKY_RELU:
         for (size_t i = 0; i < cnt; i++) {
-            const double ti = t[i];
+            const double ti = g[i];
             g[i] = ti * (z[i] > 0 ? 1.0 : prm);
         }
         return;
     case MN_ACT_QUADRATIC:
-        for (size_t i = 0; i < cnt; i++) g[i] = t[i] * (2.0 * z[i]);
+        for (size_t i = 0; i < cnt; i++) g[i] = g[i] * (2.0 * z[i]);
         return;
     case MN_ACT_LINEAR:
-        for (size_t i = 0; i < cnt; i++) g[i] = t[i] * 1.0;
+        for (size_t i = 0; i < cnt; i++) g[i] = g[i] * 1.0;
         return;
     default:
         for (size_t i = 0; i < cnt; i++) {
             double a0, d1, d2;
             mn_act_eval3(a, prm, z[i], &a0, &d1, &d2);
-            g[i] = t[i] * d1;
+            g[i] = g[i] * d1;
         }
         return;
     }

@@ -1,34 +1,22 @@
 /* The dense layer z = W h + b: W (out x in) row-major, b (out), through
  * OpenBLAS (see layer.h for the operator's contract). */
 #include <cblas.h>
-#include <omp.h>
 #include <string.h>
 
 #include "layer.h"
+#include "split.h"
 
-/* Threads without changing bits. OpenBLAS's own threads round differently
- * with their count; callers who need the same bits for any thread count (the
- * landscape instruments, sweeps) run it on one thread. Then a large product
- * is cut here into blocks of output rows, one single-threaded GEMM each on
- * OpenMP threads, the blocks starting at multiples of 64 rows: OpenBLAS's
- * kernels then give every entry the bits of the uncut product (measured on
- * this machine's Zen 3 kernels: cuts at other rows change them, through
- * the kernels' row tails), and tests/test_instruments.c checks 1 against 4
- * threads. */
-#define SPLIT_MIN 1000000.0 /* multiply-adds from which a product is cut */
-#define SPLIT_ROWS 64
-
+/* A large product is cut into blocks of output rows (split.h), one
+ * single-threaded GEMM each on OpenMP threads. */
 static int split_threads(int rows, int a, int b)
 {
-    if ((double)rows * a * b < SPLIT_MIN || omp_in_parallel() || openblas_get_num_threads() != 1) return 1;
-    const int t = omp_get_max_threads(), most = rows / SPLIT_ROWS;
-    return t < most ? t : most > 1 ? most : 1;
+    return mn_split_threads((double)rows * a * b, rows / MN_SPLIT_ROWS);
 }
 
 /* Block c of t over rows: [split_at(c), split_at(c + 1)). */
 static int split_at(int rows, int c, int t)
 {
-    return c == t ? rows : (int)((long)rows * c / t) / SPLIT_ROWS * SPLIT_ROWS;
+    return c == t ? rows : (int)((long)rows * c / t) / MN_SPLIT_ROWS * MN_SPLIT_ROWS;
 }
 
 static size_t dense_nweights(int in, int out) { return (size_t)out * (size_t)in; }
@@ -61,8 +49,17 @@ static void gemm_nt(int n, int in, int out, const double *x, const double *w, do
 /* D (out x in) += G^T (n x out)^T X (n x in): a weight gradient. */
 static void gemm_tn(int n, int in, int out, const double *g, const double *x, double *dw)
 {
-    if (out == 1) { /* dw (in) += X^T g */
-        cblas_dgemv(CblasRowMajor, CblasTrans, n, in, 1.0, x, in, g, 1, 1.0, dw, 1);
+    if (out == 1) { /* dw (in) += X^T g, large ones cut by columns (entries of dw) */
+        const int t = split_threads(in, n, 1);
+        if (t == 1) { /* no parallel region: its cost shows on small nets */
+            cblas_dgemv(CblasRowMajor, CblasTrans, n, in, 1.0, x, in, g, 1, 1.0, dw, 1);
+            return;
+        }
+#pragma omp parallel for schedule(static) num_threads(t)
+        for (int c = 0; c < t; c++) { /* columns [c0, c1) */
+            const int c0 = split_at(in, c, t), c1 = split_at(in, c + 1, t);
+            cblas_dgemv(CblasRowMajor, CblasTrans, n, c1 - c0, 1.0, x + c0, in, g, 1, 1.0, dw + c0, 1);
+        }
         return;
     }
     const int t = split_threads(out, in, n);
@@ -110,7 +107,17 @@ static void dense_bias_add(int n, int w, const double *restrict vb, double *rest
         for (int k = 0; k < w; k++) z[(size_t)i * w + k] += vb[k];
 }
 
-/* db (w) += column sums of G (n x w), in a fixed order. */
+/* db[k0, k1) += column sums of G (n x w) over i = 0..n-1, in order. */
+static void colsum_add(int n, int w, int k0, int k1, const double *restrict g, double *restrict db)
+{
+    for (int i = 0; i < n; i++) {
+        const double *restrict gi = g + (size_t)i * w;
+        for (int k = k0; k < k1; k++) db[k] += gi[k];
+    }
+}
+
+/* db (w) += column sums of G (n x w); large ones cut by columns (multiples
+ * of 8: whole cache lines) across threads, each column's order unchanged. */
 static void dense_bias_grad(int n, int w, const double *restrict g, double *restrict db)
 {
     if (w == 1) { /* one output: keep the running sum in a register */
@@ -119,8 +126,14 @@ static void dense_bias_grad(int n, int w, const double *restrict g, double *rest
         db[0] = s0;
         return;
     }
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < w; k++) db[k] += g[(size_t)i * w + k];
+    const int t = mn_split_threads((double)n * w, w / 8);
+    if (t == 1) {
+        colsum_add(n, w, 0, w, g, db);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(t)
+    for (int c = 0; c < t; c++)
+        colsum_add(n, w, c == 0 ? 0 : w * c / t / 8 * 8, c == t - 1 ? w : w * (c + 1) / t / 8 * 8, g, db);
 }
 
 const mn_layer_op mn_layer_dense = {
