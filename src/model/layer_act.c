@@ -95,18 +95,9 @@ void mn_act_rforward(mn_act a, double prm, size_t cnt, const double *restrict z,
 void mn_act_rbackward(mn_act a, double prm, size_t cnt, const double *restrict z, const double *restrict rz,
                       const double *restrict rt, const double *restrict t, double *restrict rg)
 {
-    switch (a) { /* act'' = 0: rg = rt act'(z) */
-    case MN_ACT_RELU:
-        for (size_t i = 0; i < cnt; i++) {
-            const double ri = rt[i];
-            rg[i] = z[i] > 0 ? ri : 0.0;
-        }
+    if (a == MN_ACT_RELU || a == MN_ACT_LEAKY_RELU) { /* act'' = 0: rg = act'(z) rt, rforward's products */
+        mn_act_rforward(a, prm, cnt, z, rt, rg);
         return;
-    case MN_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < cnt; i++) rg[i] = rt[i] * (z[i] > 0 ? 1.0 : prm);
-        return;
-    default:
-        break;
     }
     for (size_t i = 0; i < cnt; i++) {
         double a0, d1, d2;
